@@ -1,0 +1,91 @@
+// The simulated cameras: any id is a camera; each may carry fault knobs that tests and operators flip at run time.
+import type { Profile } from '../core/types.js';
+import type { Clip } from './clip.js';
+
+/** CameraFaults are the knobs of one camera. */
+export interface CameraFaults {
+  /** offline drops every connection that asks for the camera, as a dead device behind a router would. */
+  offline?: boolean;
+  /** password replaces the farm password for this camera: clients that use the farm's get 401. */
+  password?: string;
+  /** stallAfterMs stops sending media that long after PLAY while keeping the connection open. */
+  stallAfterMs?: number;
+  /** delayMs delays every RTSP answer. */
+  delayMs?: number;
+}
+
+/** CAMERA_ID matches the ids the farm serves. */
+export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** CameraFarmOptions configure the farm. */
+export interface CameraFarmOptions {
+  username: string;
+  password: string;
+  clips: Record<Profile, Clip>;
+}
+
+/** CameraFarm answers what each camera is and how it misbehaves. */
+export class CameraFarm {
+  readonly username: string;
+  readonly clips: Record<Profile, Clip>;
+  #password: string;
+  #faults = new Map<string, CameraFaults>();
+
+  constructor(opts: CameraFarmOptions) {
+    this.username = opts.username;
+    this.#password = opts.password;
+    this.clips = opts.clips;
+  }
+
+  /** faults returns the knobs of camera id (empty when healthy). */
+  faults(id: string): CameraFaults {
+    return this.#faults.get(id) ?? {};
+  }
+
+  /** setFaults merges knobs into camera id; a knob set to null or undefined is cleared. */
+  setFaults(id: string, faults: Partial<Record<keyof CameraFaults, unknown>>): CameraFaults {
+    if (!CAMERA_ID.test(id)) throw new TypeError(`invalid camera id ${JSON.stringify(id)}`);
+    const next: CameraFaults = { ...this.faults(id) };
+    for (const [key, value] of Object.entries(faults)) {
+      if (value === null || value === undefined) {
+        delete next[key as keyof CameraFaults];
+        continue;
+      }
+      switch (key) {
+        case 'offline':
+          if (typeof value !== 'boolean') throw new TypeError('offline must be a boolean');
+          next.offline = value;
+          break;
+        case 'password':
+          if (typeof value !== 'string' || value.length === 0) throw new TypeError('password must be a non-empty string');
+          next.password = value;
+          break;
+        case 'stallAfterMs':
+        case 'delayMs':
+          if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${key} must be a number >= 0`);
+          next[key] = value;
+          break;
+        default:
+          throw new TypeError(`unknown fault ${JSON.stringify(key)} (known: offline, password, stallAfterMs, delayMs)`);
+      }
+    }
+    if (Object.keys(next).length === 0) this.#faults.delete(id);
+    else this.#faults.set(id, next);
+    return next;
+  }
+
+  /** clearFaults makes camera id healthy again. */
+  clearFaults(id: string): void {
+    this.#faults.delete(id);
+  }
+
+  /** faulty lists every camera that carries a knob. */
+  faulty(): Array<{ id: string; faults: CameraFaults }> {
+    return [...this.#faults].map(([id, faults]) => ({ id, faults }));
+  }
+
+  /** passwordOf returns the password camera id accepts. */
+  passwordOf(id: string): string {
+    return this.faults(id).password ?? this.#password;
+  }
+}

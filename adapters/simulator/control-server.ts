@@ -1,0 +1,54 @@
+// A small HTTP endpoint (loopback) to read and flip the fault knobs of simulated cameras while they run.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CameraFarm } from './camera-farm.js';
+import type { RtspServer } from './rtsp-server.js';
+
+const MAX_BODY = 16 * 1024;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new TypeError(`body exceeds ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TypeError(`body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** createControlServer serves GET/PUT/DELETE /cameras/:id/faults, GET /faults and GET /health. */
+export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const m = /^\/cameras\/([^/]+)\/faults$/.exec(url.pathname);
+    void (async () => {
+      if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true, playing: rtsp.playing });
+      if (req.method === 'GET' && url.pathname === '/faults') return send(res, 200, farm.faulty());
+      if (!m) return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      const id = decodeURIComponent(m[1]!);
+      if (req.method === 'GET') return send(res, 200, farm.faults(id));
+      if (req.method === 'DELETE') {
+        farm.clearFaults(id);
+        return send(res, 200, {});
+      }
+      if (req.method === 'PUT') {
+        const body = await readJson(req);
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('body must be a JSON object of fault knobs');
+        const faults = farm.setFaults(id, body as Record<string, unknown>);
+        if (faults.offline || 'password' in (body as object)) rtsp.dropCamera(id);
+        return send(res, 200, faults);
+      }
+      return send(res, 405, { error: `method ${req.method} not allowed` });
+    })().catch((err: unknown) => send(res, err instanceof TypeError ? 400 : 500, { error: err instanceof Error ? err.message : String(err) }));
+  });
+}

@@ -1,0 +1,53 @@
+// CLI of the camera farm: `clips` encodes the clips; `serve` runs the farm until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { ensureClips } from './clip-maker.js';
+import { Simulator } from './simulator.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8554' },
+    'control-port': { type: 'string', default: '8555' },
+    username: { type: 'string', default: 'admin' },
+    password: { type: 'string', default: process.env.SIM_PASSWORD ?? 'sim-Passw0rd' },
+    'clip-dir': { type: 'string', default: 'var/clips' },
+    ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
+  },
+});
+
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`simulator: --${name} must be a port number 0-65535, got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const command = positionals[0] ?? 'serve';
+const log = (line: string) => process.stdout.write(`${JSON.stringify({ time: Date.now(), msg: line })}\n`);
+
+if (command === 'clips') {
+  const paths = await ensureClips(values['clip-dir'], values.ffmpeg, log);
+  log(`clips ready: ${Object.values(paths).join(', ')}`);
+} else if (command === 'serve') {
+  const sim = await Simulator.start({
+    host: values.host,
+    rtspPort: port('port', values.port),
+    controlPort: port('control-port', values['control-port']),
+    username: values.username,
+    password: values.password,
+    clipDir: values['clip-dir'],
+    ffmpegPath: values.ffmpeg,
+    progress: log,
+  });
+  sim.rtsp.on('clientError', (e) => log(`client error from ${e.remote}: ${e.message}`));
+  log(`simulator listening: rtsp://${values.host}:${sim.rtsp.address().port}/cam/<id>/<main|sub>, control ${sim.controlUrl()}`);
+  const stop = () => void sim.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} else {
+  process.stderr.write(`simulator: unknown command ${JSON.stringify(command)} (use: clips | serve)\n`);
+  process.exit(2);
+}

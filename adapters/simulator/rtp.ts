@@ -1,0 +1,49 @@
+// RTP for H.264 (RFC 3550 header, RFC 6184 single NAL unit and FU-A packetization).
+
+/** RTP_HEADER_SIZE is the size of a header without CSRCs or extensions. */
+export const RTP_HEADER_SIZE = 12;
+
+/** packetizeNalu splits one NAL unit into RTP payloads no larger than mtu (single NAL unit or FU-A). */
+export function packetizeNalu(nalu: Buffer, mtu: number): Buffer[] {
+  if (nalu.length <= mtu) return [nalu];
+  const header = nalu[0]!;
+  const fuIndicator = (header & 0xe0) | 28;
+  const type = header & 0x1f;
+  const chunk = mtu - 2;
+  const out: Buffer[] = [];
+  for (let off = 1; off < nalu.length; off += chunk) {
+    const end = Math.min(off + chunk, nalu.length);
+    const fu = Buffer.allocUnsafe(2 + end - off);
+    fu[0] = fuIndicator;
+    fu[1] = (off === 1 ? 0x80 : 0) | (end === nalu.length ? 0x40 : 0) | type;
+    nalu.copy(fu, 2, off, end);
+    out.push(fu);
+  }
+  return out;
+}
+
+/** writeRtpHeader writes a 12-byte RTP header at offset of buf. */
+export function writeRtpHeader(buf: Buffer, offset: number, pt: number, marker: boolean, seq: number, ts: number, ssrc: number): void {
+  buf[offset] = 0x80;
+  buf[offset + 1] = (marker ? 0x80 : 0) | (pt & 0x7f);
+  buf.writeUInt16BE(seq & 0xffff, offset + 2);
+  buf.writeUInt32BE(ts >>> 0, offset + 4);
+  buf.writeUInt32BE(ssrc >>> 0, offset + 8);
+}
+
+/** senderReport builds an RTCP SR (RFC 3550 6.4.1) without report blocks. */
+export function senderReport(ssrc: number, wallMs: number, rtpTs: number, packets: number, octets: number): Buffer {
+  const sr = Buffer.alloc(28);
+  sr[0] = 0x80;
+  sr[1] = 200;
+  sr.writeUInt16BE(6, 2);
+  sr.writeUInt32BE(ssrc >>> 0, 4);
+  const ntpSeconds = Math.floor(wallMs / 1000) + 2208988800;
+  const ntpFraction = Math.floor(((wallMs % 1000) / 1000) * 0x100000000);
+  sr.writeUInt32BE(ntpSeconds >>> 0, 8);
+  sr.writeUInt32BE(ntpFraction >>> 0, 12);
+  sr.writeUInt32BE(rtpTs >>> 0, 16);
+  sr.writeUInt32BE(packets >>> 0, 20);
+  sr.writeUInt32BE(octets >>> 0, 24);
+  return sr;
+}
