@@ -1,0 +1,62 @@
+// The gateway's configuration: one schema with defaults; every part receives its own slice from app.ts.
+import { Type, type Static } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+/** ConfigSchema is the whole configuration, with the embedded defaults. */
+export const ConfigSchema = Type.Object({
+  http: Type.Object({
+    host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+    /** publicUrl is printed for people; it defaults to http://host:port. */
+    publicUrl: Type.Optional(Type.String({ format: 'uri' })),
+    secureCookies: Type.Boolean({ default: false }),
+  }, { default: {}, ...strict }),
+  store: Type.Object({
+    driver: Type.Literal('sqlite', { default: 'sqlite' }),
+    path: Type.String({ default: 'var/gateway.db', minLength: 1 }),
+  }, { default: {}, ...strict }),
+  secrets: Type.Object({
+    /** keyFile holds the 32-byte master key (created 0600 when missing): media tokens and credential encryption. */
+    keyFile: Type.String({ default: 'var/master.key', minLength: 1 }),
+  }, { default: {}, ...strict }),
+  auth: Type.Object({
+    sessionTtlHours: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
+    mediaTokenTtlSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 3600 }),
+  }, { default: {}, ...strict }),
+  media: Type.Object({
+    ffmpegPath: Type.String({ default: 'ffmpeg', minLength: 1 }),
+    hlsDir: Type.String({ default: 'var/hls', minLength: 1 }),
+    segmentSeconds: Type.Number({ default: 1, minimum: 0.5, maximum: 10 }),
+    playlistSegments: Type.Integer({ default: 6, minimum: 3, maximum: 30 }),
+    idleLingerSeconds: Type.Number({ default: 20, minimum: 0, maximum: 3600 }),
+    startTimeoutSeconds: Type.Number({ default: 12, minimum: 1, maximum: 120 }),
+    stallTimeoutSeconds: Type.Number({ default: 10, minimum: 2, maximum: 120 }),
+    retryBaseSeconds: Type.Number({ default: 1, minimum: 0.1, maximum: 60 }),
+    retryMaxSeconds: Type.Number({ default: 60, minimum: 1, maximum: 3600 }),
+    maxStreams: Type.Integer({ default: 300, minimum: 1, maximum: 10000 }),
+  }, { default: {}, ...strict }),
+  demo: Type.Object({
+    /** enabled seeds the generated governance tree and camera catalog into an empty store and runs the simulator. */
+    enabled: Type.Boolean({ default: true }),
+    seed: Type.Integer({ default: 2026 }),
+    cameras: Type.Integer({ default: 33000, minimum: 1, maximum: 200000 }),
+    password: Type.String({ default: 'Demo#2026', minLength: 8 }),
+    simulator: Type.Object({
+      host: Type.String({ default: '127.0.0.1' }),
+      rtspPort: Type.Integer({ default: 8554, minimum: 0, maximum: 65535 }),
+      controlPort: Type.Integer({ default: 8555, minimum: 0, maximum: 65535 }),
+      username: Type.String({ default: 'admin' }),
+      password: Type.String({ default: 'sim-Passw0rd' }),
+      clipDir: Type.String({ default: 'var/clips' }),
+    }, { default: {}, ...strict }),
+  }, { default: {}, ...strict }),
+  log: Type.Object({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    pretty: Type.Boolean({ default: false }),
+  }, { default: {}, ...strict }),
+}, strict);
+
+/** Config is the validated configuration. */
+export type Config = Static<typeof ConfigSchema>;
+

@@ -1,0 +1,169 @@
+// The catalog: org units, cameras and users in the store, with units and camera summaries kept in memory for browsing.
+import type { Db } from '../store/database.js';
+import { OrgTree, type OrgUnit, type UnitLevel } from '../access/org-tree.js';
+import type { Role } from '../access/access-index.js';
+import type { CredentialCipher } from '../secrets/credential-cipher.js';
+import type { SourceCredentials } from '../../../adapters/core/types.js';
+
+/** CameraKind is what a camera watches, as the monitoring room groups them. */
+export type CameraKind = 'junction' | 'square' | 'road' | 'entrance' | 'school' | 'market' | 'river' | 'other';
+
+/** CameraSummary is what listings and search show. */
+export interface CameraSummary {
+  id: string;
+  name: string;
+  unit: string;
+  kind: CameraKind;
+}
+
+/** Camera is a full record without its secret. */
+export interface Camera extends CameraSummary {
+  latitude: number | null;
+  longitude: number | null;
+  mainUrl: string;
+  subUrl: string | null;
+  username: string | null;
+  hasPassword: boolean;
+}
+
+/** NewCamera is a camera to add, with its password in clear (it is sealed before it is written). */
+export interface NewCamera extends Omit<Camera, 'hasPassword'> {
+  password?: string;
+}
+
+/** User is an account without its password hash. */
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  unit: string;
+  roles: Role[];
+  disabled: boolean;
+}
+
+interface CameraRow {
+  id: string; name: string; unit: string; kind: CameraKind; latitude: number | null; longitude: number | null;
+  main_url: string; sub_url: string | null; username: string | null; secret: Buffer | null;
+}
+
+interface UserRow { id: number; username: string; display_name: string; unit: string; roles: string; password_hash: string; disabled: number }
+
+function toUser(r: UserRow): User {
+  return { id: r.id, username: r.username, displayName: r.display_name, unit: r.unit, roles: r.roles.split(',').filter(Boolean) as Role[], disabled: r.disabled === 1 };
+}
+
+/** Catalog reads and writes the catalog. */
+export class Catalog {
+  #db: Db;
+  #cipher: CredentialCipher;
+  #summaries = new Map<string, CameraSummary>();
+  #tree?: OrgTree;
+
+  constructor(db: Db, cipher: CredentialCipher) {
+    this.#db = db;
+    this.#cipher = cipher;
+  }
+
+  /** load reads units and camera summaries into memory; call after seeding or import. */
+  load(): void {
+    const units = this.#db.prepare('SELECT code, parent, name, level FROM units').all() as OrgUnit[];
+    this.#tree = units.length > 0 ? new OrgTree(units) : undefined;
+    this.#summaries.clear();
+    for (const c of this.#db.prepare('SELECT id, name, unit, kind FROM cameras').iterate() as IterableIterator<CameraSummary>) {
+      this.#summaries.set(c.id, c);
+    }
+  }
+
+  /** tree returns the governance tree; it throws when the catalog holds no unit. */
+  tree(): OrgTree {
+    if (!this.#tree) throw new Error('the catalog holds no org unit: seed the demo or import a tree');
+    return this.#tree;
+  }
+
+  get isEmpty(): boolean {
+    return !this.#tree;
+  }
+
+  /** summaries iterates every camera summary. */
+  summaries(): IterableIterator<CameraSummary> {
+    return this.#summaries.values();
+  }
+
+  /** summary returns one camera summary. */
+  summary(id: string): CameraSummary | undefined {
+    return this.#summaries.get(id);
+  }
+
+  /** camera returns the full record of a camera. */
+  camera(id: string): Camera | undefined {
+    const r = this.#db.prepare('SELECT * FROM cameras WHERE id = ?').get(id) as CameraRow | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id, name: r.name, unit: r.unit, kind: r.kind, latitude: r.latitude, longitude: r.longitude,
+      mainUrl: r.main_url, subUrl: r.sub_url, username: r.username, hasPassword: r.secret !== null,
+    };
+  }
+
+  /** credentials decrypts the credentials of a camera, for the media layer only. */
+  credentials(id: string): SourceCredentials | undefined {
+    const r = this.#db.prepare('SELECT username, secret FROM cameras WHERE id = ?').get(id) as { username: string | null; secret: Buffer | null } | undefined;
+    if (!r || r.username === null) return undefined;
+    return { username: r.username, password: r.secret ? this.#cipher.open(id, r.secret) : '' };
+  }
+
+  /** addUnits inserts units in one transaction (parents before children). */
+  addUnits(units: OrgUnit[]): void {
+    const insert = this.#db.prepare('INSERT INTO units (code, parent, name, level) VALUES (@code, @parent, @name, @level)');
+    this.#db.transaction(() => { for (const u of units) insert.run(u); })();
+  }
+
+  /** addCameras inserts cameras in one transaction, sealing each password. */
+  addCameras(cameras: NewCamera[]): void {
+    const insert = this.#db.prepare(`INSERT INTO cameras (id, name, unit, kind, latitude, longitude, main_url, sub_url, username, secret, created_at)
+      VALUES (@id, @name, @unit, @kind, @latitude, @longitude, @mainUrl, @subUrl, @username, @secret, @createdAt)`);
+    const now = Date.now();
+    this.#db.transaction(() => {
+      for (const c of cameras) {
+        insert.run({
+          id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
+          mainUrl: c.mainUrl, subUrl: c.subUrl, username: c.username,
+          secret: c.password === undefined ? null : this.#cipher.seal(c.id, c.password), createdAt: now,
+        });
+      }
+    })();
+  }
+
+  /** addUser inserts an account with an already hashed password and returns its id. */
+  addUser(user: Omit<User, 'id' | 'disabled'>, passwordHash: string): number {
+    const r = this.#db.prepare('INSERT INTO users (username, display_name, unit, roles, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(user.username, user.displayName, user.unit, user.roles.join(','), passwordHash, Date.now());
+    return Number(r.lastInsertRowid);
+  }
+
+  /** user returns an account by id. */
+  user(id: number): User | undefined {
+    const r = this.#db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  /** userWithHash returns an account and its password hash by username (for login only). */
+  userWithHash(username: string): { user: User; passwordHash: string } | undefined {
+    const r = this.#db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return r && { user: toUser(r), passwordHash: r.password_hash };
+  }
+
+  /** unitName returns the name of a unit, for display. */
+  unitName(code: string): string | undefined {
+    return this.#tree?.get(code)?.name;
+  }
+}
+
+/** levelOfCode infers the level of a 12-digit region code from its trailing zeros. */
+export function levelOfCode(code: string): UnitLevel {
+  if (!/^\d{12}$/.test(code)) throw new TypeError(`region code ${JSON.stringify(code)} is not 12 digits`);
+  if (code.slice(2) === '0000000000') return 'province';
+  if (code.slice(4) === '00000000') return 'city';
+  if (code.slice(6) === '000000') return 'county';
+  if (code.slice(9) === '000') return 'township';
+  return 'village';
+}

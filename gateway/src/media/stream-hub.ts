@@ -1,0 +1,230 @@
+// The stream hub: pull each (camera, profile) once, share it with every viewer, stop it when nobody watches.
+import ffmpeg from 'fluent-ffmpeg';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
+import { HlsPipeline, PLAYLIST } from './hls-pipeline.js';
+import { Stream, type StreamInfo } from './stream.js';
+
+/** StreamHubOptions configure the hub (the media slice of the config, in milliseconds). */
+export interface StreamHubOptions {
+  hlsDir: string;
+  ffmpegPath: string;
+  segmentSeconds: number;
+  playlistSegments: number;
+  idleLingerMs: number;
+  startTimeoutMs: number;
+  stallTimeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxStreams: number;
+  /** resolveSource returns where a camera profile is pulled from (URL and decrypted credentials). */
+  resolveSource: (camera: string, profile: Profile) => Promise<StreamSourceSpec>;
+}
+
+/** StreamHubEvents report state changes and internal errors. */
+export interface StreamHubEvents {
+  state: [StreamInfo];
+  error: [Error];
+}
+
+/** CapacityError is thrown when the node already pulls as many streams as it may. */
+export class CapacityError extends Error {
+  override name = 'CapacityError';
+}
+
+/** SEGMENT_NAME matches the only files the hub serves besides the playlist. */
+export const SEGMENT_NAME = /^seg\d{1,20}\.ts$/;
+
+const PID_FILE = 'ffmpeg.pids';
+const VIEWER_WINDOW_MS = 10_000;
+
+/** StreamHub owns every stream and every ffmpeg process of the gateway. */
+export class StreamHub extends EventEmitter<StreamHubEvents> {
+  #opts: StreamHubOptions;
+  #streams = new Map<string, Stream>();
+  #pids = new Set<number>();
+  #sweeper?: NodeJS.Timeout;
+  #closed = false;
+  #exitHandler = () => this.#killAllSync();
+
+  constructor(opts: StreamHubOptions) {
+    super();
+    this.#opts = { ...opts, hlsDir: resolve(opts.hlsDir) };
+  }
+
+  /** start clears what a previous run left behind (its ffmpeg children and files) and checks that ffmpeg runs. */
+  async start(): Promise<void> {
+    mkdirSync(this.#opts.hlsDir, { recursive: true });
+    this.#reapStale();
+    rmSync(join(this.#opts.hlsDir, 'streams'), { recursive: true, force: true });
+    await new Promise<void>((ok, fail) => {
+      ffmpeg().setFfmpegPath(this.#opts.ffmpegPath).getAvailableFormats((err, formats) => {
+        if (err) return fail(new Error(`ffmpeg at ${this.#opts.ffmpegPath} cannot run: ${err.message} (install it: apt-get install -y ffmpeg)`));
+        if (!formats.hls?.canMux || !formats.rtsp?.canDemux) return fail(new Error(`ffmpeg at ${this.#opts.ffmpegPath} lacks the hls muxer or rtsp demuxer`));
+        ok();
+      });
+    });
+    process.on('exit', this.#exitHandler);
+    this.#sweeper = setInterval(() => this.#sweep(), 1000);
+  }
+
+  /** open returns the stream of (camera, profile), starting its pull if needed, and counts viewer. */
+  open(camera: string, profile: Profile, viewer: string): StreamInfo {
+    if (this.#closed) throw new Error('the stream hub is closed');
+    const key = `${camera}/${profile}`;
+    let stream = this.#streams.get(key);
+    if (!stream) {
+      if (this.#streams.size >= this.#opts.maxStreams) throw new CapacityError(`this node already pulls ${this.#streams.size} streams (media.maxStreams)`);
+      stream = this.#create(camera, profile);
+      this.#streams.set(key, stream);
+      stream.start();
+    }
+    stream.touch(viewer);
+    return stream.info();
+  }
+
+  /** touch records that viewer still watches; it returns undefined when the stream is not open. */
+  touch(camera: string, profile: Profile, viewer: string): StreamInfo | undefined {
+    const stream = this.#streams.get(`${camera}/${profile}`);
+    stream?.touch(viewer);
+    return stream?.info();
+  }
+
+  /** info returns the state of a stream, or undefined when it is not open. */
+  info(camera: string, profile: Profile): StreamInfo | undefined {
+    return this.#streams.get(`${camera}/${profile}`)?.info();
+  }
+
+  /** list returns every open stream. */
+  list(): StreamInfo[] {
+    return [...this.#streams.values()].map((s) => s.info());
+  }
+
+  /** waitLive resolves with the stream's info once it is live, or with its state when timeoutMs passes or it fails. */
+  waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined> {
+    const stream = this.#streams.get(`${camera}/${profile}`);
+    if (!stream) return Promise.resolve(undefined);
+    if (stream.state === 'live') return Promise.resolve(stream.info());
+    return new Promise((done) => {
+      const onState = (info: StreamInfo) => {
+        if (info.state === 'starting') return;
+        finish(info);
+      };
+      const timer = setTimeout(() => finish(stream.info()), timeoutMs);
+      const finish = (info: StreamInfo) => {
+        clearTimeout(timer);
+        stream.off('state', onState);
+        done(info);
+      };
+      stream.on('state', onState);
+    });
+  }
+
+  /** filePath returns the path of a playlist or segment of a live stream, or undefined; names are checked, never joined raw. */
+  filePath(camera: string, profile: Profile, name: string): string | undefined {
+    if (name !== PLAYLIST && !SEGMENT_NAME.test(name)) return undefined;
+    const pipeline = this.#streams.get(`${camera}/${profile}`)?.pipeline;
+    if (!(pipeline instanceof HlsPipeline)) return undefined;
+    return join(pipeline.dir, name);
+  }
+
+  /** stopStream ends a stream now (for admins and tests). */
+  async stopStream(camera: string, profile: Profile): Promise<boolean> {
+    const key = `${camera}/${profile}`;
+    const stream = this.#streams.get(key);
+    if (!stream) return false;
+    this.#streams.delete(key);
+    await stream.close();
+    return true;
+  }
+
+  /** childPids lists the ffmpeg processes the hub runs now. */
+  childPids(): number[] {
+    return [...this.#pids];
+  }
+
+  /** close stops every stream and waits for every ffmpeg to exit; it is idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    await Promise.all(streams.map((s) => s.close()));
+    this.#killAllSync();
+    process.off('exit', this.#exitHandler);
+  }
+
+  #create(camera: string, profile: Profile): Stream {
+    const o = this.#opts;
+    const stream = new Stream(camera, profile, {
+      resolveSource: () => o.resolveSource(camera, profile),
+      backoff: { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs },
+      viewerWindowMs: VIEWER_WINDOW_MS,
+      onError: (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))),
+      createPipeline: (source, runId) => new HlsPipeline({
+        source,
+        dir: join(o.hlsDir, 'streams', `${camera}-${profile}-${process.pid}-${runId}`),
+        ffmpegPath: o.ffmpegPath,
+        segmentSeconds: o.segmentSeconds,
+        playlistSegments: o.playlistSegments,
+        startTimeoutMs: o.startTimeoutMs,
+        stallTimeoutMs: o.stallTimeoutMs,
+        onSpawn: (pid) => this.#track(pid, true),
+        onReap: (pid) => this.#track(pid, false),
+      }),
+    });
+    stream.on('state', (info) => this.emit('state', info));
+    return stream;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, stream] of this.#streams) {
+      if (now - stream.lastAccess > this.#opts.idleLingerMs) {
+        this.#streams.delete(key);
+        void stream.close().catch((err: unknown) => this.emit('error', err as Error));
+      }
+    }
+  }
+
+  #track(pid: number, alive: boolean): void {
+    if (alive) this.#pids.add(pid);
+    else this.#pids.delete(pid);
+    try {
+      writeFileSync(join(this.#opts.hlsDir, PID_FILE), [...this.#pids].join('\n'));
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  /** reapStale kills ffmpeg children a crashed previous run left, recognised by their output folder. */
+  #reapStale(): void {
+    const file = join(this.#opts.hlsDir, PID_FILE);
+    if (!existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const pid = Number(line);
+      if (!Number.isInteger(pid) || pid <= 1) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmdline.includes(this.#opts.hlsDir)) process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+    rmSync(file, { force: true });
+  }
+
+  #killAllSync(): void {
+    for (const pid of this.#pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+    this.#pids.clear();
+  }
+}

@@ -1,0 +1,170 @@
+// One (camera, profile) stream: a shared pull with viewers, a state, retries with backoff and an idle linger.
+import { EventEmitter } from 'node:events';
+import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
+import { fullJitterDelay, type BackoffOptions } from './backoff.js';
+import type { ExitKind, Pipeline, PipelineExit } from './pipeline.js';
+
+/** StreamState is what a viewer sees on a tile's badge. */
+export type StreamState = 'starting' | 'live' | 'offline' | 'failed' | 'stopped';
+
+/** StreamInfo is a stream's state as the API shows it. */
+export interface StreamInfo {
+  camera: string;
+  profile: Profile;
+  state: StreamState;
+  viewers: number;
+  since: number;
+  startedAt?: number;
+  liveAt?: number;
+  attempts: number;
+  retryAt?: number;
+  error?: { kind: ExitKind; message: string };
+  frames?: number;
+  bitrateKbps?: number;
+}
+
+/** StreamEvents are emitted on every state change. */
+export interface StreamEvents {
+  state: [StreamInfo];
+}
+
+/** StreamDeps are what a stream needs from its hub. */
+export interface StreamDeps {
+  resolveSource: () => Promise<StreamSourceSpec>;
+  createPipeline: (source: StreamSourceSpec, runId: number) => Pipeline;
+  backoff: BackoffOptions;
+  /** viewerWindowMs is how long a viewer counts after its last request. */
+  viewerWindowMs: number;
+  onError?: (err: unknown) => void;
+}
+
+/** STABLE_MS is how long a run must stay live before its failure counts as a first failure again. */
+const STABLE_MS = 30_000;
+
+/** Stream drives one pipeline at a time. */
+export class Stream extends EventEmitter<StreamEvents> {
+  readonly camera: string;
+  readonly profile: Profile;
+  #deps: StreamDeps;
+  #state: StreamState = 'starting';
+  #since = Date.now();
+  #viewers = new Map<string, number>();
+  #lastAccess = Date.now();
+  #pipeline?: Pipeline;
+  #runId = 0;
+  #attempts = 0;
+  #retryTimer?: NodeJS.Timeout;
+  #retryAt?: number;
+  #startedAt?: number;
+  #liveAt?: number;
+  #error?: { kind: ExitKind; message: string };
+  #closed = false;
+
+  constructor(camera: string, profile: Profile, deps: StreamDeps) {
+    super();
+    this.camera = camera;
+    this.profile = profile;
+    this.#deps = deps;
+  }
+
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  get lastAccess(): number {
+    return this.#lastAccess;
+  }
+
+  /** pipeline is the current run, for serving its files. */
+  get pipeline(): Pipeline | undefined {
+    return this.#pipeline;
+  }
+
+  /** touch records a viewer's request. */
+  touch(viewer: string, now = Date.now()): void {
+    this.#lastAccess = now;
+    this.#viewers.set(viewer, now);
+  }
+
+  /** viewers counts distinct viewers seen within the viewer window. */
+  viewers(now = Date.now()): number {
+    for (const [v, at] of this.#viewers) if (now - at > this.#deps.viewerWindowMs) this.#viewers.delete(v);
+    return this.#viewers.size;
+  }
+
+  info(): StreamInfo {
+    const stats = this.#pipeline?.stats();
+    return {
+      camera: this.camera, profile: this.profile, state: this.#state, viewers: this.viewers(), since: this.#since,
+      startedAt: this.#startedAt, liveAt: this.#liveAt, attempts: this.#attempts, retryAt: this.#retryAt, error: this.#error,
+      frames: stats?.frames, bitrateKbps: stats?.bitrateKbps,
+    };
+  }
+
+  /** start begins the first run; later runs follow failures with backoff. */
+  start(): void {
+    if (this.#closed) throw new Error(`stream ${this.camera}/${this.profile} is closed`);
+    if (this.#pipeline || this.#retryTimer) return;
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#retryTimer = undefined;
+    this.#retryAt = undefined;
+    if (this.#closed) return;
+    this.#set('starting');
+    let source: StreamSourceSpec;
+    try {
+      source = await this.#deps.resolveSource();
+    } catch (err) {
+      this.#failed({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    if (this.#closed) return;
+    const pipeline = this.#deps.createPipeline(source, ++this.#runId);
+    this.#pipeline = pipeline;
+    this.#startedAt = Date.now();
+    pipeline.on('live', () => {
+      if (this.#pipeline !== pipeline) return;
+      this.#liveAt = Date.now();
+      this.#error = undefined;
+      this.#set('live');
+    });
+    pipeline.on('exit', (exit) => {
+      if (this.#pipeline !== pipeline) return;
+      this.#pipeline = undefined;
+      const wasStable = this.#liveAt !== undefined && this.#liveAt >= (this.#startedAt ?? 0) && Date.now() - this.#liveAt > STABLE_MS;
+      void pipeline.stop().catch((err: unknown) => this.#deps.onError?.(err));
+      if (exit.kind === 'stopped' || this.#closed) return;
+      if (wasStable) this.#attempts = 0;
+      this.#failed(exit);
+    });
+    pipeline.start();
+  }
+
+  #failed(exit: PipelineExit): void {
+    this.#error = { kind: exit.kind, message: exit.message };
+    const delay = fullJitterDelay(this.#attempts++, this.#deps.backoff);
+    this.#retryAt = Date.now() + delay;
+    this.#set(exit.kind === 'offline' || exit.kind === 'stalled' ? 'offline' : 'failed');
+    this.#retryTimer = setTimeout(() => void this.#run(), delay);
+  }
+
+  #set(state: StreamState): void {
+    if (this.#state !== state) this.#since = Date.now();
+    this.#state = state;
+    this.emit('state', this.info());
+  }
+
+  /** close stops the stream for good; it is idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const p = this.#pipeline;
+    this.#pipeline = undefined;
+    await p?.stop();
+    this.#set('stopped');
+  }
+}

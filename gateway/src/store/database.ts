@@ -1,0 +1,73 @@
+// SQLite persistence: one file, WAL, numbered migrations applied at open.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Db is the handle every repository receives. */
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE units (
+     code TEXT PRIMARY KEY,
+     parent TEXT REFERENCES units(code),
+     name TEXT NOT NULL,
+     level TEXT NOT NULL
+   );
+   CREATE INDEX units_parent ON units(parent);
+   CREATE TABLE cameras (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     unit TEXT NOT NULL REFERENCES units(code),
+     kind TEXT NOT NULL DEFAULT 'other',
+     latitude REAL,
+     longitude REAL,
+     main_url TEXT NOT NULL,
+     sub_url TEXT,
+     username TEXT,
+     secret BLOB,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX cameras_unit ON cameras(unit);
+   CREATE TABLE users (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     username TEXT NOT NULL UNIQUE,
+     display_name TEXT NOT NULL,
+     unit TEXT NOT NULL REFERENCES units(code),
+     roles TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     disabled INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     remote TEXT,
+     user_agent TEXT
+   );
+   CREATE INDEX sessions_user ON sessions(user_id);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+/** openDatabase opens (creating) the file and brings its schema up to date. */
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database ${path} has schema version ${version}, newer than this gateway knows (${MIGRATIONS.length}): upgrade the gateway`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
