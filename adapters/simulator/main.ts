@@ -47,6 +47,8 @@ if (command === 'clips') {
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Started by the gateway with an IPC channel: when the gateway goes, so does the farm.
+  if (process.send) process.once('disconnect', stop);
 } else {
   process.stderr.write(`simulator: unknown command ${JSON.stringify(command)} (use: clips | serve)\n`);
   process.exit(2);

@@ -26,6 +26,7 @@ interface Node {
 export class OrgTree {
   readonly root: OrgUnit;
   #nodes = new Map<string, Node>();
+  #preorder: OrgUnit[] = [];
 
   constructor(units: Iterable<OrgUnit>) {
     let root: OrgUnit | undefined;
@@ -67,6 +68,8 @@ export class OrgTree {
     }
     const orphan = [...this.#nodes.values()].find((n) => n.pre < 0);
     if (orphan) throw new TypeError(`unit ${orphan.unit.code} is not reachable from the root (cycle?)`);
+    this.#preorder = new Array<OrgUnit>(this.#nodes.size);
+    for (const n of this.#nodes.values()) this.#preorder[n.pre] = n.unit;
   }
 
   get size(): number {
@@ -112,9 +115,14 @@ export class OrgTree {
     return out;
   }
 
-  /** units iterates every unit in pre-order. */
-  *units(): IterableIterator<OrgUnit> {
-    const sorted = [...this.#nodes.values()].sort((a, b) => a.pre - b.pre);
-    for (const n of sorted) yield n.unit;
+  /** units returns every unit in pre-order. */
+  units(): readonly OrgUnit[] {
+    return this.#preorder;
+  }
+
+  /** subtree returns the units of the subtree of code (itself first), in pre-order. */
+  subtree(code: string): OrgUnit[] {
+    const n = this.#nodes.get(code);
+    return n ? this.#preorder.slice(n.pre, n.post + 1) : [];
   }
 }

@@ -57,6 +57,7 @@ export class Catalog {
   #db: Db;
   #cipher: CredentialCipher;
   #summaries = new Map<string, CameraSummary>();
+  #byUnit = new Map<string, CameraSummary[]>();
   #tree?: OrgTree;
 
   constructor(db: Db, cipher: CredentialCipher) {
@@ -69,8 +70,12 @@ export class Catalog {
     const units = this.#db.prepare('SELECT code, parent, name, level FROM units').all() as OrgUnit[];
     this.#tree = units.length > 0 ? new OrgTree(units) : undefined;
     this.#summaries.clear();
-    for (const c of this.#db.prepare('SELECT id, name, unit, kind FROM cameras').iterate() as IterableIterator<CameraSummary>) {
+    this.#byUnit.clear();
+    for (const c of this.#db.prepare('SELECT id, name, unit, kind FROM cameras ORDER BY id').iterate() as IterableIterator<CameraSummary>) {
       this.#summaries.set(c.id, c);
+      const list = this.#byUnit.get(c.unit);
+      if (list) list.push(c);
+      else this.#byUnit.set(c.unit, [c]);
     }
   }
 
@@ -87,6 +92,11 @@ export class Catalog {
   /** summaries iterates every camera summary. */
   summaries(): IterableIterator<CameraSummary> {
     return this.#summaries.values();
+  }
+
+  /** camerasOf returns the cameras a unit owns directly (not those of its children). */
+  camerasOf(unit: string): readonly CameraSummary[] {
+    return this.#byUnit.get(unit) ?? [];
   }
 
   /** summary returns one camera summary. */

@@ -1,0 +1,117 @@
+// The composition root: config → store → catalog → access → media → http. Nothing else builds real objects.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Profile, StreamSourceSpec } from '../../adapters/core/types.js';
+import { AccessIndex } from './access/access-index.js';
+import { MediaTokens } from './auth/media-token.js';
+import { SessionStore } from './auth/session-store.js';
+import { Catalog } from './catalog/catalog.js';
+import type { DemoAccount } from './catalog/demo-catalog.js';
+import { listDemoAccounts, seedDemo } from './demo/seed-demo.js';
+import { buildServer } from './http/server.js';
+import { StreamHub } from './media/stream-hub.js';
+import { CredentialCipher } from './secrets/credential-cipher.js';
+import { MasterKey } from './secrets/master-key.js';
+import { openDatabase, type Db } from './store/database.js';
+
+/** GatewayOptions are what the CLI or a test adds to the config. */
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  consoleDir?: string;
+}
+
+/** Gateway is a running gateway. */
+export class Gateway {
+  readonly config: Config;
+  readonly catalog: Catalog;
+  readonly access: AccessIndex;
+  readonly hub: StreamHub;
+  readonly http: FastifyInstance;
+  readonly demoAccounts: DemoAccount[];
+  #db: Db;
+  #closed = false;
+
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+    this.config = parts.config;
+    this.#db = parts.db;
+    this.catalog = parts.catalog;
+    this.access = parts.access;
+    this.hub = parts.hub;
+    this.http = parts.http;
+    this.demoAccounts = parts.demoAccounts;
+  }
+
+  /** create builds every part and seeds the demo when the store is empty; it does not listen yet. */
+  static async create(opts: GatewayOptions): Promise<Gateway> {
+    const { config, logger } = opts;
+    const db = openDatabase(config.store.path);
+    try {
+      const key = MasterKey.loadOrCreate(config.secrets.keyFile);
+      const catalog = new Catalog(db, new CredentialCipher(key.derive('camera-credentials')));
+      catalog.load();
+      let demoAccounts: DemoAccount[] = [];
+      if (config.demo.enabled) {
+        if (catalog.isEmpty) {
+          const t0 = Date.now();
+          const sim = config.demo.simulator;
+          demoAccounts = await seedDemo(catalog, {
+            seed: config.demo.seed, cameras: config.demo.cameras, password: config.demo.password,
+            source: { host: sim.host, rtspPort: sim.rtspPort, username: sim.username, password: sim.password },
+          });
+          logger.info({ units: catalog.tree().size, cameras: config.demo.cameras, ms: Date.now() - t0 }, 'demo catalog seeded');
+        } else {
+          demoAccounts = listDemoAccounts(catalog);
+        }
+      }
+      if (catalog.isEmpty) throw new Error('the catalog is empty: enable demo.enabled or import a governance tree');
+      const access = new AccessIndex(catalog.tree(), catalog.summaries());
+      const m = config.media;
+      const hub = new StreamHub({
+        hlsDir: m.hlsDir, ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
+        idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
+        retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams,
+        resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
+          const c = catalog.camera(camera);
+          if (!c) throw new Error(`camera ${camera} is not in the catalog`);
+          const url = profile === 'sub' ? c.subUrl ?? c.mainUrl : c.mainUrl;
+          return { url, credentials: catalog.credentials(camera) };
+        },
+      });
+      hub.on('state', (s) => logger.info({ camera: s.camera, profile: s.profile, state: s.state, error: s.error?.message, attempts: s.attempts }, 'stream state'));
+      hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
+      await hub.start();
+      const http = await buildServer({
+        catalog, access,
+        sessions: new SessionStore(db, config.auth.sessionTtlHours * 3600_000),
+        tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
+        hub,
+        consoleDir: opts.consoleDir,
+        secureCookies: config.http.secureCookies,
+        playlistWaitMs: m.startTimeoutSeconds * 1000,
+      }, logger.child({ part: 'http' }));
+      return new Gateway({ config, db, catalog, access, hub, http, demoAccounts });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** listen binds the HTTP port and returns the base URL. */
+  async listen(): Promise<string> {
+    await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
+    const a = this.http.server.address();
+    const port = a && typeof a !== 'string' ? a.port : this.config.http.port;
+    return this.config.http.publicUrl ?? `http://${this.config.http.host}:${port}`;
+  }
+
+  /** close stops accepting requests, ends every stream (and its ffmpeg) and closes the store; it is idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.http.close();
+    await this.hub.close();
+    this.#db.close();
+  }
+}

@@ -1,0 +1,92 @@
+// Authentication: session cookie (or bearer) on every /api route unless it is marked public; login and logout.
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Subject } from '../access/access-index.js';
+import { DUMMY_HASH, verifyPassword } from '../auth/password-hash.js';
+import type { SessionRecord } from '../auth/session-store.js';
+import type { User } from '../catalog/catalog.js';
+import type { HttpDeps } from './deps.js';
+import { AppError } from './errors.js';
+import { LoginBody, UserBody } from './schemas.js';
+
+/** COOKIE is the session cookie's name. */
+export const COOKIE = 'seg_session';
+
+/** Authenticated is what a route knows of its caller. */
+export interface Authenticated {
+  user: User;
+  session: SessionRecord;
+  subject: Subject;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+  interface FastifyContextConfig {
+    /** public routes need no session. */
+    public?: boolean;
+  }
+}
+
+/** requireAuth returns the caller or throws unauthenticated (for routes under the hook, it is always set). */
+export function requireAuth(req: FastifyRequest): Authenticated {
+  if (!req.auth) throw new AppError('unauthenticated', 'log in first');
+  return req.auth;
+}
+
+function userBody(deps: HttpDeps, user: User) {
+  return { id: user.id, username: user.username, displayName: user.displayName, unit: user.unit, unitName: deps.catalog.unitName(user.unit) ?? user.unit, roles: user.roles };
+}
+
+async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  app.decorateRequest('auth', undefined);
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/api/') || req.routeOptions.config?.public) return;
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const secret = bearer ?? req.cookies[COOKIE];
+    const session = secret ? deps.sessions.find(secret) : undefined;
+    if (!session) throw new AppError('unauthenticated', secret ? 'your session has ended: log in again' : 'log in first');
+    const user = deps.catalog.user(session.userId);
+    if (!user || user.disabled) throw new AppError('unauthenticated', 'this account is disabled');
+    // Cookies ride along on cross-site requests: a state change must come from our own origin.
+    if (!bearer && req.method !== 'GET' && req.method !== 'HEAD') {
+      const origin = req.headers.origin;
+      if (origin !== undefined && new URL(origin).host !== req.headers.host) throw new AppError('forbidden', 'cross-site request refused');
+    }
+    req.auth = { user, session, subject: { userId: user.id, unit: user.unit, roles: user.roles } };
+  });
+
+  app.post('/api/auth/login', {
+    config: { public: true },
+    schema: { tags: ['auth'], body: LoginBody, response: { 200: UserBody, 401: { $ref: 'ErrorBody#' } } },
+  }, async (req, reply) => {
+    const { username, password } = req.body as { username: string; password: string };
+    const found = deps.catalog.userWithHash(username);
+    // Verify against a dummy hash for unknown names, so the answer time does not reveal which names exist.
+    const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
+    if (!found || !ok || found.user.disabled) {
+      req.log.info({ username }, 'login refused');
+      throw new AppError('bad-credentials', 'wrong username or password');
+    }
+    const { secret, record } = deps.sessions.create(found.user.id, req.ip, req.headers['user-agent'] ?? null);
+    reply.setCookie(COOKIE, secret, {
+      path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies,
+      expires: new Date(record.expiresAt),
+    });
+    req.log.info({ userId: found.user.id }, 'login');
+    return userBody(deps, found.user);
+  });
+
+  app.post('/api/auth/logout', { schema: { tags: ['auth'], response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    deps.sessions.end(requireAuth(req).session.idHash);
+    reply.clearCookie(COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.get('/api/auth/me', { schema: { tags: ['auth'], response: { 200: UserBody } } }, async (req) => userBody(deps, requireAuth(req).user));
+}
+
+/** authPlugin installs the hook at the app's root (not encapsulated) so every route is covered. */
+export const authPlugin = fp(plugin, { name: 'auth', dependencies: ['@fastify/cookie'] });

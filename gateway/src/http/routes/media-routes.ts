@@ -1,0 +1,80 @@
+// HLS playlists and segments, each request checked: signed token, live session, current right to the camera.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Profile } from '../../../../adapters/core/types.js';
+import { MediaTokenError, type MediaGrant } from '../../auth/media-token.js';
+import { PLAYLIST } from '../../media/hls-pipeline.js';
+import type { HttpDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { viewerOf } from './stream-routes.js';
+import { CameraId, ProfileName } from '../schemas.js';
+
+const Params = Type.Object({
+  camera: CameraId,
+  profile: ProfileName,
+  file: Type.String({ pattern: '^(index\\.m3u8|seg[0-9]{1,20}\\.ts)$' }),
+});
+const Query = Type.Object({ t: Type.String({ minLength: 1, maxLength: 1024 }) });
+
+/** rewritePlaylist appends the token to every segment URI, so that segments are as protected as the playlist. */
+export function rewritePlaylist(text: string, token: string): string {
+  const t = encodeURIComponent(token);
+  return text.split('\n').map((line) => (line && !line.startsWith('#') ? `${line}?t=${t}` : line)).join('\n');
+}
+
+/** mediaRoutes serves /media/hls/:camera/:profile/:file. */
+export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const check = (req: FastifyRequest): MediaGrant => {
+    const { camera, profile } = req.params as { camera: string; profile: Profile };
+    let grant: MediaGrant;
+    try {
+      grant = deps.tokens.verify((req.query as { t?: string }).t, camera, profile);
+    } catch (err) {
+      if (err instanceof MediaTokenError) throw new AppError('forbidden', err.message);
+      throw err;
+    }
+    // The token is not enough: the session must still be open and the right still held (revocation is immediate).
+    const session = deps.sessions.findByHash(grant.session);
+    const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
+    if (!user || user.disabled) throw new AppError('forbidden', 'the session behind this media token has ended');
+    if (!deps.access.may({ userId: user.id, unit: user.unit, roles: user.roles }, grant.action, camera)) {
+      throw new AppError('forbidden', 'you no longer hold the right to view this camera');
+    }
+    return grant;
+  };
+
+  app.get('/media/hls/:camera/:profile/:file', {
+    schema: { tags: ['media'], params: Params, querystring: Query },
+  }, async (req, reply: FastifyReply) => {
+    const grant = check(req);
+    const { camera, profile, file } = req.params as { camera: string; profile: Profile; file: string };
+    const viewer = viewerOf({ userId: grant.userId, session: grant.session });
+    reply.header('cache-control', 'no-store');
+    if (file === PLAYLIST) {
+      // A viewer who comes back after the idle linger restarts the stream; a starting one is waited for.
+      let info = deps.hub.touch(camera, profile, viewer) ?? deps.hub.open(camera, profile, viewer);
+      if (info.state !== 'live') info = (await deps.hub.waitLive(camera, profile, deps.playlistWaitMs)) ?? info;
+      if (info.state !== 'live') {
+        throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
+      }
+      const path = deps.hub.filePath(camera, profile, file);
+      const text = path ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
+      if (text === undefined) throw new AppError('stream-unavailable', 'the stream is restarting', { state: 'starting' });
+      return reply.type('application/vnd.apple.mpegurl').send(rewritePlaylist(text, (req.query as { t: string }).t));
+    }
+    deps.hub.touch(camera, profile, viewer);
+    const path = deps.hub.filePath(camera, profile, file);
+    if (!path) throw new AppError('not-found', 'no such segment (the stream is not running)');
+    const stream = createReadStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`);
+      throw err;
+    });
+    return reply.type('video/mp2t').send(stream);
+  });
+}

@@ -1,0 +1,78 @@
+// Builds the fastify app: logging without secrets, one error handler, OpenAPI, authentication, routes, console.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from './errors.js';
+import type { HttpDeps } from './deps.js';
+import { ErrorBody } from './schemas.js';
+import { authPlugin } from './auth-plugin.js';
+import { treeRoutes } from './routes/tree-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
+import { mediaRoutes } from './routes/media-routes.js';
+
+/** redactQuery hides media tokens and any password-like parameter in a logged URL. */
+export function redactQuery(url: string): string {
+  return url.replace(/([?&](?:t|token|password|pass|secret)=)[^&#]*/gi, '$1***');
+}
+
+/** buildServer creates the app; call listen() on it, or inject() in tests. */
+export async function buildServer(deps: HttpDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger === false ? false : {
+      ...(typeof logger === 'object' ? logger : {}),
+      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+      serializers: {
+        req: (req) => ({ method: req.method, url: redactQuery(req.url), remote: req.ip }),
+      },
+    },
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.addSchema(ErrorBody);
+
+  app.setErrorHandler((err: Error & { validation?: unknown; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof AppError) {
+      return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err.validation) {
+      return reply.status(400).send({ code: 'bad-request', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\/?\s*/, '')}`.trim() });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) return reply.status(status).send({ code: 'bad-request', message: err.message });
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ code: 'internal', message: 'internal error: the gateway logged the details' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/') || req.url.startsWith('/media/') || req.method !== 'GET') {
+      return reply.status(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    }
+    // The console is a single-page app: its routes all load index.html.
+    if (deps.consoleDir && existsSync(join(deps.consoleDir, 'index.html'))) return reply.sendFile('index.html');
+    return reply.status(503).type('text/plain').send('The console is not built. Run: npm run build:console');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sharp Eyes Gateway', version: '0.1.0', description: 'Cameras, governance tree, live streams and media URLs.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'seg_session' }, bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ session: [] }, { bearer: [] }],
+    },
+  });
+  await app.register(cookie);
+  await app.register(authPlugin, deps);
+  await app.register(treeRoutes, deps);
+  await app.register(streamRoutes, deps);
+  await app.register(mediaRoutes, deps);
+
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger());
+  app.get('/healthz', { schema: { hide: true }, config: { public: true } }, () => ({ ok: true }));
+
+  if (deps.consoleDir && existsSync(deps.consoleDir)) {
+    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/', index: ['index.html'], wildcard: false, maxAge: 0 });
+  }
+  return app;
+}

@@ -1,0 +1,96 @@
+// CLI entry: `serve` (default) runs the gateway; `check-config` validates a configuration and exits.
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { Gateway } from './app.js';
+import { SimulatorProcess } from './demo/simulator-process.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+});
+
+const USAGE = `usage: gateway [serve|check-config] [--config FILE]
+  serve         run the gateway (default); with demo.enabled it seeds a demo city and runs the camera simulator
+  check-config  validate the configuration and print it (secrets hidden)
+Environment overrides: SEG__SECTION__KEY=value, e.g. SEG__HTTP__PORT=9000`;
+
+function load(): Config {
+  try {
+    return loadConfig({ file: values.config ?? (existsSync('config/gateway.json') ? 'config/gateway.json' : undefined), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function serve(config: Config): Promise<void> {
+  const logger = pino({ level: config.log.level, base: { app: 'sharp-eyes-gateway' } });
+  let simulator: SimulatorProcess | undefined;
+  let gateway: Gateway | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn('second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await gateway?.close();
+    await simulator?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (config.demo.enabled) {
+    const s = config.demo.simulator;
+    logger.info('starting the camera simulator (clips are encoded on first run)');
+    simulator = await SimulatorProcess.start({
+      host: s.host, rtspPort: s.rtspPort, controlPort: s.controlPort, username: s.username, password: s.password,
+      clipDir: s.clipDir, ffmpegPath: config.media.ffmpegPath,
+      onLog: (line) => logger.debug({ part: 'simulator' }, line),
+    });
+  }
+  const consoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
+  gateway = await Gateway.create({ config, logger, consoleDir });
+  const url = await gateway.listen();
+  const lines = [
+    '',
+    `Sharp Eyes Gateway is running: ${url}/`,
+    `  cameras: ${gateway.access.size}   units: ${gateway.access.tree.size}   store: ${config.store.path}`,
+    `  API description: ${url}/api/openapi.json`,
+  ];
+  if (gateway.demoAccounts.length > 0) {
+    lines.push(`  demo accounts (password ${JSON.stringify(config.demo.password)}):`);
+    for (const a of gateway.demoAccounts) {
+      lines.push(`    ${a.username.padEnd(18)} ${a.roles.join('+').padEnd(15)} ${gateway.catalog.unitName(a.unit)} (${a.unit}, ${gateway.access.countUnder(a.unit)} cameras)`);
+    }
+    lines.push(`  simulated cameras: rtsp://${config.demo.simulator.host}:${config.demo.simulator.rtspPort}/cam/<id>/<main|sub>, fault knobs at http://${config.demo.simulator.host}:${config.demo.simulator.controlPort}/cameras/<id>/faults`);
+  }
+  lines.push('Stop with Ctrl-C.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+const command = positionals[0] ?? 'serve';
+if (values.help) {
+  process.stdout.write(USAGE + '\n');
+} else if (command === 'check-config') {
+  const config = load();
+  process.stdout.write(JSON.stringify({ ...config, demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } } }, null, 2) + '\n');
+} else if (command === 'serve') {
+  serve(load()).catch((err: unknown) => {
+    process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+  process.exit(2);
+}
