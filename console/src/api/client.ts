@@ -1,0 +1,52 @@
+// The typed API client: the gateway's route types, imported as types only.
+import type {
+  Children, ErrorBodyT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, User,
+} from '../../../gateway/src/http/schemas.js';
+
+export type { Children, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, User };
+export type Profile = 'main' | 'sub';
+
+/** ApiError carries the gateway's error code and its message in words. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(status: number, body: Partial<ErrorBodyT>) {
+    super(body.message ?? `request failed (${status})`);
+    this.status = status;
+    this.code = body.code ?? 'unknown';
+    this.details = body.details;
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { code: 'network', message: '无法连接网关 (the gateway cannot be reached)' });
+  }
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => ({}))) as unknown;
+  if (!res.ok) throw new ApiError(res.status, data as Partial<ErrorBodyT>);
+  return data as T;
+}
+
+/** api lists the calls the console makes. */
+export const api = {
+  login: (username: string, password: string) => call<User>('POST', '/api/auth/login', { username, password }),
+  logout: () => call<void>('POST', '/api/auth/logout'),
+  me: () => call<User>('GET', '/api/auth/me'),
+  tree: () => call<TreeRoot>('GET', '/api/tree'),
+  children: (code: string) => call<Children>('GET', `/api/units/${encodeURIComponent(code)}/children`),
+  search: (q: string, limit = 50) => call<SearchResult>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`),
+  openStream: (camera: string, profile: Profile) => call<StreamTicketT>('POST', '/api/streams', { camera, profile }),
+  renewToken: (camera: string, profile: Profile) => call<TokenT>('POST', '/api/streams/token', { camera, profile }),
+  streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
+};

@@ -1,0 +1,78 @@
+// App state in one factory, provided through context: components read signals and call actions.
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import { signal, computed } from '@preact/signals';
+import { api, ApiError, type User } from '../api/client.js';
+
+/** TileCamera is what one tile of the grid shows. */
+export interface TileCamera {
+  id: string;
+  name: string;
+}
+
+/** LAYOUTS are the grid splits the console offers. */
+export const LAYOUTS = [1, 4, 9, 16] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+/** createAppState builds the console's state and actions. */
+export function createAppState() {
+  const user = signal<User | null | undefined>(undefined);
+  const layout = signal<Layout>(4);
+  const tiles = signal<Array<TileCamera | null>>(Array(16).fill(null));
+  const selectedTile = signal(0);
+  const banner = signal<string | null>(null);
+  const visibleTiles = computed(() => tiles.value.slice(0, layout.value));
+
+  return {
+    user, layout, tiles, selectedTile, banner, visibleTiles,
+    async restore() {
+      try {
+        user.value = await api.me();
+      } catch {
+        user.value = null;
+      }
+    },
+    async login(username: string, password: string) {
+      user.value = await api.login(username, password);
+    },
+    async logout() {
+      await api.logout().catch(() => undefined);
+      user.value = null;
+      tiles.value = Array(16).fill(null);
+    },
+    setLayout(n: Layout) {
+      layout.value = n;
+      if (selectedTile.value >= n) selectedTile.value = 0;
+    },
+    /** show puts a camera in the selected tile, then selects the next tile, as operators fill a wall. */
+    show(camera: TileCamera) {
+      const next = [...tiles.value];
+      next[selectedTile.value] = camera;
+      tiles.value = next;
+      selectedTile.value = (selectedTile.value + 1) % layout.value;
+    },
+    clear(index: number) {
+      const next = [...tiles.value];
+      next[index] = null;
+      tiles.value = next;
+    },
+    /** sessionEnded sends the user back to the login page with a reason. */
+    sessionEnded(err: unknown) {
+      if (err instanceof ApiError && err.status === 401) {
+        banner.value = err.message;
+        user.value = null;
+      }
+    },
+  };
+}
+
+export type AppState = ReturnType<typeof createAppState>;
+
+export const AppStateContext = createContext<AppState | null>(null);
+
+/** useAppState returns the provided state. */
+export function useAppState(): AppState {
+  const state = useContext(AppStateContext);
+  if (!state) throw new Error('AppStateContext is not provided');
+  return state;
+}
