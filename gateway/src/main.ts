@@ -32,8 +32,8 @@ function load(): Config {
 
 async function serve(config: Config): Promise<void> {
   const logger = pino({ level: config.log.level, base: { app: 'sharp-eyes-gateway' } });
-  let simulator: SimulatorProcess | undefined;
-  let gateway: Gateway | undefined;
+  // Filled in as parts start, so that a signal during start-up stops what is already running.
+  const running: { simulator?: SimulatorProcess; gateway?: Gateway } = {};
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -42,8 +42,8 @@ async function serve(config: Config): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await gateway?.close();
-    await simulator?.stop();
+    await running.gateway?.close();
+    await running.simulator?.stop();
     logger.info('stopped');
     process.exit(0);
   };
@@ -53,14 +53,15 @@ async function serve(config: Config): Promise<void> {
   if (config.demo.enabled) {
     const s = config.demo.simulator;
     logger.info('starting the camera simulator (clips are encoded on first run)');
-    simulator = await SimulatorProcess.start({
+    running.simulator = await SimulatorProcess.start({
       host: s.host, rtspPort: s.rtspPort, controlPort: s.controlPort, username: s.username, password: s.password,
       clipDir: s.clipDir, ffmpegPath: config.media.ffmpegPath,
       onLog: (line) => logger.debug({ part: 'simulator' }, line),
     });
   }
   const consoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
-  gateway = await Gateway.create({ config, logger, consoleDir });
+  const gateway = await Gateway.create({ config, logger, consoleDir });
+  running.gateway = gateway;
   const url = await gateway.listen();
   const lines = [
     '',
