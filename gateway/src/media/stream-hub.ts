@@ -1,7 +1,9 @@
 // The stream hub: pull each (camera, profile) once, share it with every viewer, stop it when nobody watches.
 import ffmpeg from 'fluent-ffmpeg';
 import { EventEmitter } from 'node:events';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
 import { HlsPipeline, PLAYLIST } from './hls-pipeline.js';
@@ -38,7 +40,20 @@ export class CapacityError extends Error {
 export const SEGMENT_NAME = /^seg\d{1,20}\.ts$/;
 
 const PID_FILE = 'ffmpeg.pids';
+const run = promisify(execFile);
 const VIEWER_WINDOW_MS = 10_000;
+
+/** checkFfmpeg runs ffmpeg once and checks it can demux RTSP and mux HLS; it throws saying what to install. */
+export async function checkFfmpeg(path: string): Promise<void> {
+  let formats: string;
+  try {
+    formats = (await run(path, ['-hide_banner', '-formats'], { timeout: 10_000, maxBuffer: 4 * 1024 * 1024 })).stdout;
+  } catch (err) {
+    throw new Error(`ffmpeg at ${path} cannot run: ${(err as Error).message.split('\n')[0]} (install it: apt-get install -y ffmpeg)`);
+  }
+  const has = (flags: RegExp, name: string) => formats.split('\n').some((l) => flags.test(l.slice(0, 4)) && l.slice(4).trim().split(/\s+/)[0]!.split(',').includes(name));
+  if (!has(/D/, 'rtsp') || !has(/E/, 'hls')) throw new Error(`ffmpeg at ${path} lacks the rtsp demuxer or the hls muxer (install Debian's ffmpeg)`);
+}
 
 /** StreamHub owns every stream and every ffmpeg process of the gateway. */
 export class StreamHub extends EventEmitter<StreamHubEvents> {
@@ -59,13 +74,9 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     mkdirSync(this.#opts.hlsDir, { recursive: true });
     this.#reapStale();
     rmSync(join(this.#opts.hlsDir, 'streams'), { recursive: true, force: true });
-    await new Promise<void>((ok, fail) => {
-      ffmpeg().setFfmpegPath(this.#opts.ffmpegPath).getAvailableFormats((err, formats) => {
-        if (err) return fail(new Error(`ffmpeg at ${this.#opts.ffmpegPath} cannot run: ${err.message} (install it: apt-get install -y ffmpeg)`));
-        if (!formats.hls?.canMux || !formats.rtsp?.canDemux) return fail(new Error(`ffmpeg at ${this.#opts.ffmpegPath} lacks the hls muxer or rtsp demuxer`));
-        ok();
-      });
-    });
+    await checkFfmpeg(this.#opts.ffmpegPath);
+    // fluent-ffmpeg asks ffmpeg for its formats before the first run; asking now keeps that off the first viewer's wait.
+    await new Promise<void>((ok) => ffmpeg().setFfmpegPath(this.#opts.ffmpegPath).getAvailableFormats(() => ok()));
     process.on('exit', this.#exitHandler);
     this.#sweeper = setInterval(() => this.#sweep(), 1000);
   }

@@ -1,0 +1,126 @@
+// The stream hub with real ffmpeg against the real simulator.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../../adapters/simulator/simulator.js';
+import { StreamHub, type StreamHubOptions } from '../../../gateway/src/media/stream-hub.js';
+import type { StreamInfo } from '../../../gateway/src/media/stream.js';
+import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator, tempDir, waitFor } from '../../support/harness.js';
+
+let sim: Simulator;
+const dir = tempDir();
+beforeAll(async () => { sim = await startSimulator(); });
+afterAll(async () => { await sim.close(); dir.remove(); });
+
+function makeHub(over: Partial<StreamHubOptions> = {}): StreamHub {
+  return new StreamHub({
+    hlsDir: join(dir.path, `hls-${Math.random().toString(36).slice(2)}`), ffmpegPath: 'ffmpeg', segmentSeconds: 1, playlistSegments: 6,
+    idleLingerMs: 60_000, startTimeoutMs: 8000, stallTimeoutMs: 3000, retryBaseMs: 400, retryMaxMs: 3000, maxStreams: 20,
+    resolveSource: async (camera, profile) => ({ url: sim.rtspUrl(camera, profile), credentials: { username: SIM_USER, password: SIM_PASSWORD } }),
+    ...over,
+  });
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+
+describe('StreamHub', () => {
+  it('pulls once for many viewers, serves HLS, and stops after the idle linger', async () => {
+    const hub = makeHub({ idleLingerMs: 4000 });
+    await hub.start();
+    try {
+      expect(hub.open('h1', 'main', 'alice').state).toBe('starting');
+      hub.open('h1', 'main', 'bob');
+      hub.open('h1', 'main', 'carol');
+      const live = await hub.waitLive('h1', 'main', 10_000);
+      expect(live?.state).toBe('live');
+      expect(live?.viewers).toBe(3);
+      expect(hub.childPids()).toHaveLength(1);
+      const playlist = readFileSync(hub.filePath('h1', 'main', 'index.m3u8')!, 'utf8');
+      expect(playlist).toMatch(/#EXT-X-TARGETDURATION:2/);
+      const segment = playlist.split('\n').find((l) => l.endsWith('.ts'))!;
+      expect(existsSync(hub.filePath('h1', 'main', segment)!)).toBe(true);
+      expect(hub.filePath('h1', 'main', '../../etc/passwd')).toBeUndefined();
+      expect(hub.filePath('h1', 'main', 'seg1.ts.tmp')).toBeUndefined();
+      const [pid] = hub.childPids();
+      // Nobody touches the stream: it lingers, then stops, and its ffmpeg goes.
+      await waitFor('the idle stream to stop', () => hub.info('h1', 'main') === undefined, 10_000);
+      await waitFor('ffmpeg to exit', () => !alive(pid!), 5000);
+      expect(hub.childPids()).toEqual([]);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('reports an offline camera in words and retries with growing, jittered delays', async () => {
+    await setFaults(sim, 'h2', { offline: true });
+    const hub = makeHub();
+    const states: StreamInfo[] = [];
+    hub.on('state', (s) => { if (s.camera === 'h2') states.push(s); });
+    await hub.start();
+    try {
+      hub.open('h2', 'main', 'v');
+      await waitFor('three failed attempts', () => (hub.info('h2', 'main')?.attempts ?? 0) >= 3, 20_000);
+      const info = hub.info('h2', 'main')!;
+      expect(info.state === 'offline' || info.state === 'starting').toBe(true);
+      const failures = states.filter((s) => s.state === 'offline');
+      expect(failures[0]!.error?.message).toMatch(/does not answer/);
+      for (const f of failures) expect(f.retryAt! - f.since).toBeLessThan(3000);
+      // The camera comes back: the next retry goes live without anyone asking again.
+      await setFaults(sim, 'h2', { offline: null });
+      await waitFor('the camera to come back live', () => hub.info('h2', 'main')?.state === 'live', 15_000);
+      expect(hub.info('h2', 'main')!.error).toBeUndefined();
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('says the camera rejected the credentials, and never spins', async () => {
+    await setFaults(sim, 'h3', { password: 'rotated' });
+    const hub = makeHub({ retryBaseMs: 1000, retryMaxMs: 1000 });
+    await hub.start();
+    let starts = 0;
+    hub.on('state', (s) => { if (s.camera === 'h3' && s.state === 'starting') starts++; });
+    try {
+      hub.open('h3', 'sub', 'v');
+      await waitFor('the failure', () => hub.info('h3', 'sub')?.state === 'failed', 10_000);
+      expect(hub.info('h3', 'sub')!.error).toEqual({ kind: 'unauthorized', message: 'the camera rejected the stored credentials (401 Unauthorized)' });
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(starts).toBeLessThanOrEqual(6); // full jitter below 1 s: a tight loop would start hundreds of times
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('detects a camera that stalls mid-stream and marks it offline', async () => {
+    await setFaults(sim, 'h4', { stallAfterMs: 2500 });
+    const hub = makeHub();
+    await hub.start();
+    try {
+      hub.open('h4', 'sub', 'v');
+      await waitFor('live', () => hub.info('h4', 'sub')?.state === 'live', 10_000);
+      const info = await waitFor('the stall', () => { const i = hub.info('h4', 'sub'); return i?.state === 'offline' ? i : undefined; }, 15_000);
+      expect(info.error!.message).toMatch(/stopped sending video|does not answer|timed out/i);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('refuses streams beyond capacity with a reason, and close() leaves no ffmpeg behind', async () => {
+    const hub = makeHub({ maxStreams: 2 });
+    await hub.start();
+    hub.open('h5', 'sub', 'v');
+    hub.open('h6', 'sub', 'v');
+    expect(() => hub.open('h7', 'sub', 'v')).toThrow(/already pulls 2 streams/);
+    await waitFor('both live', () => hub.list().every((s) => s.state === 'live') && hub.childPids().length === 2, 10_000);
+    const pids = hub.childPids();
+    await hub.close();
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(() => hub.open('h5', 'sub', 'v')).toThrow(/closed/);
+  });
+
+  it('fails to start with a clear message when ffmpeg is missing', async () => {
+    const hub = makeHub({ ffmpegPath: '/nonexistent/ffmpeg' });
+    await expect(hub.start()).rejects.toThrow(/ffmpeg at \/nonexistent\/ffmpeg cannot run.*apt-get install -y ffmpeg/);
+    await expect(makeHub({ ffmpegPath: '/bin/true' }).start()).rejects.toThrow(/lacks the rtsp demuxer or the hls muxer/);
+  });
+});

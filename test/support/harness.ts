@@ -1,0 +1,108 @@
+// Test harness: a real simulator, a real gateway on a temporary SQLite file, logins, and Chromium.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { chromium, type Browser } from 'playwright-core';
+import { Simulator } from '../../adapters/simulator/simulator.js';
+import { loadConfig } from '../../config/load.js';
+import { Gateway } from '../../gateway/src/app.js';
+
+/** ROOT is the checkout. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** CLIP_DIR is shared by every test: clips are encoded once. */
+export const CLIP_DIR = join(ROOT, 'var/clips');
+export const SIM_USER = 'admin';
+export const SIM_PASSWORD = 'sim-Test-pass';
+export const DEMO_PASSWORD = 'Demo#2026';
+
+/** tempDir makes a folder removed by the returned function. */
+export function tempDir(prefix = 'seg-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** startSimulator runs a farm on free loopback ports. */
+export function startSimulator(): Promise<Simulator> {
+  return Simulator.start({ host: '127.0.0.1', rtspPort: 0, controlPort: 0, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR });
+}
+
+/** TestGateway is a running gateway with its simulator. */
+export interface TestGateway {
+  gateway: Gateway;
+  simulator: Simulator;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
+export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; withConsole?: boolean } = {}): Promise<TestGateway> {
+  const dir = tempDir();
+  const simulator = await startSimulator();
+  const config = loadConfig({
+    overrides: {
+      http: { port: 0 },
+      store: { path: join(dir.path, 'gateway.db') },
+      secrets: { keyFile: join(dir.path, 'master.key') },
+      media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, ...opts.media },
+      auth: { ...opts.auth },
+      demo: {
+        enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
+        simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },
+      },
+      log: { level: 'silent' },
+    },
+  });
+  const gateway = await Gateway.create({
+    config,
+    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    consoleDir: opts.withConsole ? join(ROOT, 'console/dist') : undefined,
+  });
+  const url = await gateway.listen();
+  return {
+    gateway, simulator, url,
+    async close() {
+      await gateway.close();
+      await simulator.close();
+      dir.remove();
+    },
+  };
+}
+
+/** login returns the session cookie header of a demo account. */
+export async function login(gw: TestGateway, username: string, password = DEMO_PASSWORD): Promise<string> {
+  const res = await gw.gateway.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+  if (res.statusCode !== 200) throw new Error(`login ${username} failed: ${res.statusCode} ${res.body}`);
+  const cookie = res.cookies.find((c) => c.name === 'seg_session');
+  if (!cookie) throw new Error('login set no session cookie');
+  return `seg_session=${cookie.value}`;
+}
+
+/** setFaults flips a camera's knobs through the simulator's control endpoint, as an operator would. */
+export async function setFaults(sim: Simulator, camera: string, faults: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${sim.controlUrl()}/cameras/${camera}/faults`, { method: 'PUT', body: JSON.stringify(faults) });
+  if (!res.ok) throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
+}
+
+/** CHROMIUM_ARGS are the flags Debian's Chromium needs here (closed network, root, no GPU). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+];
+
+/** launchChromium starts Debian's Chromium headless. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** waitFor polls until check returns a value, or throws after timeoutMs naming what it waited for. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

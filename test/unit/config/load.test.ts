@@ -1,0 +1,57 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../config/load.js';
+import { tempDir } from '../../support/harness.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+function problems(fn: () => unknown): Array<{ key: string; value: unknown; expected: string }> {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills every default', () => {
+    const c = loadConfig();
+    expect(c.http.port).toBe(8080);
+    expect(c.store.driver).toBe('sqlite');
+    expect(c.media.segmentSeconds).toBe(1);
+    expect(c.demo.cameras).toBe(33000);
+  });
+
+  it('layers file, then SEG__ environment', () => {
+    const file = join(dir.path, 'a.json');
+    writeFileSync(file, JSON.stringify({ http: { port: 9000 }, media: { maxStreams: 50 } }));
+    const c = loadConfig({ file, env: { SEG__HTTP__PORT: '9100', SEG__MEDIA__IDLE_LINGER_SECONDS: '3.5', SEG__DEMO__ENABLED: 'false', OTHER: 'x' } });
+    expect(c.http.port).toBe(9100);
+    expect(c.media.maxStreams).toBe(50);
+    expect(c.media.idleLingerSeconds).toBe(3.5);
+    expect(c.demo.enabled).toBe(false);
+  });
+
+  it('names each bad key with its value and what was expected', () => {
+    const p = problems(() => loadConfig({ env: { SEG__HTTP__PORT: '70000', SEG__LOG__LEVEL: 'loud' }, overrides: { htpp: { port: 1 }, media: { maxStreams: 'many' } } }));
+    const byKey = Object.fromEntries(p.map((x) => [x.key, x]));
+    expect(byKey['http.port']).toMatchObject({ value: 70000, expected: expect.stringMatching(/65535/) });
+    expect(byKey['log.level']!.expected).toMatch(/one of "fatal", "error"/);
+    expect(byKey['htpp']!.expected).toMatch(/no such key/);
+    expect(byKey['media.maxStreams']).toMatchObject({ value: 'many', expected: expect.stringMatching(/integer/) });
+  });
+
+  it('says when the file is missing or not JSON', () => {
+    expect(problems(() => loadConfig({ file: join(dir.path, 'none.json') }))[0]!.expected).toMatch(/readable JSON file \(ENOENT\)/);
+    const bad = join(dir.path, 'bad.json');
+    writeFileSync(bad, '{ "http": ');
+    const err = (() => { try { loadConfig({ file: bad }); } catch (e) { return e as Error; } })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toContain(bad);
+    expect(err!.message).toMatch(/valid JSON/);
+  });
+});

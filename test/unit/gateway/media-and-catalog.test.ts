@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { fullJitterDelay } from '../../../gateway/src/media/backoff.js';
+import { classifyFfmpegError } from '../../../gateway/src/media/pipeline.js';
+import { demoAccounts, generateDemoCatalog } from '../../../gateway/src/catalog/demo-catalog.js';
+import { levelOfCode } from '../../../gateway/src/catalog/catalog.js';
+import { OrgTree } from '../../../gateway/src/access/org-tree.js';
+
+describe('fullJitterDelay', () => {
+  it('stays within [0, min(max, base·2^n)) and spreads out', () => {
+    for (let n = 0; n < 12; n++) {
+      const cap = Math.min(60_000, 1000 * 2 ** n);
+      const draws = Array.from({ length: 200 }, () => fullJitterDelay(n, { baseMs: 1000, maxMs: 60_000 }));
+      expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...draws)).toBeLessThan(cap);
+      expect(new Set(draws).size).toBeGreaterThan(100);
+    }
+    expect(fullJitterDelay(3, { baseMs: 1000, maxMs: 60_000, random: () => 0.5 })).toBe(4000);
+    expect(fullJitterDelay(1000, { baseMs: 1000, maxMs: 60_000, random: () => 0.999 })).toBe(59_940);
+  });
+});
+
+describe('classifyFfmpegError', () => {
+  it.each([
+    [['[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized'], 'unauthorized'],
+    [['rtsp://a:***@h/cam: Connection refused'], 'offline'],
+    [['rtsp://h/cam/1/main: Invalid data found when processing input'], 'offline'],
+    [['[rtsp @ 0x1] method DESCRIBE failed: 404 Not Found'], 'not-found'],
+    [['Could not find codec parameters for stream 0'], 'unsupported'],
+    [['Something odd'], 'failed'],
+  ])('%j → %s', (lines, kind) => {
+    const exit = classifyFfmpegError(lines);
+    expect(exit.kind).toBe(kind);
+    expect(exit.message.length).toBeGreaterThan(5);
+  });
+});
+
+describe('demo catalog', () => {
+  const source = { host: '127.0.0.1', rtspPort: 8554, username: 'admin', password: 'pw' };
+  const demo = generateDemoCatalog(2026, 33_000, source);
+
+  it('is a believable city: 1 city, 6 counties, 95 townships, ~1,600 villages, 33,000 cameras', () => {
+    const count = (level: string) => demo.units.filter((u) => u.level === level).length;
+    expect([count('city'), count('county'), count('township')]).toEqual([1, 6, 95]);
+    expect(count('village')).toBeGreaterThan(1450);
+    expect(count('village')).toBeLessThan(1750);
+    expect(demo.cameras).toHaveLength(33_000);
+    expect(new Set(demo.cameras.map((c) => c.id)).size).toBe(33_000);
+    expect(new OrgTree(demo.units).size).toBe(demo.units.length);
+  });
+
+  it('codes units as 12-digit region codes whose level matches the code', () => {
+    for (const u of demo.units) {
+      expect(u.code).toMatch(/^\d{12}$/);
+      expect(levelOfCode(u.code)).toBe(u.level);
+      if (u.parent) expect(u.code.startsWith(u.parent.replace(/0+$/, '').slice(0, u.level === 'village' ? 9 : u.level === 'township' ? 6 : 4))).toBe(true);
+    }
+    expect(demo.cameras.every((c) => /^\d{20}$/.test(c.id) && c.id.slice(10, 13) === '132')).toBe(true);
+  });
+
+  it('is the same for the same seed and scales to any size', () => {
+    expect(generateDemoCatalog(2026, 500, source).cameras.map((c) => c.id)).toEqual(generateDemoCatalog(2026, 500, source).cameras.map((c) => c.id));
+    expect(generateDemoCatalog(1, 17, source).cameras).toHaveLength(17);
+    const accounts = demoAccounts(demo.units);
+    expect(accounts.map((a) => a.username)).toEqual(['city-admin', 'county-admin', 'township-operator', 'village-clerk', 'village-clerk-2']);
+    expect(accounts[3]!.unit).not.toBe(accounts[4]!.unit);
+  });
+});
