@@ -43,7 +43,7 @@ export class CameraFarm {
   }
 
   /** setFaults merges knobs into camera id; a knob set to null or undefined is cleared. */
-  setFaults(id: string, faults: Partial<Record<keyof CameraFaults, unknown>>): CameraFaults {
+  setFaults(id: string, faults: Record<string, unknown>): CameraFaults {
     if (!CAMERA_ID.test(id)) throw new TypeError(`invalid camera id ${JSON.stringify(id)}`);
     const next: CameraFaults = { ...this.faults(id) };
     for (const [key, value] of Object.entries(faults)) {
