@@ -1,0 +1,98 @@
+// The built console in Debian's Chromium against a real gateway with the 33,000-camera demo city.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, launchChromium, setFaults, startGateway, type TestGateway } from '../support/harness.js';
+
+let gw: TestGateway;
+let browser: Browser;
+beforeAll(async () => {
+  gw = await startGateway({ cameras: 33_000, withConsole: true });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+async function loginAs(username: string, password = DEMO_PASSWORD): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(gw.url);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  return page;
+}
+
+const unitOf = (username: string) => gw.gateway.demoAccounts.find((a) => a.username === username)!.unit;
+
+async function videoProgress(page: Page, index: number) {
+  return page.$eval(`[data-testid=tile][data-index="${index}"] video`, (v) => {
+    const video = v as HTMLVideoElement;
+    return { time: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames, width: video.videoWidth };
+  });
+}
+
+describe('console in Chromium', () => {
+  it('shows a wrong password in words', async () => {
+    const page = await loginAs('village-clerk', 'not-the-password');
+    await expect(page.textContent('[data-testid=login-error]')).resolves.toMatch(/wrong username or password/);
+    await page.close();
+  });
+
+  it('a village clerk sees only her village, and her camera plays', async () => {
+    const page = await loginAs('village-clerk');
+    await page.waitForSelector('[data-testid=tree-camera]');
+    const shown = await page.$$eval('[data-testid=tree-camera]', (els) => els.map((e) => e.getAttribute('data-camera')!));
+    const own = gw.gateway.access.camerasUnder(unitOf('village-clerk'));
+    expect(shown.sort()).toEqual([...own].sort());
+    expect(await page.textContent('[data-testid=unit-camera-count]')).toBe(String(own.length));
+
+    // A neighbour's camera cannot be found by search either.
+    const neighbour = gw.gateway.access.camerasUnder(unitOf('village-clerk-2'))[0]!;
+    await page.fill('[data-testid=tree-search]', neighbour);
+    await page.waitForSelector('[data-testid=search-results]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=search-results]')?.textContent?.includes('0 台摄像机'));
+    expect(await page.$$('[data-testid=search-results] [data-testid=tree-camera]')).toHaveLength(0);
+    await page.fill('[data-testid=tree-search]', '');
+
+    await page.click(`[data-testid=tree-camera][data-camera="${own[0]}"]`);
+    await page.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 20_000 });
+    const a = await videoProgress(page, 0);
+    await page.waitForTimeout(2500);
+    const b = await videoProgress(page, 0);
+    expect(b.width).toBe(1280);
+    expect(b.frames).toBeGreaterThan(a.frames);
+    expect(b.frames).toBeGreaterThan(25);
+    expect(b.time - a.time).toBeGreaterThan(1.5);
+    const firstFrameMs = Number(await page.getAttribute('[data-testid=tile][data-index="0"]', 'data-first-frame-ms'));
+    expect(firstFrameMs).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('a city administrator sees all 33,000 cameras and browses down the tree', async () => {
+    const page = await loginAs('city-admin');
+    await page.waitForSelector('[data-testid=tree-unit]');
+    expect(await page.textContent('[data-testid=tree-unit] >> nth=0 >> [data-testid=unit-camera-count]')).toBe('33000');
+    const counties = await page.$$('[data-testid=tree-root] > li > ul > li > [data-testid=tree-unit]');
+    expect(counties).toHaveLength(6);
+    await counties[0]!.click();
+    await page.waitForSelector('[data-testid=tree-camera]');
+    await page.fill('[data-testid=tree-search]', '村口');
+    await page.waitForSelector('[data-testid=search-results] [data-testid=tree-camera]');
+    expect(await page.textContent('[data-testid=search-results]')).toMatch(/\d{3,} 台摄像机/);
+    await page.close();
+  });
+
+  it('an offline camera shows its state and reason on the tile, next to a playing one', async () => {
+    const own = gw.gateway.access.camerasUnder(unitOf('village-clerk-2'));
+    await setFaults(gw.simulator, own[1]!, { offline: true });
+    const page = await loginAs('village-clerk-2');
+    await page.waitForSelector('[data-testid=tree-camera]');
+    await page.click(`[data-testid=tree-camera][data-camera="${own[0]}"]`);
+    await page.click(`[data-testid=tree-camera][data-camera="${own[1]}"]`);
+    await page.waitForSelector('[data-testid=tile][data-index="1"][data-state=offline]', { timeout: 20_000 });
+    expect(await page.textContent('[data-testid=tile][data-index="1"] [data-testid=tile-message]')).toMatch(/does not answer/);
+    await page.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 20_000 });
+    await page.close();
+  });
+});
