@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The built console in Debian's Chromium against a real gateway with the 33,000-camera demo city.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
