@@ -1,7 +1,19 @@
 // Loads the configuration: defaults, then a JSON file, then SEG__SECTION__KEY environment variables; validated whole.
 import { readFileSync } from 'node:fs';
+import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
+
+// TypeBox checks formats only once they are registered.
+if (!FormatRegistry.Has('uri')) {
+  FormatRegistry.Set('uri', (v) => {
+    try {
+      return /^https?:$/.test(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** ConfigError names the key, the value and what was expected; it stops the gateway at start. */
 export class ConfigError extends Error {

@@ -35,6 +35,12 @@ export const ConfigSchema = Type.Object({
     retryBaseSeconds: Type.Number({ default: 1, minimum: 0.1, maximum: 60 }),
     retryMaxSeconds: Type.Number({ default: 60, minimum: 1, maximum: 3600 }),
     maxStreams: Type.Integer({ default: 300, minimum: 1, maximum: 10000 }),
+    /**
+     * maxStartsPerSecond paces ffmpeg starts: each costs ~0.1 CPU-second before it reads a byte, and while the CPU is
+     * saturated every spawn also stalls the event loop. 0 means 3 per CPU core, which keeps each start as fast as an
+     * unloaded one.
+     */
+    maxStartsPerSecond: Type.Number({ default: 0, minimum: 0, maximum: 1000 }),
   }, { default: {}, ...strict }),
   demo: Type.Object({
     /** enabled seeds the generated governance tree and camera catalog into an empty store and runs the simulator. */

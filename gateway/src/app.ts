@@ -1,5 +1,6 @@
 // The composition root: config → store → catalog → access → media → http. Nothing else builds real objects.
 import type { FastifyInstance } from 'fastify';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Profile, StreamSourceSpec } from '../../adapters/core/types.js';
@@ -71,7 +72,7 @@ export class Gateway {
       const hub = new StreamHub({
         hlsDir: m.hlsDir, ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
-        retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams,
+        retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);
           if (!c) throw new Error(`camera ${camera} is not in the catalog`);
@@ -79,7 +80,11 @@ export class Gateway {
           return { url, credentials: catalog.credentials(camera) };
         },
       });
-      hub.on('state', (s) => logger.info({ camera: s.camera, profile: s.profile, state: s.state, error: s.error?.message, attempts: s.attempts }, 'stream state'));
+      hub.on('state', (s) => {
+        const fields = { camera: s.camera, profile: s.profile, state: s.state, error: s.error?.message, attempts: s.attempts };
+        if (s.state === 'offline' || s.state === 'failed') logger.warn(fields, 'stream state');
+        else logger.info(fields, 'stream state');
+      });
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
       await hub.start();
       const http = await buildServer({
@@ -110,8 +115,8 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.http.close();
-    await this.hub.close();
+    // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
+    await Promise.all([this.http.close(), this.hub.close()]);
     this.#db.close();
   }
 }

@@ -1,11 +1,12 @@
 // The simulator read by real ffprobe/ffmpeg and by a hand-written RTSP client.
 import { execFile } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../adapters/simulator/simulator.js';
 import { digestResponse, parseAuthParams } from '../../adapters/simulator/digest.js';
 import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator } from '../support/harness.js';
+import { RtspClient } from '../support/rtsp-client.js';
 
 const run = promisify(execFile);
 let sim: Simulator;
@@ -73,56 +74,6 @@ describe('the simulator as ffprobe sees it', () => {
     expect(await res.json()).toEqual({ error: 'offline must be a boolean' });
   });
 });
-
-/** RtspClient speaks RTSP over one connection, for methods ffmpeg does not exercise. */
-class RtspClient {
-  #socket: Socket;
-  #buf = Buffer.alloc(0);
-  #cseq = 0;
-  interleaved = 0;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('data', (d) => { this.#buf = Buffer.concat([this.#buf, d]); });
-  }
-
-  static open(port: number): Promise<RtspClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new RtspClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  async request(method: string, uri: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++this.#cseq}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-    this.#socket.write(lines.join('\r\n') + '\r\n\r\n');
-    for (let i = 0; i < 200; i++) {
-      // Skip interleaved RTP frames that arrive between answers.
-      while (this.#buf[0] === 0x24 && this.#buf.length >= 4 && this.#buf.length >= 4 + this.#buf.readUInt16BE(2)) {
-        this.interleaved++;
-        this.#buf = this.#buf.subarray(4 + this.#buf.readUInt16BE(2));
-      }
-      const end = this.#buf.indexOf('\r\n\r\n');
-      if (this.#buf[0] !== 0x24 && end >= 0) {
-        const head = this.#buf.subarray(0, end).toString().split('\r\n');
-        const h: Record<string, string> = {};
-        for (const l of head.slice(1)) h[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-        const len = Number(h['content-length'] ?? 0);
-        if (this.#buf.length >= end + 4 + len) {
-          const body = this.#buf.subarray(end + 4, end + 4 + len).toString();
-          this.#buf = this.#buf.subarray(end + 4 + len);
-          return { status: Number(head[0]!.split(' ')[1]), headers: h, body };
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no answer to ${method}`);
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
 
 describe('the RTSP methods, by hand', () => {
   it('runs OPTIONS, Digest DESCRIBE, SETUP (interleaved), PLAY, GET_PARAMETER, PAUSE and TEARDOWN', async () => {

@@ -1,5 +1,6 @@
 // Test harness: a real simulator, a real gateway on a temporary SQLite file, logins, and Chromium.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,15 @@ export const CLIP_DIR = join(ROOT, 'var/clips');
 export const SIM_USER = 'admin';
 export const SIM_PASSWORD = 'sim-Test-pass';
 export const DEMO_PASSWORD = 'Demo#2026';
+
+/** freePort returns a loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 /** tempDir makes a folder removed by the returned function. */
 export function tempDir(prefix = 'seg-test-'): { path: string; remove: () => void } {

@@ -1,5 +1,5 @@
 // Builds the fastify app: logging without secrets, one error handler, OpenAPI, authentication, routes, console.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
@@ -19,15 +19,9 @@ export function redactQuery(url: string): string {
 }
 
 /** buildServer creates the app; call listen() on it, or inject() in tests. */
-export async function buildServer(deps: HttpDeps, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger === false ? false : {
-      ...(typeof logger === 'object' ? logger : {}),
-      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
-      serializers: {
-        req: (req) => ({ method: req.method, url: redactQuery(req.url), remote: req.ip }),
-      },
-    },
+    ...(logger ? { loggerInstance: logger.child({}, { serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactQuery(req.url), remote: req.ip }) } }) } : { logger: false }),
     bodyLimit: 64 * 1024,
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
 import { HlsPipeline, PLAYLIST } from './hls-pipeline.js';
+import { StartGate } from './start-gate.js';
 import { Stream, type StreamInfo } from './stream.js';
 
 /** StreamHubOptions configure the hub (the media slice of the config, in milliseconds). */
@@ -21,6 +22,8 @@ export interface StreamHubOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   maxStreams: number;
+  /** maxStartsPerSecond paces ffmpeg starts (each is a burst of CPU). */
+  maxStartsPerSecond: number;
   /** resolveSource returns where a camera profile is pulled from (URL and decrypted credentials). */
   resolveSource: (camera: string, profile: Profile) => Promise<StreamSourceSpec>;
 }
@@ -61,12 +64,14 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
   #streams = new Map<string, Stream>();
   #pids = new Set<number>();
   #sweeper?: NodeJS.Timeout;
+  #gate: StartGate;
   #closed = false;
   #exitHandler = () => this.#killAllSync();
 
   constructor(opts: StreamHubOptions) {
     super();
     this.#opts = { ...opts, hlsDir: resolve(opts.hlsDir) };
+    this.#gate = new StartGate(opts.maxStartsPerSecond);
   }
 
   /** start clears what a previous run left behind (its ffmpeg children and files) and checks that ffmpeg runs. */
@@ -75,8 +80,11 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     this.#reapStale();
     rmSync(join(this.#opts.hlsDir, 'streams'), { recursive: true, force: true });
     await checkFfmpeg(this.#opts.ffmpegPath);
-    // fluent-ffmpeg asks ffmpeg for its formats before the first run; asking now keeps that off the first viewer's wait.
-    await new Promise<void>((ok) => ffmpeg().setFfmpegPath(this.#opts.ffmpegPath).getAvailableFormats(() => ok()));
+    // Before each run fluent-ffmpeg asks ffmpeg for its formats and encoders until it has cached both: filling the
+    // cache now keeps two extra ffmpeg runs off every start (50 cold starts at once otherwise cost seconds each).
+    const probe = ffmpeg().setFfmpegPath(this.#opts.ffmpegPath);
+    await new Promise<void>((ok, fail) => probe.getAvailableFormats((err) => (err ? fail(err) : ok())));
+    await new Promise<void>((ok, fail) => probe.getAvailableEncoders((err) => (err ? fail(err) : ok())));
     process.on('exit', this.#exitHandler);
     this.#sweeper = setInterval(() => this.#sweep(), 1000);
   }
@@ -172,6 +180,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     const o = this.#opts;
     const stream = new Stream(camera, profile, {
       resolveSource: () => o.resolveSource(camera, profile),
+      startGate: () => this.#gate.pass(),
       backoff: { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs },
       viewerWindowMs: VIEWER_WINDOW_MS,
       onError: (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))),

@@ -31,6 +31,8 @@ export interface StreamEvents {
 /** StreamDeps are what a stream needs from its hub. */
 export interface StreamDeps {
   resolveSource: () => Promise<StreamSourceSpec>;
+  /** startGate resolves when this stream may spawn its pipeline. */
+  startGate: () => Promise<void>;
   createPipeline: (source: StreamSourceSpec, runId: number) => Pipeline;
   backoff: BackoffOptions;
   /** viewerWindowMs is how long a viewer counts after its last request. */
@@ -120,6 +122,7 @@ export class Stream extends EventEmitter<StreamEvents> {
       this.#failed({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
       return;
     }
+    await this.#deps.startGate();
     if (this.#closed) return;
     const pipeline = this.#deps.createPipeline(source, ++this.#runId);
     this.#pipeline = pipeline;

@@ -1,23 +1,14 @@
 // The gateway as a process: a bad config stops it with the key named; no ffmpeg outlives it, even after SIGKILL.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIP_DIR, ROOT, tempDir, waitFor } from '../../support/harness.js';
+import { CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../../support/harness.js';
 
 const run = promisify(execFile);
 const dir = tempDir();
 afterAll(() => dir.remove());
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** descendants lists the pids below pid, from /proc. */
 function descendants(pid: number): Array<{ pid: number; cmd: string }> {

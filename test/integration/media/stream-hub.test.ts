@@ -15,7 +15,7 @@ afterAll(async () => { await sim.close(); dir.remove(); });
 function makeHub(over: Partial<StreamHubOptions> = {}): StreamHub {
   return new StreamHub({
     hlsDir: join(dir.path, `hls-${Math.random().toString(36).slice(2)}`), ffmpegPath: 'ffmpeg', segmentSeconds: 1, playlistSegments: 6,
-    idleLingerMs: 60_000, startTimeoutMs: 8000, stallTimeoutMs: 3000, retryBaseMs: 400, retryMaxMs: 3000, maxStreams: 20,
+    idleLingerMs: 60_000, startTimeoutMs: 8000, stallTimeoutMs: 3000, retryBaseMs: 400, retryMaxMs: 3000, maxStreams: 20, maxStartsPerSecond: 20,
     resolveSource: async (camera, profile) => ({ url: sim.rtspUrl(camera, profile), credentials: { username: SIM_USER, password: SIM_PASSWORD } }),
     ...over,
   });

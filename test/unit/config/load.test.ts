@@ -45,6 +45,11 @@ describe('loadConfig', () => {
     expect(byKey['media.maxStreams']).toMatchObject({ value: 'many', expected: expect.stringMatching(/integer/) });
   });
 
+  it('accepts an http(s) public URL and refuses anything else', () => {
+    expect(loadConfig({ overrides: { http: { publicUrl: 'https://video.example.gov.cn' } } }).http.publicUrl).toBe('https://video.example.gov.cn');
+    expect(problems(() => loadConfig({ env: { SEG__HTTP__PUBLIC_URL: 'ftp://x' } }))[0]).toMatchObject({ key: 'http.publicUrl', expected: expect.stringMatching(/uri/) });
+  });
+
   it('says when the file is missing or not JSON', () => {
     expect(problems(() => loadConfig({ file: join(dir.path, 'none.json') }))[0]!.expected).toMatch(/readable JSON file \(ENOENT\)/);
     const bad = join(dir.path, 'bad.json');

@@ -65,3 +65,17 @@ describe('demo catalog', () => {
     expect(accounts[3]!.unit).not.toBe(accounts[4]!.unit);
   });
 });
+
+describe('StartGate', () => {
+  it('lets starts through in order at the set pace', async () => {
+    const { StartGate } = await import('../../../gateway/src/media/start-gate.js');
+    const gate = new StartGate(50);
+    const t0 = Date.now();
+    const passed: Array<[number, number]> = [];
+    await Promise.all(Array.from({ length: 6 }, (_, i) => gate.pass().then(() => passed.push([i, Date.now() - t0]))));
+    expect(passed.map((p) => p[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(passed[0]![1]).toBeLessThan(15);
+    expect(passed[5]![1]).toBeGreaterThanOrEqual(95); // 5 intervals of 20 ms
+    expect(() => new StartGate(0)).toThrow(/must be > 0/);
+  });
+});

@@ -1,0 +1,242 @@
+// The HLS media path: N cameras through the gateway against one plain ffmpeg each; time to first frame in hls.js.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS, CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../support/harness.js';
+import { children, cpuSeconds, memoryKb } from './proc-stats.js';
+import { bar, fixed as f, log, machineLine, quantiles as stats } from './bench-util.js';
+import { chromium } from 'playwright-core';
+
+let dir: ReturnType<typeof tempDir>;
+let WINDOW_S = 15;
+let SAMPLES = 5;
+const PASSWORD = 'Demo#2026';
+
+
+interface RunningGateway {
+  child: ChildProcess;
+  base: string;
+  rtspPort: number;
+  simulatorPid: number;
+  stop(): Promise<void>;
+}
+
+async function startGateway(): Promise<RunningGateway> {
+  const port = await freePort();
+  const rtspPort = await freePort();
+  const env = {
+    ...process.env,
+    SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'bench.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'master.key'),
+    SEG__MEDIA__HLS_DIR: join(dir.path, 'hls'), SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
+    SEG__DEMO__SIMULATOR__RTSP_PORT: String(rtspPort), SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()),
+    SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d.toString(); });
+  child.stderr!.on('data', (d) => { out += d.toString(); });
+  await waitFor(`the gateway to start (${out})`, () => out.includes('Sharp Eyes Gateway is running'), 120_000, 200);
+  const sim = children(child.pid!).find((c) => c.cmd.includes('simulator/main.ts'));
+  if (!sim) throw new Error('the simulator child was not found');
+  return {
+    child, base: `http://127.0.0.1:${port}`, rtspPort, simulatorPid: sim.pid,
+    async stop() {
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      await waitFor(`the gateway to exit (its output: ${out.slice(-2000)})`, () => child.exitCode !== null || child.signalCode !== null, 20_000);
+      if (performance.now() - t0 > 5000) log(`note: the gateway took ${Math.round(performance.now() - t0)} ms to stop`);
+    },
+  };
+}
+
+async function session(base: string, username: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  if (!res.ok) throw new Error(`login failed: ${res.status}`);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+async function cameraIds(base: string, cookie: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const tree = await (await fetch(`${base}/api/tree`, { headers: { cookie } })).json() as { root: { code: string } };
+  const queue = [tree.root.code];
+  while (ids.length < count && queue.length > 0) {
+    const c = await (await fetch(`${base}/api/units/${queue.shift()}/children`, { headers: { cookie } })).json() as { units: Array<{ code: string }>; cameras: Array<{ id: string }> };
+    ids.push(...c.cameras.map((x) => x.id));
+    queue.push(...c.units.map((u) => u.code));
+  }
+  return ids.slice(0, count);
+}
+
+async function openLive(base: string, cookie: string, camera: string): Promise<void> {
+  const ticket = await (await fetch(`${base}/api/streams`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ camera, profile: 'main' }) })).json() as { playlistUrl: string };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const res = await fetch(`${base}${ticket.playlistUrl}`);
+    if (res.ok) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`camera ${camera} did not go live`);
+}
+
+interface Measure {
+  cpuPerStreamPerS: number;
+  rssMbPerStream: number;
+  pssMbPerStream: number;
+  simulatorCpuPerStreamPerS?: number;
+}
+
+/** measure samples CPU over the window and memory at its end, for a parent and its ffmpeg children. */
+async function measure(parentPid: number | undefined, ffmpegPids: () => number[], streams: number, baseline = { rss: 0, pss: 0 }, simulatorPid?: number): Promise<Measure> {
+  const pids = () => [...(parentPid ? [parentPid] : []), ...ffmpegPids()];
+  const cpu0 = pids().reduce((s, p) => s + cpuSeconds(p), 0);
+  const sim0 = simulatorPid ? cpuSeconds(simulatorPid) : 0;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const cpu1 = pids().reduce((s, p) => s + cpuSeconds(p), 0);
+  const sim1 = simulatorPid ? cpuSeconds(simulatorPid) : 0;
+  const secs = (performance.now() - t0) / 1000;
+  const mem = pids().map((p) => ({ pid: p, ...memoryKb(p) }));
+  const rss = mem.reduce((s, m) => s + m.rss, 0) - baseline.rss;
+  const pss = mem.reduce((s, m) => s + m.pss, 0) - baseline.pss;
+  return {
+    cpuPerStreamPerS: (cpu1 - cpu0) / secs / streams,
+    rssMbPerStream: rss / 1024 / streams,
+    pssMbPerStream: pss / 1024 / streams,
+    simulatorCpuPerStreamPerS: simulatorPid ? (sim1 - sim0) / secs / streams : undefined,
+  };
+}
+
+async function gatewayRun(n: number): Promise<Measure & { allLiveS: number }> {
+  const gw = await startGateway();
+  try {
+    const cookie = await session(gw.base, 'city-admin');
+    const ids = await cameraIds(gw.base, cookie, n);
+    const baseline = memoryKb(gw.child.pid!);
+    const t0 = performance.now();
+    let done = 0;
+    bar(`gateway, ${n} streams live`, 0, n);
+    await Promise.all(ids.map((id) => openLive(gw.base, cookie, id).then(() => bar(`gateway, ${n} streams live`, ++done, n))));
+    const allLiveS = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 3000));
+    const ffmpegs = () => children(gw.child.pid!).filter((c) => c.cmd.startsWith('ffmpeg')).map((c) => c.pid);
+    if (ffmpegs().length !== n) throw new Error(`expected ${n} ffmpeg children, found ${ffmpegs().length}`);
+    const m = await measure(gw.child.pid!, ffmpegs, n, baseline, gw.simulatorPid);
+    return { ...m, allLiveS };
+  } finally {
+    await gw.stop();
+  }
+}
+
+async function plainFfmpegRun(n: number): Promise<Measure> {
+  const gw = await startGateway(); // only for its simulator, which needs the gateway's seeded credentials
+  const procs: ChildProcess[] = [];
+  try {
+    const cookie = await session(gw.base, 'city-admin');
+    const ids = await cameraIds(gw.base, cookie, n);
+    for (const id of ids) {
+      procs.push(spawn('ffmpeg', ['-nostdin', '-v', 'error', '-rtsp_transport', 'tcp', '-i', `rtsp://admin:sim-Passw0rd@127.0.0.1:${gw.rtspPort}/cam/${id}/main`, '-map', '0:v:0', '-c', 'copy', '-f', 'mpegts', '-y', '/dev/null'], { stdio: 'ignore' }));
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+    return await measure(undefined, () => procs.map((p) => p.pid!).filter(Boolean), n);
+  } finally {
+    procs.forEach((p) => p.kill('SIGKILL'));
+    await gw.stop();
+  }
+}
+
+async function firstFrameRun(): Promise<{ live: number[]; cold: number[] }> {
+  const gw = await startGateway();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const cookie = await session(gw.base, 'city-admin');
+    const ids = await cameraIds(gw.base, cookie, 10 + 2 * SAMPLES);
+    // Background load: 10 streams already live, as in a monitoring room.
+    await Promise.all(ids.slice(0, 10).map((id) => openLive(gw.base, cookie, id)));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(gw.base);
+    await page.fill('input[name=username]', 'city-admin');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=tree-search]');
+    await page.click('[data-testid=layout-1]');
+    const sample = async (camera: string) => {
+      await page.fill('[data-testid=tree-search]', camera);
+      await page.waitForSelector(`[data-testid=search-results] [data-camera="${camera}"]`);
+      await page.click(`[data-testid=search-results] [data-camera="${camera}"]`);
+      await page.waitForSelector(`[data-testid=tile][data-camera="${camera}"][data-first-frame-ms]:not([data-first-frame-ms=""])`, { timeout: 20_000 });
+      return Number(await page.getAttribute('[data-testid=tile][data-index="0"]', 'data-first-frame-ms'));
+    };
+    const live: number[] = [];
+    const cold: number[] = [];
+    let done = 0;
+    bar('time to first frame samples', 0, 2 * SAMPLES);
+    for (let i = 0; i < SAMPLES; i++) {
+      const coldCam = ids[10 + i]!;
+      cold.push(await sample(coldCam));
+      bar('time to first frame samples', ++done, 2 * SAMPLES);
+      const liveCam = ids[i % 10]!;
+      live.push(await sample(liveCam));
+      bar('time to first frame samples', ++done, 2 * SAMPLES);
+    }
+    return { live, cold };
+  } catch (err) {
+    log(`first-frame run failed: ${(err as Error).stack}`);
+    throw err;
+  } finally {
+    await browser.close();
+    await gw.stop();
+  }
+}
+
+/** HlsBenchOptions choose the sizes and the measuring windows. */
+export interface HlsBenchOptions {
+  sizes: number[];
+  samples: number;
+  windowS: number;
+}
+
+/** runHlsBench prints and saves the figures of the HLS path. */
+export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
+  const SIZES = opts.sizes;
+  SAMPLES = opts.samples;
+  WINDOW_S = opts.windowS;
+  dir = tempDir('seg-bench-');
+  const machine = machineLine();
+  log(`machine: ${machine}`);
+  log(`clip: main 1280x720 H.264 High 2 Mbps 25 fps, 2 s GOP; HLS 1 s target (segments cut at keyframes: 2 s); CPU window ${WINDOW_S} s`);
+  const rows: Array<Record<string, unknown>> = [];
+  for (const n of SIZES) {
+    log(`${n} cameras through the gateway (one ffmpeg remux to HLS each)`);
+    const g = await gatewayRun(n);
+    log(`${n} cameras through plain "ffmpeg -c copy -f mpegts /dev/null", one per camera (reference)`);
+    const p = await plainFfmpegRun(n);
+    rows.push({ streams: n, gateway: g, plain: p });
+    log(`N=${n}: gateway CPU ${f(g.cpuPerStreamPerS, 4)} s/stream/s (plain ffmpeg ${f(p.cpuPerStreamPerS, 4)}); RSS ${f(g.rssMbPerStream, 1)} MB/stream (plain ${f(p.rssMbPerStream, 1)}); PSS ${f(g.pssMbPerStream, 1)} MB/stream (plain ${f(p.pssMbPerStream, 1)}); all live in ${f(g.allLiveS, 1)} s; simulator ${f(g.simulatorCpuPerStreamPerS ?? 0, 4)} s/camera/s`);
+  }
+  log('time to first frame in hls.js (Chromium, click to first decoded frame, 10 other streams live)');
+  const ttff = await firstFrameRun();
+  const live = stats(ttff.live);
+  const cold = stats(ttff.cold);
+
+  const lines = [
+    '',
+    `HLS media path benchmark — ${new Date().toISOString()}`,
+    `machine: ${machine}`,
+    '',
+    'streams | gateway CPU s/stream/s | plain ffmpeg CPU | gateway RSS MB/stream | plain RSS | gateway PSS MB/stream | plain PSS | all live (s)',
+    ...rows.map((r) => {
+      const g = r.gateway as Measure & { allLiveS: number };
+      const p = r.plain as Measure;
+      return `${String(r.streams).padStart(7)} | ${f(g.cpuPerStreamPerS, 4).padStart(22)} | ${f(p.cpuPerStreamPerS, 4).padStart(16)} | ${f(g.rssMbPerStream, 1).padStart(21)} | ${f(p.rssMbPerStream, 1).padStart(9)} | ${f(g.pssMbPerStream, 1).padStart(21)} | ${f(p.pssMbPerStream, 1).padStart(9)} | ${f(g.allLiveS, 1).padStart(12)}`;
+    }),
+    '',
+    `time to first frame, live stream: median ${live.median} ms, p90 ${live.p90} ms, max ${live.max} ms (n=${ttff.live.length}; target < 2000)`,
+    `time to first frame, cold stream: median ${cold.median} ms, p90 ${cold.p90} ms, max ${cold.max} ms (n=${ttff.cold.length}; target < 3000)`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  mkdirSync(join(ROOT, 'var/bench'), { recursive: true });
+  const file = join(ROOT, 'var/bench', `hls-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ machine, windowS: WINDOW_S, rows, ttff }, null, 2));
+  log(`saved ${file}`);
+  dir.remove();
+}
