@@ -57,6 +57,7 @@ async function serve(config: Config): Promise<void> {
       host: s.host, rtspPort: s.rtspPort, controlPort: s.controlPort, username: s.username, password: s.password,
       clipDir: s.clipDir, ffmpegPath: config.media.ffmpegPath,
       onLog: (line) => logger.debug({ part: 'simulator' }, line),
+      onUnexpectedExit: (code, signal, stderr) => logger.error({ part: 'simulator', code, signal, stderr }, 'the camera simulator exited: demo cameras are offline'),
     });
   }
   const consoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));

@@ -1,6 +1,6 @@
 // The HLS media path: N cameras through the gateway against one plain ffmpeg each; time to first frame in hls.js.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../support/harness.js';
 import { children, cpuSeconds, memoryKb } from './proc-stats.js';
@@ -21,20 +21,27 @@ interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** simulatorPort is chosen once per run: the seeded store keeps camera URLs with this port across gateway restarts. */
+let simulatorPort = 0;
+
 async function startGateway(): Promise<RunningGateway> {
   const port = await freePort();
-  const rtspPort = await freePort();
+  simulatorPort ||= await freePort();
+  const rtspPort = simulatorPort;
   const env = {
     ...process.env,
     SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'bench.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'master.key'),
     SEG__MEDIA__HLS_DIR: join(dir.path, 'hls'), SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
     SEG__DEMO__SIMULATOR__RTSP_PORT: String(rtspPort), SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()),
-    SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+    SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'info',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d.toString(); });
-  child.stderr!.on('data', (d) => { out += d.toString(); });
+  const logFile = join(ROOT, 'var/bench', `gateway-${Date.now()}.log`);
+  mkdirSync(join(ROOT, 'var/bench'), { recursive: true });
+  const keep = (d: Buffer) => { out += d.toString(); appendFileSync(logFile, d); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   await waitFor(`the gateway to start (${out})`, () => out.includes('Sharp Eyes Gateway is running'), 120_000, 200);
   const sim = children(child.pid!).find((c) => c.cmd.includes('simulator/main.ts'));
   if (!sim) throw new Error('the simulator child was not found');
@@ -43,7 +50,13 @@ async function startGateway(): Promise<RunningGateway> {
     async stop() {
       const t0 = performance.now();
       child.kill('SIGTERM');
-      await waitFor(`the gateway to exit (its output: ${out.slice(-2000)})`, () => child.exitCode !== null || child.signalCode !== null, 20_000);
+      try {
+        await waitFor('the gateway to exit', () => child.exitCode !== null || child.signalCode !== null, 20_000);
+      } catch {
+        log(`the gateway did not exit within 20 s of SIGTERM (see ${logFile}); killing it`);
+        child.kill('SIGKILL');
+        await waitFor('the gateway to die', () => child.signalCode !== null || child.exitCode !== null, 5000);
+      }
       if (performance.now() - t0 > 5000) log(`note: the gateway took ${Math.round(performance.now() - t0)} ms to stop`);
     },
   };
@@ -200,6 +213,7 @@ export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
   SAMPLES = opts.samples;
   WINDOW_S = opts.windowS;
   dir = tempDir('seg-bench-');
+  simulatorPort = 0;
   const machine = machineLine();
   log(`machine: ${machine}`);
   log(`clip: main 1280x720 H.264 High 2 Mbps 25 fps, 2 s GOP; HLS 1 s target (segments cut at keyframes: 2 s); CPU window ${WINDOW_S} s`);

@@ -13,6 +13,8 @@ export interface SimulatorProcessOptions {
   clipDir: string;
   ffmpegPath: string;
   onLog?: (line: string) => void;
+  /** onUnexpectedExit is told when the farm dies after it started, with its last words. */
+  onUnexpectedExit?: (code: number | null, signal: string | null, stderr: string) => void;
 }
 
 const ENTRY = fileURLToPath(new URL('../../../adapters/simulator/main.ts', import.meta.url));
@@ -20,6 +22,7 @@ const ENTRY = fileURLToPath(new URL('../../../adapters/simulator/main.ts', impor
 /** SimulatorProcess is the running child. */
 export class SimulatorProcess {
   #child: ChildProcess;
+  #stopping = false;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
@@ -42,7 +45,12 @@ export class SimulatorProcess {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
         opts.onLog?.(line);
-        if (line.includes('simulator listening')) resolve(new SimulatorProcess(child));
+        if (!line.includes('simulator listening')) return;
+        const sim = new SimulatorProcess(child);
+        child.once('exit', (code, signal) => {
+          if (!sim.#stopping) opts.onUnexpectedExit?.(code, signal, stderr.trim());
+        });
+        resolve(sim);
       });
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`camera simulator exited (code ${code}) before listening: ${stderr.trim() || 'no output'}`)));
@@ -51,6 +59,7 @@ export class SimulatorProcess {
 
   /** stop ends the child; it is idempotent. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       this.#child.once('exit', () => resolve());

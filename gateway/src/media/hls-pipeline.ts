@@ -74,6 +74,8 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
       const command = ffmpeg(url)
         .setFfmpegPath(o.ffmpegPath)
         .inputOptions([
+          // stderr carries errors only: parsing per-second stats of every stream costs the gateway more than remuxing.
+          '-loglevel', 'error', '-nostats',
           '-rtsp_transport', o.source.transport ?? 'tcp',
           // Socket I/O timeout (µs): a camera that stops sending ends the pull instead of hanging it.
           '-timeout', String(o.stallTimeoutMs * 1000),
@@ -91,26 +93,23 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
           '-hls_flags', 'delete_segments+omit_endlist+independent_segments+temp_file+program_date_time',
           '-hls_start_number_source', 'epoch',
           '-hls_segment_filename', join(this.dir, 'seg%d.ts'),
-          // A pipe on stdout: if the gateway is killed outright, ffmpeg's next progress write hits EPIPE and it dies.
+          // Progress goes to a pipe every 2 s: it tells the watchdog the camera still sends, and if the gateway is
+          // killed outright, ffmpeg's next write hits EPIPE and it dies with it.
           '-progress', 'pipe:1',
-          '-stats_period', '1',
+          '-stats_period', '2',
         ]);
       this.#command = command;
       command.on('start', () => {
-        const proc = (command as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc;
+        const proc = (command as unknown as { ffmpegProc?: { pid?: number; stdout?: NodeJS.ReadableStream } }).ffmpegProc;
         this.#pid = proc?.pid;
         if (this.#pid) this.#opts.onSpawn?.(this.#pid);
+        proc?.stdout?.on('data', (chunk: Buffer) => this.#onProgress(chunk.toString('latin1')));
         this.#watchPlaylist();
         this.#watchdog = setInterval(() => this.#check(), 500);
       });
       command.on('stderr', (line: string) => {
         this.#stderr.push(line);
         if (this.#stderr.length > 30) this.#stderr.shift();
-      });
-      command.on('progress', (p: { frames?: number; currentKbps?: number }) => {
-        this.#lastProgressAt = Date.now();
-        if (typeof p.frames === 'number') this.#frames = p.frames;
-        if (typeof p.currentKbps === 'number' && Number.isFinite(p.currentKbps)) this.#bitrate = p.currentKbps;
       });
       const done = (exit: PipelineExit) => {
         if (this.#pid) this.#opts.onReap?.(this.#pid);
@@ -125,6 +124,19 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
       });
       command.run();
     });
+  }
+
+  /** onProgress reads ffmpeg's key=value progress blocks: frame count, bitrate, and that the source still flows. */
+  #onProgress(text: string): void {
+    const frame = /(?:^|\n)frame=(\d+)/.exec(text);
+    if (frame) {
+      const frames = Number(frame[1]);
+      // A block arrives every period even when the camera sends nothing: only a growing frame count is progress.
+      if (frames > this.#frames || this.#lastProgressAt === undefined) this.#lastProgressAt = Date.now();
+      this.#frames = frames;
+    }
+    const bitrate = /(?:^|\n)bitrate=\s*([\d.]+)kbits\/s/.exec(text);
+    if (bitrate) this.#bitrate = Number(bitrate[1]);
   }
 
   #watchPlaylist(): void {

@@ -71,7 +71,7 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
         if (info.state === 'offline' || info.state === 'failed') {
           setStatus(info.state);
           setMessage(explain(info, `stream ${info.state}`));
-        } else if (info.state === 'starting' && status !== 'live') {
+        } else if (info.state === 'starting') {
           setStatus((s) => (s === 'live' ? s : 'starting'));
         }
         return info;
