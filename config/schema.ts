@@ -26,7 +26,8 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, ...strict }),
   media: Type.Object({
     ffmpegPath: Type.String({ default: 'ffmpeg', minLength: 1 }),
-    hlsDir: Type.String({ default: 'var/hls', minLength: 1 }),
+    /** hlsDir holds live segments; empty means memory (/dev/shm) when the machine has it, else var/hls. */
+    hlsDir: Type.String({ default: '' }),
     segmentSeconds: Type.Number({ default: 1, minimum: 0.5, maximum: 10 }),
     playlistSegments: Type.Integer({ default: 6, minimum: 3, maximum: 30 }),
     idleLingerSeconds: Type.Number({ default: 20, minimum: 0, maximum: 3600 }),

@@ -1,6 +1,9 @@
 // The composition root: config → store → catalog → access → media → http. Nothing else builds real objects.
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Profile, StreamSourceSpec } from '../../adapters/core/types.js';
@@ -15,6 +18,16 @@ import { StreamHub } from './media/stream-hub.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
+
+/**
+ * defaultHlsDir puts live segments in memory when the machine has /dev/shm: they live seconds, and a disk only adds
+ * I/O and wear. The folder is named after the store, so two gateways on one machine never share (and reap) it.
+ */
+export function defaultHlsDir(storePath: string): string {
+  if (!existsSync('/dev/shm')) return 'var/hls';
+  const key = createHash('sha256').update(resolve(storePath)).digest('hex').slice(0, 12);
+  return join('/dev/shm', `sharp-eyes-${key}`, 'hls');
+}
 
 /** GatewayOptions are what the CLI or a test adds to the config. */
 export interface GatewayOptions {
@@ -70,7 +83,7 @@ export class Gateway {
       const access = new AccessIndex(catalog.tree(), catalog.summaries());
       const m = config.media;
       const hub = new StreamHub({
-        hlsDir: m.hlsDir, ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
+        hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
         retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {

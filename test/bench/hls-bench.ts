@@ -1,6 +1,6 @@
 // The HLS media path: N cameras through the gateway against one plain ffmpeg each; time to first frame in hls.js.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../support/harness.js';
 import { children, cpuSeconds, memoryKb } from './proc-stats.js';
@@ -31,7 +31,7 @@ async function startGateway(): Promise<RunningGateway> {
   const env = {
     ...process.env,
     SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'bench.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'master.key'),
-    SEG__MEDIA__HLS_DIR: join(dir.path, 'hls'), SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
+SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
     SEG__DEMO__SIMULATOR__RTSP_PORT: String(rtspPort), SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()),
     SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'info',
   };
@@ -139,19 +139,28 @@ async function gatewayRun(n: number): Promise<Measure & { allLiveS: number }> {
   }
 }
 
-async function plainFfmpegRun(n: number): Promise<Measure> {
+/** plainFfmpegRun runs one plain ffmpeg per camera against the same simulator: to /dev/null, or to HLS on tmpfs. */
+async function plainFfmpegRun(n: number, output: 'null' | 'hls'): Promise<Measure> {
   const gw = await startGateway(); // only for its simulator, which needs the gateway's seeded credentials
   const procs: ChildProcess[] = [];
+  const out = join('/dev/shm', `seg-bench-plain-${process.pid}`);
   try {
     const cookie = await session(gw.base, 'city-admin');
     const ids = await cameraIds(gw.base, cookie, n);
     for (const id of ids) {
-      procs.push(spawn('ffmpeg', ['-nostdin', '-v', 'error', '-rtsp_transport', 'tcp', '-i', `rtsp://admin:sim-Passw0rd@127.0.0.1:${gw.rtspPort}/cam/${id}/main`, '-map', '0:v:0', '-c', 'copy', '-f', 'mpegts', '-y', '/dev/null'], { stdio: 'ignore' }));
+      const input = ['-nostdin', '-loglevel', 'error', '-nostats', '-rtsp_transport', 'tcp', '-i', `rtsp://admin:sim-Passw0rd@127.0.0.1:${gw.rtspPort}/cam/${id}/main`, '-map', '0:v:0', '-c', 'copy'];
+      const args = output === 'null'
+        ? [...input, '-f', 'mpegts', '-y', '/dev/null']
+        : [...input, '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-hls_flags', 'delete_segments+temp_file', '-hls_segment_filename', join(out, id, 'seg%d.ts'), join(out, id, 'index.m3u8')];
+      if (output === 'hls') mkdirSync(join(out, id), { recursive: true });
+      procs.push(spawn('ffmpeg', args, { stdio: 'ignore' }));
+      await new Promise((r) => setTimeout(r, 100)); // the same pace as the gateway's start gate, so starts do not pile up
     }
     await new Promise((r) => setTimeout(r, 5000));
     return await measure(undefined, () => procs.map((p) => p.pid!).filter(Boolean), n);
   } finally {
     procs.forEach((p) => p.kill('SIGKILL'));
+    rmSync(out, { recursive: true, force: true });
     await gw.stop();
   }
 }
@@ -222,9 +231,11 @@ export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
     log(`${n} cameras through the gateway (one ffmpeg remux to HLS each)`);
     const g = await gatewayRun(n);
     log(`${n} cameras through plain "ffmpeg -c copy -f mpegts /dev/null", one per camera (reference)`);
-    const p = await plainFfmpegRun(n);
-    rows.push({ streams: n, gateway: g, plain: p });
-    log(`N=${n}: gateway CPU ${f(g.cpuPerStreamPerS, 4)} s/stream/s (plain ffmpeg ${f(p.cpuPerStreamPerS, 4)}); RSS ${f(g.rssMbPerStream, 1)} MB/stream (plain ${f(p.rssMbPerStream, 1)}); PSS ${f(g.pssMbPerStream, 1)} MB/stream (plain ${f(p.pssMbPerStream, 1)}); all live in ${f(g.allLiveS, 1)} s; simulator ${f(g.simulatorCpuPerStreamPerS ?? 0, 4)} s/camera/s`);
+    const p = await plainFfmpegRun(n, 'null');
+    log(`${n} cameras through plain "ffmpeg -c copy -f hls" to tmpfs, one per camera (same output as the gateway)`);
+    const h = await plainFfmpegRun(n, 'hls');
+    rows.push({ streams: n, gateway: g, plain: p, plainHls: h });
+    log(`N=${n}: gateway CPU ${f(g.cpuPerStreamPerS, 4)} s/stream/s (plain ffmpeg to /dev/null ${f(p.cpuPerStreamPerS, 4)}, to HLS ${f(h.cpuPerStreamPerS, 4)}); RSS ${f(g.rssMbPerStream, 1)} MB/stream (plain ${f(p.rssMbPerStream, 1)}); PSS ${f(g.pssMbPerStream, 1)} MB/stream (plain ${f(p.pssMbPerStream, 1)}); all live in ${f(g.allLiveS, 1)} s; simulator ${f(g.simulatorCpuPerStreamPerS ?? 0, 4)} s/camera/s`);
   }
   log('time to first frame in hls.js (Chromium, click to first decoded frame, 10 other streams live)');
   const ttff = await firstFrameRun();
@@ -236,7 +247,8 @@ export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
     `HLS media path benchmark — ${new Date().toISOString()}`,
     `machine: ${machine}`,
     '',
-    'streams | gateway CPU s/stream/s | plain ffmpeg CPU | gateway RSS MB/stream | plain RSS | gateway PSS MB/stream | plain PSS | all live (s)',
+    'CPU in s per stream per s; memory in MB per stream; plain = one "ffmpeg -c copy" per camera to /dev/null, plain HLS = the same writing HLS to tmpfs',
+    'streams | gateway CPU | plain CPU | plain HLS CPU | gateway RSS | plain RSS | gateway PSS | plain PSS | all live (s)',
     ...rows.map((r) => {
       const g = r.gateway as Measure & { allLiveS: number };
       const p = r.plain as Measure;

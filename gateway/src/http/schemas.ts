@@ -79,7 +79,7 @@ export const StreamInfoBody = Type.Object({
   liveAt: Type.Optional(Type.Number()),
   error: Type.Optional(Type.Object({ kind: Type.String(), message: Type.String() })),
   frames: Type.Optional(Type.Number()),
-  bitrateKbps: Type.Optional(Type.Number()),
+  fps: Type.Optional(Type.Number({ description: 'frame rate ffmpeg last reported' })),
 });
 export const StreamRequest = Type.Object({ camera: CameraId, profile: ProfileName }, { additionalProperties: false });
 export const StreamTicket = Type.Object({

@@ -32,7 +32,7 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
   #pid?: number;
   #stderr: string[] = [];
   #frames = 0;
-  #bitrate?: number;
+  #fps?: number;
   #lastProgressAt?: number;
   #live = false;
   #ended = false;
@@ -52,7 +52,7 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
   }
 
   stats(): PipelineStats {
-    return { pid: this.#pid, frames: this.#frames, bitrateKbps: this.#bitrate, lastProgressAt: this.#lastProgressAt };
+    return { pid: this.#pid, frames: this.#frames, fps: this.#fps, lastProgressAt: this.#lastProgressAt };
   }
 
   start(): void {
@@ -126,7 +126,7 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
     });
   }
 
-  /** onProgress reads ffmpeg's key=value progress blocks: frame count, bitrate, and that the source still flows. */
+  /** onProgress reads ffmpeg's key=value progress blocks: frame count, frame rate, and that the source still flows. */
   #onProgress(text: string): void {
     const frame = /(?:^|\n)frame=(\d+)/.exec(text);
     if (frame) {
@@ -135,8 +135,8 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
       if (frames > this.#frames || this.#lastProgressAt === undefined) this.#lastProgressAt = Date.now();
       this.#frames = frames;
     }
-    const bitrate = /(?:^|\n)bitrate=\s*([\d.]+)kbits\/s/.exec(text);
-    if (bitrate) this.#bitrate = Number(bitrate[1]);
+    const fps = /(?:^|\n)fps=([\d.]+)/.exec(text);
+    if (fps) this.#fps = Number(fps[1]);
   }
 
   #watchPlaylist(): void {

@@ -13,7 +13,8 @@ export interface PipelineExit {
 export interface PipelineStats {
   pid?: number;
   frames: number;
-  bitrateKbps?: number;
+  /** fps is the frame rate ffmpeg last reported (an HLS output has no bitrate figure). */
+  fps?: number;
   lastProgressAt?: number;
 }
 

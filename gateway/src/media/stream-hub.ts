@@ -173,6 +173,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     this.#streams.clear();
     await Promise.all(streams.map((s) => s.close()));
     this.#killAllSync();
+    rmSync(join(this.#opts.hlsDir, PID_FILE), { force: true });
     process.off('exit', this.#exitHandler);
   }
 

@@ -20,7 +20,7 @@ export interface StreamInfo {
   retryAt?: number;
   error?: { kind: ExitKind; message: string };
   frames?: number;
-  bitrateKbps?: number;
+  fps?: number;
 }
 
 /** StreamEvents are emitted on every state change. */
@@ -99,7 +99,7 @@ export class Stream extends EventEmitter<StreamEvents> {
     return {
       camera: this.camera, profile: this.profile, state: this.#state, viewers: this.viewers(), since: this.#since,
       startedAt: this.#startedAt, liveAt: this.#liveAt, attempts: this.#attempts, retryAt: this.#retryAt, error: this.#error,
-      frames: stats?.frames, bitrateKbps: stats?.bitrateKbps,
+      frames: stats?.frames, fps: stats?.fps,
     };
   }
 

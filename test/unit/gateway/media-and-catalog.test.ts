@@ -79,3 +79,13 @@ describe('StartGate', () => {
     expect(() => new StartGate(0)).toThrow(/must be > 0/);
   });
 });
+
+describe('defaultHlsDir', () => {
+  it('keeps live segments in memory, one folder per store', async () => {
+    const { defaultHlsDir } = await import('../../../gateway/src/app.js');
+    const a = defaultHlsDir('var/gateway.db');
+    expect(a).toMatch(/^\/dev\/shm\/sharp-eyes-[0-9a-f]{12}\/hls$/);
+    expect(defaultHlsDir('/srv/other.db')).not.toBe(a);
+    expect(defaultHlsDir('var/gateway.db')).toBe(a);
+  });
+});
