@@ -40,7 +40,9 @@ if [ $browser = 1 ] && ! command -v chromium >/dev/null; then apt_install chromi
 # npm packages; install scripts are run below, one by one, so that nothing downloads a prebuilt binary.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing npm packages"
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  # npm install (not ci): npm 11 leaves other platforms' optional packages out of the lockfile it writes and then
+  # refuses that same lockfile in 'npm ci'. install keeps the locked versions and leaves the lockfile as it is.
+  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 # better-sqlite3 is compiled from source (a couple of minutes); the result is cached outside the checkout.
