@@ -252,7 +252,8 @@ export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
     ...rows.map((r) => {
       const g = r.gateway as Measure & { allLiveS: number };
       const p = r.plain as Measure;
-      return `${String(r.streams).padStart(7)} | ${f(g.cpuPerStreamPerS, 4).padStart(22)} | ${f(p.cpuPerStreamPerS, 4).padStart(16)} | ${f(g.rssMbPerStream, 1).padStart(21)} | ${f(p.rssMbPerStream, 1).padStart(9)} | ${f(g.pssMbPerStream, 1).padStart(21)} | ${f(p.pssMbPerStream, 1).padStart(9)} | ${f(g.allLiveS, 1).padStart(12)}`;
+      const h = r.plainHls as Measure;
+      return `${String(r.streams).padStart(7)} | ${f(g.cpuPerStreamPerS, 4).padStart(11)} | ${f(p.cpuPerStreamPerS, 4).padStart(9)} | ${f(h.cpuPerStreamPerS, 4).padStart(13)} | ${f(g.rssMbPerStream, 1).padStart(11)} | ${f(p.rssMbPerStream, 1).padStart(9)} | ${f(g.pssMbPerStream, 1).padStart(11)} | ${f(p.pssMbPerStream, 1).padStart(9)} | ${f(g.allLiveS, 1).padStart(12)}`;
     }),
     '',
     `time to first frame, live stream: median ${live.median} ms, p90 ${live.p90} ms, max ${live.max} ms (n=${ttff.live.length}; target < 2000)`,

@@ -5,7 +5,8 @@ import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError } from './errors.js';
+import { CapacityError } from '../media/stream-hub.js';
+import { AppError, ERROR_STATUS } from './errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
 import { authPlugin } from './auth-plugin.js';
@@ -31,6 +32,9 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   app.setErrorHandler((err: Error & { validation?: unknown; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof AppError) {
       return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof CapacityError) {
+      return reply.status(ERROR_STATUS.capacity).send({ code: 'capacity', message: `${err.message}: try again when a stream has stopped` });
     }
     if (err.validation) {
       return reply.status(400).send({ code: 'bad-request', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\/?\s*/, '')}`.trim() });

@@ -161,3 +161,20 @@ describe('media URLs', () => {
     expect(res.json().message).toBe('the camera rejected the stored credentials (401 Unauthorized)');
   });
 });
+
+describe('capacity', () => {
+  it('answers 503 with the reason when the node pulls as many streams as it may', async () => {
+    const small = await startGateway({ cameras: 300, media: { maxStreams: 1 } });
+    try {
+      const cookie = await login(small, 'city-admin');
+      const [a, b] = small.gateway.access.camerasUnder(small.gateway.access.tree.root.code);
+      const open = (camera: string) => small.gateway.http.inject({ method: 'POST', url: '/api/streams', payload: { camera, profile: 'sub' }, headers: { cookie } });
+      expect((await open(a!)).statusCode).toBe(200);
+      const refused = await open(b!);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toEqual({ code: 'capacity', message: 'this node already pulls 1 streams (media.maxStreams): try again when a stream has stopped' });
+    } finally {
+      await small.close();
+    }
+  });
+});
