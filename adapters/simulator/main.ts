@@ -41,6 +41,12 @@ if (command === 'clips') {
     clipDir: values['clip-dir'],
     ffmpegPath: values.ffmpeg,
     progress: log,
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+      process.stderr.write(`simulator: cannot listen on ${values.host}, port ${err.message.split(':').pop()}: ${err.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'} (choose others with --port and --control-port)\n`);
+      process.exit(1);
+    }
+    throw err;
   });
   sim.rtsp.on('clientError', (e) => log(`client error from ${e.remote}: ${e.message}`));
   log(`simulator listening: rtsp://${values.host}:${sim.rtsp.address().port}/cam/<id>/<main|sub>, control ${sim.controlUrl()}`);

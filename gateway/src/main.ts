@@ -30,6 +30,18 @@ function load(): Config {
   }
 }
 
+/** explainStartError turns the usual start failures into what to do about them. */
+function explainStartError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'EADDRINUSE') {
+    return `${e.address}:${e.port} is already in use (another gateway running?); choose another port with SEG__HTTP__PORT or http.port`;
+  }
+  const text = err instanceof Error ? err.message : String(err);
+  const simulatorLine = /simulator: cannot listen.*$/m.exec(text);
+  if (simulatorLine) return `${simulatorLine[0].replace('--port and --control-port', 'SEG__DEMO__SIMULATOR__RTSP_PORT and SEG__DEMO__SIMULATOR__CONTROL_PORT')}`;
+  return text;
+}
+
 async function serve(config: Config): Promise<void> {
   const logger = pino({ level: config.log.level, base: { app: 'sharp-eyes-gateway' } });
   // Filled in as parts start, so that a signal during start-up stops what is already running.
@@ -89,7 +101,7 @@ if (values.help) {
   process.stdout.write(JSON.stringify({ ...config, demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } } }, null, 2) + '\n');
 } else if (command === 'serve') {
   serve(load()).catch((err: unknown) => {
-    process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`gateway failed to start: ${explainStartError(err)}\n`);
     process.exit(1);
   });
 } else {

@@ -1,6 +1,7 @@
 // The gateway as a process: a bad config stops it with the key named; no ffmpeg outlives it, even after SIGKILL.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,17 @@ import { CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../../support/harnes
 const run = promisify(execFile);
 const dir = tempDir();
 afterAll(() => dir.remove());
+
+/** allProcesses lists every process with its command line, from /proc. */
+function allProcesses(): Array<{ pid: number; cmd: string }> {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
+    try {
+      return [{ pid: Number(e), cmd: readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ') }];
+    } catch {
+      return []; // ended while being read
+    }
+  });
+}
 
 /** descendants lists the pids below pid, from /proc. */
 function descendants(pid: number): Array<{ pid: number; cmd: string }> {
@@ -66,6 +78,28 @@ describe('the gateway process', () => {
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain('http.port: "eighty" — expected integer');
     expect(err?.stderr).toContain('media.segmentSecond: 1 — expected no such key (check its spelling)');
+  });
+
+  it('says which port is taken and how to choose another, and leaves no simulator behind', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const env = {
+        ...process.env, SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'busy.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'busy.key'),
+        SEG__MEDIA__HLS_DIR: join(dir.path, 'busy-hls'), SEG__DEMO__CAMERAS: '50', SEG__DEMO__SIMULATOR__RTSP_PORT: String(await freePort()),
+        SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+      };
+      const err = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, timeout: 60_000 })
+        .then(() => undefined, (e: { code: number; stderr: string }) => e);
+      expect(err?.code).toBe(1);
+      expect(err?.stderr).toContain(`127.0.0.1:${port} is already in use (another gateway running?); choose another port with SEG__HTTP__PORT`);
+      // An orphan would be re-parented to init, so look at every process, not our own descendants.
+      const simulatorOnPort = () => allProcesses().filter((p) => p.cmd.includes('simulator/main.ts') && p.cmd.includes(`--port ${env.SEG__DEMO__SIMULATOR__RTSP_PORT} `));
+      await waitFor('the simulator to exit with the gateway', () => simulatorOnPort().length === 0, 5000);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('shuts down on SIGTERM and leaves no child behind', async () => {
