@@ -1,16 +1,10 @@
 // HTTP Digest authentication (RFC 2617, MD5, qop absent or "auth") as IP cameras speak it over RTSP.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseAuthParams } from '../core/digest.js';
+
+export { digestResponse, parseAuthParams } from '../core/digest.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-
-/** parseAuthParams parses the comma-separated key=value list of an Authorization header. */
-export function parseAuthParams(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(value)) !== null) out[m[1]!.toLowerCase()] = m[2] ?? m[3] ?? '';
-  return out;
-}
 
 /** DigestAuth issues stateless nonces (time + HMAC) and checks responses. */
 export class DigestAuth {
@@ -54,12 +48,4 @@ export class DigestAuth {
     const age = Date.now() - parseInt(ts, 16);
     return age >= 0 && age < this.#nonceTtlMs;
   }
-}
-
-/** digestResponse computes the client side of a Digest exchange (used by the RTSP adapter and tests). */
-export function digestResponse(opts: { username: string; password: string; realm: string; nonce: string; method: string; uri: string }): string {
-  const ha1 = md5(`${opts.username}:${opts.realm}:${opts.password}`);
-  const ha2 = md5(`${opts.method}:${opts.uri}`);
-  const response = md5(`${ha1}:${opts.nonce}:${ha2}`);
-  return `Digest username="${opts.username}", realm="${opts.realm}", nonce="${opts.nonce}", uri="${opts.uri}", response="${response}", algorithm=MD5`;
 }

@@ -1,0 +1,27 @@
+// HTTP Digest (RFC 2617, MD5) as IP cameras speak it over RTSP: the parts both clients and the simulator need.
+import { createHash } from 'node:crypto';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+/** parseAuthParams parses the comma-separated key=value list of a WWW-Authenticate or Authorization header. */
+export function parseAuthParams(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) out[m[1]!.toLowerCase()] = m[2] ?? m[3] ?? '';
+  return out;
+}
+
+/** digestResponse computes the client side of a Digest exchange (qop absent or "auth"). */
+export function digestResponse(opts: { username: string; password: string; realm: string; nonce: string; method: string; uri: string; qop?: string; nc?: number; cnonce?: string; opaque?: string }): string {
+  const ha1 = md5(`${opts.username}:${opts.realm}:${opts.password}`);
+  const ha2 = md5(`${opts.method}:${opts.uri}`);
+  const auth = opts.qop?.split(',').map((q) => q.trim()).includes('auth');
+  const nc = (opts.nc ?? 1).toString(16).padStart(8, '0');
+  const cnonce = opts.cnonce ?? 'sharp-eyes';
+  const response = auth ? md5(`${ha1}:${opts.nonce}:${nc}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${opts.nonce}:${ha2}`);
+  const quote = (v: string) => v.replace(/["\\]/g, '\\$&');
+  return `Digest username="${quote(opts.username)}", realm="${quote(opts.realm)}", nonce="${quote(opts.nonce)}", uri="${quote(opts.uri)}", response="${response}", algorithm=MD5`
+    + (auth ? `, qop=auth, nc=${nc}, cnonce="${cnonce}"` : '')
+    + (opts.opaque !== undefined ? `, opaque="${quote(opts.opaque)}"` : '');
+}

@@ -1,0 +1,224 @@
+// Probes an RTSP URL the cheap way: OPTIONS and DESCRIBE over one connection, no media, no process.
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { digestResponse, parseAuthParams } from '../core/digest.js';
+import { redactUrl, type SourceCredentials } from '../core/types.js';
+import { parseSps } from './h264-sps.js';
+import { parseSdp, SdpError } from './sdp.js';
+
+/** ProbeOptions bound a probe. */
+export interface ProbeOptions {
+  credentials?: SourceCredentials;
+  /** timeoutMs bounds the whole probe (connect and every answer). */
+  timeoutMs?: number;
+}
+
+/** VideoInfo describes the video track. */
+export interface VideoInfo {
+  codec: string;
+  profile?: string;
+  level?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+}
+
+/** ProbeResult is what a reachable camera said about itself. */
+export interface ProbeResult {
+  url: string;
+  latencyMs: number;
+  server?: string;
+  auth: 'none' | 'digest' | 'basic';
+  methods: string[];
+  video?: VideoInfo;
+  audio?: { codec: string; clockRate: number };
+}
+
+/** ProbeFailure classifies why a probe failed. */
+export type ProbeFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'not-found' | 'protocol';
+
+/** RtspProbeError names the device (without its password), the operation and what went wrong. */
+export class RtspProbeError extends Error {
+  override name = 'RtspProbeError';
+  readonly kind: ProbeFailure;
+  readonly url: string;
+  readonly operation: string;
+
+  constructor(kind: ProbeFailure, url: string, operation: string, detail: string) {
+    super(`${redactUrl(url)}: ${operation} failed: ${detail}`);
+    this.kind = kind;
+    this.url = redactUrl(url);
+    this.operation = operation;
+  }
+}
+
+interface Response {
+  status: number;
+  reason: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const MAX_HEAD = 16 * 1024;
+const MAX_BODY = 64 * 1024;
+
+/** RtspConnection sends requests one at a time and reads their answers, skipping interleaved binary frames. */
+class RtspConnection {
+  #socket: Socket;
+  #buf = Buffer.alloc(0);
+  #cseq = 0;
+  #waiter?: () => void;
+  #error?: Error;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (d: Buffer) => {
+      this.#buf = Buffer.concat([this.#buf, d]);
+      this.#waiter?.();
+    });
+    socket.on('error', (err) => {
+      this.#error = err;
+      this.#waiter?.();
+    });
+    socket.on('close', () => {
+      this.#error ??= new Error('the camera closed the connection');
+      this.#waiter?.();
+    });
+  }
+
+  static open(host: string, port: number, signal: AbortSignal): Promise<RtspConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, signal });
+      socket.once('connect', () => resolve(new RtspConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  async request(method: string, uri: string, headers: Record<string, string>): Promise<Response> {
+    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++this.#cseq}`, 'User-Agent: SharpEyesGateway/0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    this.#socket.write(lines.join('\r\n') + '\r\n\r\n');
+    for (;;) {
+      const res = this.#take();
+      if (res) return res;
+      if (this.#error) throw this.#error;
+      await new Promise<void>((r) => { this.#waiter = r; });
+      this.#waiter = undefined;
+    }
+  }
+
+  #take(): Response | undefined {
+    while (this.#buf[0] === 0x24) {
+      if (this.#buf.length < 4 || this.#buf.length < 4 + this.#buf.readUInt16BE(2)) return undefined;
+      this.#buf = this.#buf.subarray(4 + this.#buf.readUInt16BE(2));
+    }
+    const end = this.#buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (this.#buf.length > MAX_HEAD) throw new SdpError(`answer head exceeds ${MAX_HEAD} bytes`);
+      return undefined;
+    }
+    const head = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
+    const status = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
+    if (!status) throw new SdpError(`not an RTSP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`);
+    const headers: Record<string, string> = {};
+    for (const line of head.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (!Number.isInteger(length) || length < 0 || length > MAX_BODY) throw new SdpError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
+    if (this.#buf.length < end + 4 + length) return undefined;
+    const body = this.#buf.subarray(end + 4, end + 4 + length).toString('utf8');
+    this.#buf = this.#buf.subarray(end + 4 + length);
+    return { status: Number(status[1]), reason: status[2] ?? '', headers, body };
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+function authorize(challenge: string | undefined, creds: SourceCredentials, method: string, uri: string): { header: string; scheme: 'digest' | 'basic' } | undefined {
+  if (!challenge) return undefined;
+  if (/^digest\s/i.test(challenge)) {
+    const p = parseAuthParams(challenge.slice(7));
+    if (!p.realm || !p.nonce) return undefined;
+    return { scheme: 'digest', header: digestResponse({ username: creds.username, password: creds.password, realm: p.realm, nonce: p.nonce, method, uri, qop: p.qop, opaque: p.opaque }) };
+  }
+  if (/^basic\s/i.test(challenge)) return { scheme: 'basic', header: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` };
+  return undefined;
+}
+
+function describeVideo(media: ReturnType<typeof parseSdp>[number]): VideoInfo {
+  const info: VideoInfo = { codec: media.codec || `payload type ${media.payloadType}` };
+  if (media.codec === 'H264') {
+    const sprop = media.fmtp['sprop-parameter-sets']?.split(',')[0];
+    if (sprop) {
+      try {
+        Object.assign(info, parseSps(Buffer.from(sprop, 'base64')));
+        delete (info as { profileIdc?: number }).profileIdc;
+      } catch {
+        // A camera that sends a broken SPS still streams; the probe reports what the SDP alone says.
+      }
+    }
+  }
+  info.fps ??= media.framerate;
+  return info;
+}
+
+/** probeRtsp connects, asks OPTIONS and DESCRIBE (authenticating as the camera asks) and reads the stream's codecs. */
+export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RtspProbeError('protocol', url, 'parse', 'not a URL');
+  }
+  if (u.protocol !== 'rtsp:') throw new RtspProbeError('protocol', url, 'parse', `scheme ${u.protocol} is not rtsp:`);
+  const creds = opts.credentials ?? (u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined);
+  u.username = '';
+  u.password = '';
+  const uri = u.toString();
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const controller = new AbortController();
+  const started = performance.now();
+  let operation = 'connect';
+  let conn: RtspConnection | undefined;
+  const timer = setTimeout(() => { controller.abort(); conn?.close(); }, timeoutMs);
+  try {
+    conn = await RtspConnection.open(u.hostname, Number(u.port || 554), controller.signal);
+    operation = 'OPTIONS';
+    const options = await conn.request('OPTIONS', uri, {});
+    const latencyMs = Math.round(performance.now() - started);
+    operation = 'DESCRIBE';
+    let auth: ProbeResult['auth'] = 'none';
+    let describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp' });
+    if (describe.status === 401) {
+      if (!creds) throw new RtspProbeError('unauthorized', url, operation, 'the camera asks for credentials and none were given');
+      const a = authorize(describe.headers['www-authenticate'], creds, 'DESCRIBE', uri);
+      if (!a) throw new RtspProbeError('protocol', url, operation, `unsupported authentication ${JSON.stringify(describe.headers['www-authenticate'] ?? '')}`);
+      auth = a.scheme;
+      describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp', Authorization: a.header });
+      if (describe.status === 401) throw new RtspProbeError('unauthorized', url, operation, 'the camera rejected the credentials (401 Unauthorized)');
+    }
+    if (describe.status === 404) throw new RtspProbeError('not-found', url, operation, 'the camera has no such stream (404 Not Found)');
+    if (describe.status !== 200) throw new RtspProbeError('protocol', url, operation, `answered ${describe.status} ${describe.reason}`);
+    const media = parseSdp(describe.body);
+    const video = media.find((m) => m.kind === 'video');
+    const audio = media.find((m) => m.kind === 'audio');
+    return {
+      url: redactUrl(url), latencyMs, server: describe.headers.server ?? options.headers.server, auth,
+      methods: (options.headers.public ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+      video: video && describeVideo(video),
+      audio: audio && { codec: audio.codec, clockRate: audio.clockRate },
+    };
+  } catch (err) {
+    if (err instanceof RtspProbeError) throw err;
+    if (controller.signal.aborted) throw new RtspProbeError('timeout', url, operation, `no answer within ${timeoutMs} ms`);
+    if (err instanceof SdpError) throw new RtspProbeError('protocol', url, operation, err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RtspProbeError('unreachable', url, operation, code ? `${code} (${(err as Error).message})` : (err as Error).message);
+  } finally {
+    clearTimeout(timer);
+    conn?.close();
+  }
+}
