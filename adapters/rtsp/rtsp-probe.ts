@@ -1,9 +1,9 @@
 // Probes an RTSP URL the cheap way: OPTIONS and DESCRIBE over one connection, no media, no process.
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { digestResponse, parseAuthParams } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
 import { parseSps } from './h264-sps.js';
+import { RtspConnection, RtspProtocolError } from './rtsp-connection.js';
 import { parseSdp, SdpError } from './sdp.js';
 
 /** ProbeOptions bound a probe. */
@@ -49,91 +49,6 @@ export class RtspProbeError extends Error {
     this.kind = kind;
     this.url = redactUrl(url);
     this.operation = operation;
-  }
-}
-
-interface Response {
-  status: number;
-  reason: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-const MAX_HEAD = 16 * 1024;
-const MAX_BODY = 64 * 1024;
-
-/** RtspConnection sends requests one at a time and reads their answers, skipping interleaved binary frames. */
-class RtspConnection {
-  #socket: Socket;
-  #buf = Buffer.alloc(0);
-  #cseq = 0;
-  #waiter?: () => void;
-  #error?: Error;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on('data', (d: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, d]);
-      this.#waiter?.();
-    });
-    socket.on('error', (err) => {
-      this.#error = err;
-      this.#waiter?.();
-    });
-    socket.on('close', () => {
-      this.#error ??= new Error('the camera closed the connection');
-      this.#waiter?.();
-    });
-  }
-
-  static open(host: string, port: number, signal: AbortSignal): Promise<RtspConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, signal });
-      socket.once('connect', () => resolve(new RtspConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  async request(method: string, uri: string, headers: Record<string, string>): Promise<Response> {
-    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++this.#cseq}`, 'User-Agent: SharpEyesGateway/0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-    this.#socket.write(lines.join('\r\n') + '\r\n\r\n');
-    for (;;) {
-      const res = this.#take();
-      if (res) return res;
-      if (this.#error) throw this.#error;
-      await new Promise<void>((r) => { this.#waiter = r; });
-      this.#waiter = undefined;
-    }
-  }
-
-  #take(): Response | undefined {
-    while (this.#buf[0] === 0x24) {
-      if (this.#buf.length < 4 || this.#buf.length < 4 + this.#buf.readUInt16BE(2)) return undefined;
-      this.#buf = this.#buf.subarray(4 + this.#buf.readUInt16BE(2));
-    }
-    const end = this.#buf.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (this.#buf.length > MAX_HEAD) throw new SdpError(`answer head exceeds ${MAX_HEAD} bytes`);
-      return undefined;
-    }
-    const head = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
-    const status = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
-    if (!status) throw new SdpError(`not an RTSP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`);
-    const headers: Record<string, string> = {};
-    for (const line of head.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const length = Number(headers['content-length'] ?? 0);
-    if (!Number.isInteger(length) || length < 0 || length > MAX_BODY) throw new SdpError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
-    if (this.#buf.length < end + 4 + length) return undefined;
-    const body = this.#buf.subarray(end + 4, end + 4 + length).toString('utf8');
-    this.#buf = this.#buf.subarray(end + 4 + length);
-    return { status: Number(status[1]), reason: status[2] ?? '', headers, body };
-  }
-
-  close(): void {
-    this.#socket.destroy();
   }
 }
 
@@ -214,7 +129,7 @@ export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<P
   } catch (err) {
     if (err instanceof RtspProbeError) throw err;
     if (controller.signal.aborted) throw new RtspProbeError('timeout', url, operation, `no answer within ${timeoutMs} ms`);
-    if (err instanceof SdpError) throw new RtspProbeError('protocol', url, operation, err.message);
+    if (err instanceof SdpError || err instanceof RtspProtocolError) throw new RtspProbeError('protocol', url, operation, err.message);
     const code = (err as NodeJS.ErrnoException).code;
     throw new RtspProbeError('unreachable', url, operation, code ? `${code} (${(err as Error).message})` : (err as Error).message);
   } finally {

@@ -1,7 +1,7 @@
 // The camera farm under load: one simulator process serving N cameras to cheap RTSP readers (no ffmpeg).
 import { spawn } from 'node:child_process';
 import { CLIP_DIR, ROOT, freePort, waitFor } from '../support/harness.js';
-import { playInterleaved, type RtspClient } from '../support/rtsp-client.js';
+import { playInterleaved, type RtspConnection } from '../support/rtsp-client.js';
 import { bar, fixed, log, machineLine } from './bench-util.js';
 import { cpuSeconds, memoryKb } from './proc-stats.js';
 
@@ -22,7 +22,7 @@ export async function runSimulatorBench(opts: { sizes: Array<{ n: number; profil
   try {
     let offset = 0;
     for (const { n, profile } of opts.sizes) {
-      const clients: RtspClient[] = [];
+      const clients: RtspConnection[] = [];
       let opened = 0;
       for (let i = 0; i < n; i += 50) {
         const batch = Array.from({ length: Math.min(50, n - i) }, (_, k) => playInterleaved(port, `/cam/bench${offset + i + k}/${profile}`, USER, PASSWORD));
@@ -33,12 +33,12 @@ export async function runSimulatorBench(opts: { sizes: Array<{ n: number; profil
       offset += n;
       await new Promise((r) => setTimeout(r, 3000));
       const cpu0 = cpuSeconds(child.pid!);
-      const bytes0 = clients.reduce((s, c) => s + c.received, 0);
+      const bytes0 = clients.reduce((s, c) => s + c.receivedBytes, 0);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, opts.windowS * 1000));
       const secs = (performance.now() - t0) / 1000;
       const cpu = (cpuSeconds(child.pid!) - cpu0) / secs;
-      const kbps = ((clients.reduce((s, c) => s + c.received, 0) - bytes0) * 8) / secs / 1000 / n;
+      const kbps = ((clients.reduce((s, c) => s + c.receivedBytes, 0) - bytes0) * 8) / secs / 1000 / n;
       const mem = memoryKb(child.pid!);
       lines.push(`${profile.padStart(23)} | ${String(n).padStart(7)} | ${fixed(cpu / n, 5).padStart(14)} | ${fixed(cpu * 100, 1).padStart(14)}% | ${fixed(mem.rss / 1024, 0).padStart(14)} | ${fixed(kbps, 0).padStart(9)} (${profile === 'main' ? 2000 : 512})`);
       log(`${n} ${profile}: ${fixed(cpu / n, 5)} CPU s/camera/s, ${fixed(kbps, 0)} kbps delivered per camera`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../adapters/simulator/simulator.js';
 import { digestResponse, parseAuthParams } from '../../adapters/simulator/digest.js';
 import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator } from '../support/harness.js';
-import { RtspClient } from '../support/rtsp-client.js';
+import { openRtsp } from '../support/rtsp-client.js';
 
 const run = promisify(execFile);
 let sim: Simulator;
@@ -79,7 +79,7 @@ describe('the RTSP methods, by hand', () => {
   it('runs OPTIONS, Digest DESCRIBE, SETUP (interleaved), PLAY, GET_PARAMETER, PAUSE and TEARDOWN', async () => {
     const { port } = sim.rtsp.address();
     const uri = `rtsp://127.0.0.1:${port}/cam/3610/main`;
-    const c = await RtspClient.open(port);
+    const c = await openRtsp(port);
     try {
       const options = await c.request('OPTIONS', uri);
       expect(options.headers.public).toContain('GET_PARAMETER');
@@ -102,7 +102,7 @@ describe('the RTSP methods, by hand', () => {
       await new Promise((r) => setTimeout(r, 600));
       const keep = await c.request('GET_PARAMETER', uri, { ...auth('GET_PARAMETER', uri), Session: session });
       expect(keep.status).toBe(200);
-      expect(c.interleaved).toBeGreaterThan(10);
+      expect(c.interleavedFrames).toBeGreaterThan(10);
       expect((await c.request('PAUSE', uri, { ...auth('PAUSE', uri), Session: session })).status).toBe(200);
       expect((await c.request('PLAY', uri, { ...auth('PLAY', uri), Session: 'nope' })).status).toBe(454);
       expect((await c.request('TEARDOWN', uri, { ...auth('TEARDOWN', uri), Session: session })).status).toBe(200);
