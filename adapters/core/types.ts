@@ -20,20 +20,6 @@ export interface StreamSourceSpec {
   transport?: 'tcp' | 'udp';
 }
 
-/** StreamSource resolves the pull spec of a camera profile; each adapter that can stream implements it. */
-export interface StreamSource {
-  readonly scheme: string;
-  resolve(device: DeviceRef, profile: Profile): Promise<StreamSourceSpec>;
-}
-
-/** DeviceRef is what an adapter needs to know about one device. */
-export interface DeviceRef {
-  id: string;
-  /** urls holds the configured source URL of each profile (e.g. rtsp://host/cam/1/main). */
-  urls: Partial<Record<Profile, string>>;
-  credentials?: SourceCredentials;
-}
-
 /** withCredentials returns url with credentials embedded as userinfo, as ffmpeg and most RTSP clients expect. */
 export function withCredentials(url: string, credentials?: SourceCredentials): string {
   if (!credentials) return url;

@@ -2,8 +2,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseAuthParams } from '../core/digest.js';
 
-export { digestResponse, parseAuthParams } from '../core/digest.js';
-
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 /** DigestAuth issues stateless nonces (time + HMAC) and checks responses. */

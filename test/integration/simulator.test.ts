@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../adapters/simulator/simulator.js';
-import { digestResponse, parseAuthParams } from '../../adapters/simulator/digest.js';
+import { digestResponse, parseAuthParams } from '../../adapters/core/digest.js';
 import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator } from '../support/harness.js';
 import { openRtsp } from '../support/rtsp-client.js';
 

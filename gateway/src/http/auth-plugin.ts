@@ -29,6 +29,11 @@ declare module 'fastify' {
   }
 }
 
+/** subjectOf is how the access model sees a user. */
+export function subjectOf(user: User): Subject {
+  return { userId: user.id, unit: user.unit, roles: user.roles };
+}
+
 /** requireAuth returns the caller or throws unauthenticated (for routes under the hook, it is always set). */
 export function requireAuth(req: FastifyRequest): Authenticated {
   if (!req.auth) throw new AppError('unauthenticated', 'log in first');
@@ -55,7 +60,7 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
       const origin = req.headers.origin;
       if (origin !== undefined && new URL(origin).host !== req.headers.host) throw new AppError('forbidden', 'cross-site request refused');
     }
-    req.auth = { user, session, subject: { userId: user.id, unit: user.unit, roles: user.roles } };
+    req.auth = { user, session, subject: subjectOf(user) };
   });
 
   app.post('/api/auth/login', {

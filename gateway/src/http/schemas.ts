@@ -1,5 +1,8 @@
 // Route schemas (TypeBox): validated by fastify, published as OpenAPI, and imported as types by the console.
 import { Type, type Static } from '@sinclair/typebox';
+import { PROFILES } from '../../../adapters/core/types.js';
+import { ROLES } from '../access/access-index.js';
+import { UNIT_LEVELS } from '../access/org-tree.js';
 
 /** ErrorBody is every error answer. */
 export const ErrorBody = Type.Object({
@@ -9,10 +12,10 @@ export const ErrorBody = Type.Object({
 }, { $id: 'ErrorBody' });
 
 export const CameraId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'camera id (GB/T 28181-style 20 digits in the demo)' });
-export const ProfileName = Type.Union([Type.Literal('main'), Type.Literal('sub')]);
+export const ProfileName = Type.Union(PROFILES.map((p) => Type.Literal(p)));
 export const UnitCode = Type.String({ pattern: '^[0-9]{6,20}$', description: 'region code of an org unit' });
-export const Level = Type.Union(['province', 'city', 'county', 'township', 'village', 'grid'].map((l) => Type.Literal(l)));
-export const RoleName = Type.Union(['admin', 'operator', 'viewer', 'mediator'].map((r) => Type.Literal(r)));
+export const Level = Type.Union(UNIT_LEVELS.map((l) => Type.Literal(l)));
+export const RoleName = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
 export const UserBody = Type.Object({
   id: Type.Integer(),

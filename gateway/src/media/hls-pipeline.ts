@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { redactUrl, withCredentials, type StreamSourceSpec } from '../../../adapters/core/types.js';
+import { withCredentials, type StreamSourceSpec } from '../../../adapters/core/types.js';
 import { classifyFfmpegError, type Pipeline, type PipelineEvents, type PipelineExit, type PipelineStats } from './pipeline.js';
 
 /** HlsPipelineOptions configure one pipeline. */
@@ -192,10 +192,5 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
     }
     await this.#exitPromise;
     await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** describe names the pipeline's source without its password, for logs. */
-  describe(): string {
-    return redactUrl(this.#opts.source.url);
   }
 }

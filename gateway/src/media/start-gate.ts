@@ -5,25 +5,16 @@
 export class StartGate {
   #intervalMs: number;
   #next = 0;
-  #waiting = 0;
 
   constructor(perSecond: number) {
     if (!(perSecond > 0)) throw new TypeError(`starts per second must be > 0, got ${perSecond}`);
     this.#intervalMs = 1000 / perSecond;
   }
 
-  /** waiting counts starts queued behind the gate. */
-  get waiting(): number {
-    return this.#waiting;
-  }
-
   /** pass resolves when the caller may start. */
   async pass(now = Date.now()): Promise<void> {
     const at = Math.max(now, this.#next);
     this.#next = at + this.#intervalMs;
-    if (at <= now) return;
-    this.#waiting++;
-    await new Promise((r) => setTimeout(r, at - now));
-    this.#waiting--;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 }

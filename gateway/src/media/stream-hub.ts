@@ -149,16 +149,6 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     return join(pipeline.dir, name);
   }
 
-  /** stopStream ends a stream now (for admins and tests). */
-  async stopStream(camera: string, profile: Profile): Promise<boolean> {
-    const key = `${camera}/${profile}`;
-    const stream = this.#streams.get(key);
-    if (!stream) return false;
-    this.#streams.delete(key);
-    await stream.close();
-    return true;
-  }
-
   /** childPids lists the ffmpeg processes the hub runs now. */
   childPids(): number[] {
     return [...this.#pids];

@@ -6,15 +6,18 @@ import { readFile } from 'node:fs/promises';
 import type { Profile } from '../../../../adapters/core/types.js';
 import { MediaTokenError, type MediaGrant } from '../../auth/media-token.js';
 import { PLAYLIST } from '../../media/hls-pipeline.js';
+import { SEGMENT_NAME } from '../../media/stream-hub.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { subjectOf } from '../auth-plugin.js';
 import { viewerOf } from './stream-routes.js';
 import { CameraId, ProfileName } from '../schemas.js';
 
 const Params = Type.Object({
   camera: CameraId,
   profile: ProfileName,
-  file: Type.String({ pattern: '^(index\\.m3u8|seg[0-9]{1,20}\\.ts)$' }),
+  // The same names the hub serves: the playlist, or a segment as SEGMENT_NAME matches it.
+  file: Type.String({ pattern: `^(${PLAYLIST.replace('.', '\\.')}|${SEGMENT_NAME.source.slice(1, -1)})$` }),
 });
 const Query = Type.Object({ t: Type.String({ minLength: 1, maxLength: 1024 }) });
 
@@ -39,7 +42,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     const session = deps.sessions.findByHash(grant.session);
     const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
     if (!user || user.disabled) throw new AppError('forbidden', 'the session behind this media token has ended');
-    if (!deps.access.may({ userId: user.id, unit: user.unit, roles: user.roles }, grant.action, camera)) {
+    if (!deps.access.may(subjectOf(user), grant.action, camera)) {
       throw new AppError('forbidden', 'you no longer hold the right to view this camera');
     }
     return grant;

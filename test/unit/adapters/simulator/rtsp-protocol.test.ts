@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DigestAuth, digestResponse, parseAuthParams } from '../../../../adapters/simulator/digest.js';
+import { digestResponse, parseAuthParams } from '../../../../adapters/core/digest.js';
+import { DigestAuth } from '../../../../adapters/simulator/digest.js';
 import { formatResponse, RtspMessageReader, RtspParseError } from '../../../../adapters/simulator/rtsp-message.js';
 import { parseTarget } from '../../../../adapters/simulator/rtsp-server.js';
 import { CameraFarm } from '../../../../adapters/simulator/camera-farm.js';
