@@ -43,6 +43,27 @@ export const ConfigSchema = Type.Object({
      */
     maxStartsPerSecond: Type.Number({ default: 0, minimum: 0, maximum: 1000 }),
   }, { default: {}, ...strict }),
+  health: Type.Object({
+    /** enabled runs the sweep of every camera (RTSP OPTIONS, never a stream pull). */
+    enabled: Type.Boolean({ default: true }),
+    intervalSeconds: Type.Number({ default: 60, minimum: 1, maximum: 86400 }),
+    /** concurrency bounds the probes in flight at once. */
+    concurrency: Type.Integer({ default: 200, minimum: 1, maximum: 5000 }),
+    timeoutSeconds: Type.Number({ default: 3, minimum: 0.1, maximum: 60 }),
+    /** retryDelaySeconds: a failed probe is repeated this long after the sweep began before the camera counts as offline. */
+    retryDelaySeconds: Type.Number({ default: 2, minimum: 0, maximum: 600 }),
+    /** backoffMaxSeconds caps the full-jitter backoff of a failing device (its base is one interval). */
+    backoffMaxSeconds: Type.Number({ default: 600, minimum: 1, maximum: 86400 }),
+    historyDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
+  }, { default: {}, ...strict }),
+  metrics: Type.Object({
+    /** enabled serves Prometheus metrics at /metrics. */
+    enabled: Type.Boolean({ default: true }),
+    /** bearerToken, when set, is required from scrapers; when empty only loopback clients may scrape. */
+    bearerToken: Type.String({ default: '' }),
+    /** unitLevels are the levels whose units get an online-rate series (every village would be ~1,600 series). */
+    unitLevels: Type.Array(Type.Union((['province', 'city', 'county', 'township', 'village', 'grid'] as const).map((l) => Type.Literal(l))), { default: ['province', 'city', 'county', 'township'] }),
+  }, { default: {}, ...strict }),
   demo: Type.Object({
     /** enabled seeds the generated governance tree and camera catalog into an empty store and runs the simulator. */
     enabled: Type.Boolean({ default: true }),

@@ -43,12 +43,15 @@ export class RtspProbeError extends Error {
   readonly kind: ProbeFailure;
   readonly url: string;
   readonly operation: string;
+  /** detail is what went wrong, without the device: for people who may not see its address. */
+  readonly detail: string;
 
   constructor(kind: ProbeFailure, url: string, operation: string, detail: string) {
     super(`${redactUrl(url)}: ${operation} failed: ${detail}`);
     this.kind = kind;
     this.url = redactUrl(url);
     this.operation = operation;
+    this.detail = `${operation} failed: ${detail}`;
   }
 }
 
@@ -80,8 +83,17 @@ function describeVideo(media: ReturnType<typeof parseSdp>[number]): VideoInfo {
   return info;
 }
 
-/** probeRtsp connects, asks OPTIONS and DESCRIBE (authenticating as the camera asks) and reads the stream's codecs. */
-export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+/** PingResult is what a cheap reachability check learned. */
+export interface PingResult {
+  latencyMs: number;
+  status: number;
+}
+
+/**
+ * withRtsp parses url, connects and runs fn within timeoutMs, turning every failure into an RtspProbeError that names
+ * the operation under way (fn reports it through setOperation). The connection is always closed.
+ */
+async function withRtsp<T>(url: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (conn: RtspConnection, target: { uri: string; url: URL }, setOperation: (op: string) => void) => Promise<T>): Promise<T> {
   let u: URL;
   try {
     u = new URL(url);
@@ -89,22 +101,56 @@ export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<P
     throw new RtspProbeError('protocol', url, 'parse', 'not a URL');
   }
   if (u.protocol !== 'rtsp:') throw new RtspProbeError('protocol', url, 'parse', `scheme ${u.protocol} is not rtsp:`);
-  const creds = opts.credentials ?? (u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined);
+  const userinfo = new URL(u);
   u.username = '';
   u.password = '';
-  const uri = u.toString();
-  const timeoutMs = opts.timeoutMs ?? 5000;
   const controller = new AbortController();
-  const started = performance.now();
   let operation = 'connect';
   let conn: RtspConnection | undefined;
-  const timer = setTimeout(() => { controller.abort(); conn?.close(); }, timeoutMs);
+  const stop = () => { controller.abort(); conn?.close(); };
+  const timer = setTimeout(stop, timeoutMs);
+  signal?.addEventListener('abort', stop, { once: true });
   try {
+    if (signal?.aborted) throw new RtspProbeError('timeout', url, operation, 'cancelled');
     conn = await RtspConnection.open(u.hostname, Number(u.port || 554), controller.signal);
-    operation = 'OPTIONS';
+    return await fn(conn, { uri: u.toString(), url: userinfo }, (op) => { operation = op; });
+  } catch (err) {
+    if (err instanceof RtspProbeError) throw err;
+    if (signal?.aborted) throw new RtspProbeError('timeout', url, operation, 'cancelled');
+    if (controller.signal.aborted) throw new RtspProbeError('timeout', url, operation, `no answer within ${timeoutMs} ms`);
+    if (err instanceof SdpError || err instanceof RtspProtocolError) throw new RtspProbeError('protocol', url, operation, err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RtspProbeError('unreachable', url, operation, code ? `${code} (${(err as Error).message})` : (err as Error).message);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+    conn?.close();
+  }
+}
+
+/**
+ * pingRtsp is the health check: connect and OPTIONS, nothing else. Any RTSP answer means the device is up (many cameras
+ * answer OPTIONS without credentials, some with 401); no answer, a refused or dropped connection means it is not.
+ */
+export function pingRtsp(url: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PingResult> {
+  return withRtsp(url, opts.timeoutMs ?? 3000, opts.signal, async (conn, { uri }, setOperation) => {
+    const started = performance.now();
+    setOperation('OPTIONS');
+    const res = await conn.request('OPTIONS', uri, {});
+    return { latencyMs: Math.round(performance.now() - started), status: res.status };
+  });
+}
+
+/** probeRtsp connects, asks OPTIONS and DESCRIBE (authenticating as the camera asks) and reads the stream's codecs. */
+export function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const started = performance.now();
+  return withRtsp(url, opts.timeoutMs ?? 5000, undefined, async (conn, { uri, url: u }, setOperation) => {
+    const creds = opts.credentials ?? (u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined);
+    setOperation('OPTIONS');
     const options = await conn.request('OPTIONS', uri, {});
     const latencyMs = Math.round(performance.now() - started);
-    operation = 'DESCRIBE';
+    const operation = 'DESCRIBE';
+    setOperation(operation);
     let auth: ProbeResult['auth'] = 'none';
     let describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp' });
     if (describe.status === 401) {
@@ -126,14 +172,5 @@ export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<P
       video: video && describeVideo(video),
       audio: audio && { codec: audio.codec, clockRate: audio.clockRate },
     };
-  } catch (err) {
-    if (err instanceof RtspProbeError) throw err;
-    if (controller.signal.aborted) throw new RtspProbeError('timeout', url, operation, `no answer within ${timeoutMs} ms`);
-    if (err instanceof SdpError || err instanceof RtspProtocolError) throw new RtspProbeError('protocol', url, operation, err.message);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RtspProbeError('unreachable', url, operation, code ? `${code} (${(err as Error).message})` : (err as Error).message);
-  } finally {
-    clearTimeout(timer);
-    conn?.close();
-  }
+  });
 }

@@ -15,6 +15,10 @@ import type { DemoAccount } from './catalog/demo-catalog.js';
 import { listDemoAccounts, seedDemo } from './demo/seed-demo.js';
 import { buildServer } from './http/server.js';
 import { StreamHub } from './media/stream-hub.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { HealthStore } from './health/health-store.js';
+import { createMetrics } from './health/metrics.js';
+import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -42,17 +46,19 @@ export class Gateway {
   readonly catalog: Catalog;
   readonly access: AccessIndex;
   readonly hub: StreamHub;
+  readonly health: HealthMonitor;
   readonly http: FastifyInstance;
   readonly demoAccounts: DemoAccount[];
   #db: Db;
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
     this.access = parts.access;
     this.hub = parts.hub;
+    this.health = parts.health;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
   }
@@ -100,16 +106,29 @@ export class Gateway {
       });
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
       await hub.start();
+      const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
       const http = await buildServer({
         catalog, access,
         sessions: new SessionStore(db, config.auth.sessionTtlHours * 3600_000),
         tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
         hub,
+        health: {
+          unit: (code) => health.monitor.unit(code),
+          camera: (id) => health.monitor.camera(id),
+          history: (id, limit) => health.store.history(id, limit),
+          get lastSweep() { return health.monitor.lastSweep; },
+          intervalMs: config.health.intervalSeconds * 1000,
+        },
+        metrics: config.metrics.enabled ? {
+          registry: createMetrics({ tree: access.tree, health: health.monitor, streams: () => hub.list(), unitLevels: config.metrics.unitLevels }),
+          token: config.metrics.bearerToken,
+        } : undefined,
         consoleDir: opts.consoleDir,
         secureCookies: config.http.secureCookies,
         playlistWaitMs: m.startTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
-      return new Gateway({ config, db, catalog, access, hub, http, demoAccounts });
+      if (config.health.enabled) health.monitor.start();
+      return new Gateway({ config, db, catalog, access, hub, health: health.monitor, http, demoAccounts });
     } catch (err) {
       db.close();
       throw err;
@@ -129,7 +148,44 @@ export class Gateway {
     if (this.#closed) return;
     this.#closed = true;
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
-    await Promise.all([this.http.close(), this.hub.close()]);
+    await Promise.all([this.http.close(), this.hub.close(), this.health.stop()]);
     this.#db.close();
   }
+}
+
+/**
+ * createHealthMonitor watches every camera of the catalog from its saved state: an RTSP OPTIONS to the main stream's
+ * address, skipped while a live stream of the camera already proves it online.
+ */
+function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore } {
+  const h = config.health;
+  const store = new HealthStore(db);
+  const pruned = store.prune(Date.now() - h.historyDays * 86_400_000);
+  if (pruned > 0) logger.info({ pruned }, 'old health events pruned');
+  const urls = new Map<string, string>();
+  for (const { id, url } of catalog.mainUrls()) urls.set(id, url);
+  const monitor = new HealthMonitor(access.tree, {
+    intervalMs: h.intervalSeconds * 1000, concurrency: h.concurrency, retryDelayMs: h.retryDelaySeconds * 1000, backoffMaxMs: h.backoffMaxSeconds * 1000,
+    recorder: store,
+    isStreaming: (camera) => hub.info(camera, 'main')?.state === 'live' || hub.info(camera, 'sub')?.state === 'live',
+    probe: async (camera, signal) => {
+      const url = urls.get(camera);
+      if (!url) throw new Error('no stream address in the catalog');
+      try {
+        return await pingRtsp(url, { timeoutMs: h.timeoutSeconds * 1000, signal });
+      } catch (err) {
+        // The reason is shown to everyone who may see the camera: it names what failed, not the device's address.
+        throw new Error(err instanceof RtspProbeError ? err.detail : String(err));
+      }
+    },
+  });
+  const saved = store.load();
+  for (const c of catalog.summaries()) monitor.add(c.id, c.unit, saved.get(c.id));
+  monitor.on('transition', (t) => {
+    if (t.state === 'offline') logger.debug({ camera: t.camera, reason: t.reason }, 'camera offline');
+    else logger.debug({ camera: t.camera }, 'camera online');
+  });
+  monitor.on('sweep', (r) => logger.info({ ...r, cancelled: undefined }, 'health sweep'));
+  monitor.on('error', (err) => logger.error({ err }, 'health monitor could not record transitions'));
+  return { monitor, store };
 }

@@ -47,7 +47,7 @@ export interface TestGateway {
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; withConsole?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; withConsole?: boolean } = {}): Promise<TestGateway> {
   const dir = tempDir();
   const simulator = await startSimulator();
   const config = loadConfig({
@@ -57,6 +57,9 @@ export async function startGateway(opts: { cameras?: number; media?: Record<stri
       secrets: { keyFile: join(dir.path, 'master.key') },
       media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, ...opts.media },
       auth: { ...opts.auth },
+      // Sweeps of thousands of cameras would load the machine under tests that do not look at health.
+      health: { enabled: false, ...opts.health },
+      metrics: { ...opts.metrics },
       demo: {
         enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
         simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },

@@ -1,9 +1,9 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  Children, ErrorBodyT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, User,
+  CameraHealthT, Children, ErrorBodyT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { Children, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, User };
+export type { CameraHealthT, Children, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -48,5 +48,8 @@ export const api = {
   search: (q: string, limit = 50) => call<SearchResult>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`),
   openStream: (camera: string, profile: Profile) => call<StreamTicketT>('POST', '/api/streams', { camera, profile }),
   renewToken: (camera: string, profile: Profile) => call<TokenT>('POST', '/api/streams/token', { camera, profile }),
+  unitHealth: (code: string) => call<UnitHealthReportT>('GET', `/api/health/units/${encodeURIComponent(code)}`),
+  offline: (code: string, offset: number, limit: number) => call<OfflineT>('GET', `/api/health/units/${encodeURIComponent(code)}/offline?offset=${offset}&limit=${limit}`),
+  cameraHealth: (camera: string) => call<CameraHealthT>('GET', `/api/cameras/${encodeURIComponent(camera)}/health`),
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

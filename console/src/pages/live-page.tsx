@@ -1,7 +1,8 @@
-// The monitoring page: header, tree, live grid.
+// The console's frame: header with the views, the tree, and the live grid or the online-rate page.
 import { useAppState } from '../state/app-state.js';
 import { Tree } from '../components/tree/tree.js';
 import { Grid } from '../components/grid/grid.js';
+import { HealthPage } from './health-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -12,12 +13,16 @@ export function LivePage() {
       <header class="topbar">
         <strong>雪亮工程视频网关</strong>
         <span class="topbar-unit" data-testid="user-unit">{user.unitName}</span>
+        <nav class="topbar-nav">
+          <button class={state.page.value === 'live' ? 'active' : ''} onClick={() => { state.page.value = 'live'; }} data-testid="nav-live">实时视频 Live</button>
+          <button class={state.page.value === 'health' ? 'active' : ''} onClick={() => state.showHealth()} data-testid="nav-health">在线率 Health</button>
+        </nav>
         <span class="topbar-user" data-testid="user-name">{user.displayName} ({user.username} · {user.roles.join(', ')})</span>
         <button onClick={() => void state.logout()} data-testid="logout">退出 Log out</button>
       </header>
       <div class="workspace">
         <Tree />
-        <Grid />
+        {state.page.value === 'health' ? <HealthPage /> : <Grid />}
       </div>
     </div>
   );

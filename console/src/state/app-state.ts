@@ -14,6 +14,9 @@ export interface TileCamera {
 export const LAYOUTS = [1, 4, 9, 16] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
+/** PAGES are the console's views. */
+export type Page = 'live' | 'health';
+
 /** createAppState builds the console's state and actions. */
 export function createAppState() {
   const user = signal<User | null | undefined>(undefined);
@@ -22,9 +25,12 @@ export function createAppState() {
   const selectedTile = signal(0);
   const banner = signal<string | null>(null);
   const visibleTiles = computed(() => tiles.value.slice(0, layout.value));
+  const page = signal<Page>('live');
+  /** healthUnit is the unit the health page shows (undefined: the user's own). */
+  const healthUnit = signal<string | undefined>(undefined);
 
   return {
-    user, layout, tiles, selectedTile, banner, visibleTiles,
+    user, layout, tiles, selectedTile, banner, visibleTiles, page, healthUnit,
     async restore() {
       try {
         user.value = await api.me();
@@ -39,6 +45,13 @@ export function createAppState() {
       await api.logout().catch(() => undefined);
       user.value = null;
       tiles.value = Array(16).fill(null);
+      page.value = 'live';
+      healthUnit.value = undefined;
+    },
+    /** showHealth opens the health page on a unit. */
+    showHealth(code?: string) {
+      healthUnit.value = code;
+      page.value = 'health';
     },
     setLayout(n: Layout) {
       layout.value = n;

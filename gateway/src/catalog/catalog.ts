@@ -114,6 +114,11 @@ export class Catalog {
     };
   }
 
+  /** mainUrls iterates the main stream URL of every camera (without credentials): what the health sweep probes. */
+  mainUrls(): IterableIterator<{ id: string; url: string }> {
+    return this.#db.prepare('SELECT id, main_url AS url FROM cameras').iterate() as IterableIterator<{ id: string; url: string }>;
+  }
+
   /** credentials decrypts the credentials of a camera, for the media layer only. */
   credentials(id: string): SourceCredentials | undefined {
     const r = this.#db.prepare('SELECT username, secret FROM cameras WHERE id = ?').get(id) as { username: string | null; secret: Buffer | null } | undefined;

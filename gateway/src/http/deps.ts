@@ -5,6 +5,10 @@ import type { MediaTokens } from '../auth/media-token.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StreamInfo } from '../media/stream.js';
+import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
+import type { HealthEvent } from '../health/health-store.js';
+import type { UnitHealth } from '../health/online-rates.js';
+import type { Registry } from 'prom-client';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
@@ -16,6 +20,15 @@ export interface MediaHub {
   filePath(camera: string, profile: Profile, name: string): string | undefined;
 }
 
+/** HealthView is what routes ask of the health monitor and its history. */
+export interface HealthView {
+  unit(code: string): UnitHealth;
+  camera(id: string): Readonly<CameraHealth> | undefined;
+  history(id: string, limit: number): HealthEvent[];
+  readonly lastSweep: SweepReport | undefined;
+  readonly intervalMs: number;
+}
+
 /** HttpDeps are everything the routes use. */
 export interface HttpDeps {
   catalog: Pick<Catalog, 'tree' | 'summary' | 'summaries' | 'camera' | 'camerasOf' | 'user' | 'userWithHash' | 'unitName'>;
@@ -23,6 +36,9 @@ export interface HttpDeps {
   sessions: SessionStore;
   tokens: MediaTokens;
   hub: MediaHub;
+  health: HealthView;
+  /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
+  metrics?: { registry: Registry; token: string };
   /** consoleDir holds the built console; undefined serves a page saying how to build it. */
   consoleDir?: string;
   secureCookies: boolean;

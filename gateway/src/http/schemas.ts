@@ -31,6 +31,15 @@ export const LoginBody = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 256 }),
 }, { additionalProperties: false });
 
+export const LivenessName = Type.Union(['online', 'offline', 'unknown'].map((s) => Type.Literal(s)));
+export const UnitHealthBody = Type.Object({
+  total: Type.Integer({ description: 'cameras in the whole subtree' }),
+  online: Type.Integer(),
+  offline: Type.Integer(),
+  unknown: Type.Integer({ description: 'not probed yet' }),
+  rate: Type.Number({ description: 'online / total (在线率)' }),
+});
+
 export const UnitNode = Type.Object({
   code: Type.String(),
   name: Type.String(),
@@ -38,6 +47,7 @@ export const UnitNode = Type.Object({
   parent: Type.Union([Type.String(), Type.Null()]),
   cameraCount: Type.Integer({ description: 'cameras in the whole subtree' }),
   childCount: Type.Integer(),
+  health: UnitHealthBody,
 });
 
 export const CameraSummaryBody = Type.Object({
@@ -45,6 +55,7 @@ export const CameraSummaryBody = Type.Object({
   name: Type.String(),
   unit: Type.String(),
   kind: Type.String(),
+  health: Type.Optional(LivenessName),
 });
 
 export const CameraBody = Type.Object({
@@ -93,6 +104,50 @@ export const StreamTicket = Type.Object({
 });
 export const TokenBody = Type.Object({ token: Type.String(), tokenExpires: Type.Number() });
 
+export const SweepBody = Type.Object({
+  startedAt: Type.Number(),
+  durationMs: Type.Number(),
+  due: Type.Integer(),
+  probes: Type.Integer(),
+  streaming: Type.Integer({ description: 'cameras a live stream proved online without a probe' }),
+  backingOff: Type.Integer({ description: 'failing cameras skipped until their backoff ends' }),
+  online: Type.Integer(),
+  offline: Type.Integer(),
+  transitions: Type.Integer(),
+});
+export const UnitHealthReport = Type.Object({
+  unit: UnitNode,
+  children: Type.Array(UnitNode),
+  intervalMs: Type.Number({ description: 'time between sweeps' }),
+  sweep: Type.Optional(SweepBody),
+});
+export const OfflineQuery = Type.Object({
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+});
+export const OfflineBody = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    unit: Type.String(),
+    unitName: Type.String(),
+    since: Type.Number(),
+    reason: Type.Optional(Type.String()),
+  })),
+});
+export const CameraHealthBody = Type.Object({
+  camera: Type.String(),
+  state: LivenessName,
+  since: Type.Optional(Type.Number()),
+  checkedAt: Type.Optional(Type.Number()),
+  latencyMs: Type.Optional(Type.Number()),
+  reason: Type.Optional(Type.String()),
+  failures: Type.Integer({ description: 'consecutive failed probes' }),
+  nextProbeAt: Type.Optional(Type.Number({ description: 'set while a failing camera backs off' })),
+  history: Type.Array(Type.Object({ at: Type.Number(), state: LivenessName, reason: Type.Union([Type.String(), Type.Null()]) })),
+});
+
 export type User = Static<typeof UserBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
@@ -103,4 +158,8 @@ export type SearchResult = Static<typeof SearchBody>;
 export type StreamInfoT = Static<typeof StreamInfoBody>;
 export type StreamTicketT = Static<typeof StreamTicket>;
 export type TokenT = Static<typeof TokenBody>;
+export type UnitHealthT = Static<typeof UnitHealthBody>;
+export type UnitHealthReportT = Static<typeof UnitHealthReport>;
+export type OfflineT = Static<typeof OfflineBody>;
+export type CameraHealthT = Static<typeof CameraHealthBody>;
 export type ErrorBodyT = Static<typeof ErrorBody>;

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapacityError } from '../media/stream-hub.js';
@@ -13,10 +14,19 @@ import { authPlugin } from './auth-plugin.js';
 import { treeRoutes } from './routes/tree-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { mediaRoutes } from './routes/media-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
   return url.replace(/([?&](?:t|token|password|pass|secret)=)[^&#]*/gi, '$1***');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
 /** buildServer creates the app; call listen() on it, or inject() in tests. */
@@ -65,6 +75,19 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(treeRoutes, deps);
   await app.register(streamRoutes, deps);
   await app.register(mediaRoutes, deps);
+  await app.register(healthRoutes, deps);
+
+  if (deps.metrics) {
+    const { registry, token } = deps.metrics;
+    app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (req, reply) => {
+      if (token) {
+        if (!sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) throw new AppError('unauthenticated', 'send the scrape token as "Authorization: Bearer <metrics.bearerToken>"');
+      } else if (!isLoopback(req.socket.remoteAddress)) {
+        throw new AppError('forbidden', 'metrics are served to loopback clients only: set metrics.bearerToken to scrape from elsewhere');
+      }
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
+  }
 
   app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true }, config: { public: true } }, () => ({ ok: true }));

@@ -49,6 +49,23 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX sessions_user ON sessions(user_id);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: camera health. camera_status is the current state (one row per camera that was ever probed); camera_events
+  // the transitions, kept for the configured number of days.
+  `CREATE TABLE camera_status (
+     camera TEXT PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+     state TEXT NOT NULL CHECK (state IN ('online', 'offline')),
+     since INTEGER NOT NULL,
+     reason TEXT
+   );
+   CREATE TABLE camera_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     camera TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('online', 'offline')),
+     reason TEXT
+   );
+   CREATE INDEX camera_events_camera ON camera_events(camera, at);
+   CREATE INDEX camera_events_at ON camera_events(at);`,
 ];
 
 /** openDatabase opens (creating) the file and brings its schema up to date. */

@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../adapters/simulator/simulator.js';
-import { probeRtsp, RtspProbeError } from '../../../adapters/rtsp/rtsp-probe.js';
+import { pingRtsp, probeRtsp, RtspProbeError } from '../../../adapters/rtsp/rtsp-probe.js';
 import { freePort, SIM_PASSWORD, SIM_USER, setFaults, startSimulator } from '../../support/harness.js';
 
 let sim: Simulator;
@@ -71,6 +71,37 @@ describe('probeRtsp', () => {
       expect(err.message).toMatch(/not an RTSP answer: "HTTP\/1.1 400/);
     } finally {
       http.close();
+    }
+  });
+});
+
+describe('pingRtsp', () => {
+  it('answers with OPTIONS alone, credentials or not, and fails like a dead device when the camera is offline', async () => {
+    const ok = await pingRtsp(sim.rtspUrl('ping1', 'main'));
+    expect(ok.status).toBe(200);
+    expect(sim.rtsp.playing).toBe(0);
+    await setFaults(sim, 'ping1', { offline: true });
+    try {
+      const down = await failure(pingRtsp(sim.rtspUrl('ping1', 'main')));
+      expect(down).toMatchObject({ kind: 'unreachable', operation: 'OPTIONS' });
+      expect(down.detail).toMatch(/^OPTIONS failed: /);
+      expect(down.detail).not.toContain('127.0.0.1');
+    } finally {
+      await setFaults(sim, 'ping1', { offline: null });
+    }
+  });
+
+  it('gives up when its signal is aborted, and on its own timeout', async () => {
+    await setFaults(sim, 'ping2', { delayMs: 2000 });
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const t0 = Date.now();
+      expect((await failure(pingRtsp(sim.rtspUrl('ping2', 'main'), { signal: controller.signal }))).message).toMatch(/OPTIONS failed: cancelled/);
+      expect((await failure(pingRtsp(sim.rtspUrl('ping2', 'main'), { timeoutMs: 100 }))).message).toMatch(/no answer within 100 ms/);
+      expect(Date.now() - t0).toBeLessThan(1500);
+    } finally {
+      await setFaults(sim, 'ping2', { delayMs: null });
     }
   });
 });

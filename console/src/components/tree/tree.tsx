@@ -1,10 +1,16 @@
-// The governance tree of the user's reach: children load when a unit opens; search asks the gateway.
+// The governance tree of the user's reach, coloured by online rate: children load when a unit opens and refresh
+// while it stays open; search asks the gateway.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Children, type SearchResult, type TreeRoot } from '../../api/client.js';
 import { useAppState } from '../../state/app-state.js';
+import { Rate } from '../health/rate.js';
 import './tree.css';
 
+/** REFRESH_MS is how often open units reload their children's online rates. */
+const REFRESH_MS = 30_000;
+
 type UnitNode = TreeRoot['root'];
+const HEALTH_LABEL: Record<string, string> = { online: '在线', offline: '离线', unknown: '未检测' };
 const LEVEL_LABEL: Record<string, string> = { province: '省', city: '市', county: '县区', township: '乡镇', village: '村社', grid: '网格' };
 
 function UnitRow({ unit, depth, initiallyOpen }: { unit: UnitNode; depth: number; initiallyOpen?: boolean }) {
@@ -14,11 +20,14 @@ function UnitRow({ unit, depth, initiallyOpen }: { unit: UnitNode; depth: number
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (!open || children) return;
-    api.children(unit.code).then(setChildren, (err: unknown) => {
+    if (!open) return;
+    const load = () => api.children(unit.code).then(setChildren, (err: unknown) => {
       state.sessionEnded(err);
       setError(err instanceof ApiError ? err.message : String(err));
     });
+    if (!children) void load();
+    const timer = window.setInterval(load, REFRESH_MS);
+    return () => window.clearInterval(timer);
   }, [open]);
 
   return (
@@ -29,6 +38,7 @@ function UnitRow({ unit, depth, initiallyOpen }: { unit: UnitNode; depth: number
         <span class="tree-name">{unit.name}</span>
         <span class="tree-level">{LEVEL_LABEL[unit.level] ?? unit.level}</span>
         <span class="tree-count" data-testid="unit-camera-count">{unit.cameraCount}</span>
+        <Rate health={unit.health} />
       </button>
       {open && (
         <ul>
@@ -38,8 +48,8 @@ function UnitRow({ unit, depth, initiallyOpen }: { unit: UnitNode; depth: number
           {children?.cameras.map((c) => (
             <li key={c.id}>
               <button class="tree-camera" style={{ paddingLeft: `${(depth + 1) * 0.9 + 0.8}rem` }} onClick={() => state.show({ id: c.id, name: c.name })}
-                data-testid="tree-camera" data-camera={c.id} title={c.id}>
-                ◉ {c.name}
+                data-testid="tree-camera" data-camera={c.id} data-health={c.health} title={`${c.id} · ${HEALTH_LABEL[c.health ?? 'unknown']}`}>
+                <span class={`dot dot-${c.health ?? 'unknown'}`} /> {c.name}
               </button>
             </li>
           ))}
@@ -59,10 +69,13 @@ export function Tree() {
   const timer = useRef<number>();
 
   useEffect(() => {
-    api.tree().then(setRoot, (err: unknown) => {
+    const load = () => api.tree().then(setRoot, (err: unknown) => {
       state.sessionEnded(err);
       setError(err instanceof ApiError ? err.message : String(err));
     });
+    void load();
+    const timer = window.setInterval(load, REFRESH_MS);
+    return () => window.clearInterval(timer);
   }, []);
 
   const onSearch = (q: string) => {

@@ -7,12 +7,18 @@ import { AppError } from '../errors.js';
 import { requireAuth } from '../auth-plugin.js';
 import { CameraBody, CameraId, ChildrenBody, SearchBody, SearchQuery, TreeRootBody, UnitCode } from '../schemas.js';
 
-/** treeRoutes serves /api/tree, /api/units/:code/children, /api/search and /api/cameras/:id. */
-export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  const node = (u: OrgUnit) => ({
+/** unitNode is how a unit is shown: counts, and the online rate of its subtree. */
+export function unitNode(deps: HttpDeps, u: OrgUnit) {
+  return {
     code: u.code, name: u.name, level: u.level, parent: u.parent,
     cameraCount: deps.access.countUnder(u.code), childCount: deps.access.tree.children(u.code).length,
-  });
+    health: deps.health.unit(u.code),
+  };
+}
+
+/** treeRoutes serves /api/tree, /api/units/:code/children, /api/search and /api/cameras/:id. */
+export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const node = (u: OrgUnit) => unitNode(deps, u);
 
   app.get('/api/tree', { schema: { tags: ['tree'], response: { 200: TreeRootBody } } }, async (req) => {
     const { subject } = requireAuth(req);
@@ -30,7 +36,7 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`);
     return {
       units: deps.access.tree.children(code).map(node),
-      cameras: deps.catalog.camerasOf(code).filter((c) => deps.access.may(subject, 'live', c.id)),
+      cameras: deps.catalog.camerasOf(code).filter((c) => deps.access.may(subject, 'live', c.id)).map((c) => ({ ...c, health: deps.health.camera(c.id)?.state ?? 'unknown' })),
     };
   });
 

@@ -1,0 +1,309 @@
+// The health monitor: sweeps every camera with a cheap probe on a schedule, never a stream pull, and keeps the online
+// rate of every unit. Failing devices back off (full jitter) so that dead ones do not eat the sweep.
+import { EventEmitter, setMaxListeners } from 'node:events';
+import type { OrgTree } from '../access/org-tree.js';
+import { fullJitterDelay } from '../media/backoff.js';
+import { OnlineRates, type Liveness, type UnitHealth } from './online-rates.js';
+
+/** CameraHealth is what the monitor knows of one camera. */
+export interface CameraHealth {
+  unit: string;
+  state: Liveness;
+  /** since is when the current state began (0 while unknown). */
+  since: number;
+  /** checkedAt is the time of the last probe (0 before the first). */
+  checkedAt: number;
+  latencyMs?: number;
+  /** reason says, for an offline camera, what the last probe met. */
+  reason?: string;
+  /** failures counts consecutive failed probes. */
+  failures: number;
+  /** nextDue is the earliest time the next probe may run: later than now while a failing device backs off. */
+  nextDue: number;
+}
+
+/** Transition is a camera going online or offline. */
+export interface Transition {
+  camera: string;
+  unit: string;
+  state: 'online' | 'offline';
+  at: number;
+  reason?: string;
+}
+
+/** SavedHealth is a camera's state as the store kept it across a restart. */
+export interface SavedHealth {
+  state: 'online' | 'offline';
+  since: number;
+  reason?: string;
+}
+
+/** HealthProbe checks one camera; it resolves when the device answered and rejects (with the reason) when not. */
+export type HealthProbe = (camera: string, signal: AbortSignal) => Promise<{ latencyMs: number }>;
+
+/** HealthRecorder keeps transitions (the store); record receives them in batches. */
+export interface HealthRecorder {
+  record(transitions: Transition[]): void;
+}
+
+/** SweepReport describes one sweep. */
+export interface SweepReport {
+  startedAt: number;
+  durationMs: number;
+  /** cameras whose turn it was (not backing off). */
+  due: number;
+  /** probes sent, retries included. */
+  probes: number;
+  /** cameras a live stream proved online without a probe. */
+  streaming: number;
+  /** cameras skipped because they are backing off. */
+  backingOff: number;
+  online: number;
+  offline: number;
+  transitions: number;
+  /** cancelled is true when stop() cut the sweep short. */
+  cancelled: boolean;
+}
+
+/** HealthMonitorOptions configure the monitor. */
+export interface HealthMonitorOptions {
+  intervalMs: number;
+  /** concurrency bounds the probes in flight. */
+  concurrency: number;
+  /** retryDelayMs: a camera whose probe failed is probed again at the end of the sweep, at least this much later, before it counts as offline. */
+  retryDelayMs: number;
+  /** backoffMaxMs caps how long a failing device may wait between probes (the base is one interval). */
+  backoffMaxMs: number;
+  probe: HealthProbe;
+  /** isStreaming says whether a live stream of the camera is flowing, which proves it online without a probe. */
+  isStreaming?: (camera: string) => boolean;
+  recorder?: HealthRecorder;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * HealthMonitor owns the liveness of every camera. Events: 'transition' (Transition), 'sweep' (SweepReport),
+ * 'error' (a recorder failure: the monitor keeps running).
+ */
+export class HealthMonitor extends EventEmitter {
+  #opts: HealthMonitorOptions;
+  #now: () => number;
+  #cameras = new Map<string, CameraHealth>();
+  #rates: OnlineRates;
+  #pending: Transition[] = [];
+  #abort = new AbortController();
+  #loop?: Promise<void>;
+  #wake?: () => void;
+  #lastSweep?: SweepReport;
+  #sweeping = false;
+  #current: Promise<void> = Promise.resolve();
+  #sweeps = 0;
+  #probes = { ok: 0, failed: 0 };
+
+  constructor(tree: OrgTree, opts: HealthMonitorOptions) {
+    super();
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#rates = new OnlineRates(tree);
+    // Every probe in flight listens to the one abort signal.
+    setMaxListeners(0, this.#abort.signal);
+  }
+
+  /** add starts watching a camera of unit, from its saved state if the store had one. */
+  add(camera: string, unit: string, saved?: SavedHealth): void {
+    this.remove(camera);
+    const h: CameraHealth = { unit, state: saved?.state ?? 'unknown', since: saved?.since ?? 0, checkedAt: 0, failures: 0, nextDue: 0, reason: saved?.reason };
+    this.#rates.add(unit, h.state);
+    this.#cameras.set(camera, h);
+  }
+
+  /** remove stops watching a camera. */
+  remove(camera: string): void {
+    const h = this.#cameras.get(camera);
+    if (!h) return;
+    this.#rates.remove(h.unit, h.state);
+    this.#cameras.delete(camera);
+  }
+
+  get size(): number {
+    return this.#cameras.size;
+  }
+
+  /** camera returns what is known of one camera. */
+  camera(id: string): Readonly<CameraHealth> | undefined {
+    return this.#cameras.get(id);
+  }
+
+  /** unit returns the counts and online rate of a unit's subtree. */
+  unit(code: string): UnitHealth {
+    return this.#rates.of(code);
+  }
+
+  /** lastSweep is the report of the last finished sweep. */
+  get lastSweep(): SweepReport | undefined {
+    return this.#lastSweep;
+  }
+
+  /** stats are running totals, for metrics. */
+  get stats(): { sweeps: number; probesOk: number; probesFailed: number; sweeping: boolean } {
+    return { sweeps: this.#sweeps, probesOk: this.#probes.ok, probesFailed: this.#probes.failed, sweeping: this.#sweeping };
+  }
+
+  /** start runs a sweep now and then one every interval (measured start to start; a slow sweep is followed at once). */
+  start(): void {
+    if (this.#loop) return;
+    this.#loop = (async () => {
+      while (!this.#abort.signal.aborted) {
+        const started = this.#now();
+        await this.sweep();
+        const wait = started + this.#opts.intervalMs - this.#now();
+        if (wait > 0 && !this.#abort.signal.aborted) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.#wake = () => { clearTimeout(timer); resolve(); };
+          });
+          this.#wake = undefined;
+        }
+      }
+    })();
+  }
+
+  /** stop cancels the sweep under way (probes in flight are aborted) and ends the schedule. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+    this.#flush();
+  }
+
+  /** sweep probes every camera whose turn it is, with bounded concurrency; a sweep asked for during another runs after it. */
+  sweep(): Promise<SweepReport> {
+    const run = this.#current.then(() => this.#sweep());
+    this.#current = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  async #sweep(): Promise<SweepReport> {
+    const signal = this.#abort.signal;
+    const startedAt = this.#now();
+    const report: SweepReport = { startedAt, durationMs: 0, due: 0, probes: 0, streaming: 0, backingOff: 0, online: 0, offline: 0, transitions: 0, cancelled: false };
+    const due: string[] = [];
+    for (const [id, h] of this.#cameras) {
+      if (h.nextDue <= startedAt) due.push(id);
+      else report.backingOff++;
+    }
+    report.due = due.length;
+    this.#sweeping = true;
+    const flusher = setInterval(() => this.#flush(), 1000);
+    try {
+      const retry: string[] = [];
+      await this.#pool(due, signal, async (id) => {
+        const outcome = await this.#check(id, signal, report);
+        if (outcome === 'failed') retry.push(id);
+      });
+      const firstPassEnd = this.#now();
+      if (retry.length > 0 && !signal.aborted) {
+        const wait = startedAt + this.#opts.retryDelayMs - firstPassEnd;
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await this.#pool(retry, signal, async (id) => {
+          const h = this.#cameras.get(id);
+          const outcome = await this.#check(id, signal, report);
+          if (outcome === 'failed' && h && this.#cameras.get(id) === h) this.#markOffline(id, h, report);
+        });
+      }
+    } finally {
+      clearInterval(flusher);
+      this.#sweeping = false;
+      this.#flush();
+    }
+    report.cancelled = signal.aborted;
+    report.durationMs = this.#now() - startedAt;
+    for (const h of this.#cameras.values()) {
+      if (h.state === 'online') report.online++;
+      else if (h.state === 'offline') report.offline++;
+    }
+    if (!report.cancelled) {
+      this.#sweeps++;
+      this.#lastSweep = report;
+      this.emit('sweep', report);
+    }
+    return report;
+  }
+
+  /** #check probes one camera: 'ok' (online now), 'failed' (to be retried), or 'skipped'. */
+  async #check(id: string, signal: AbortSignal, report: SweepReport): Promise<'ok' | 'failed' | 'skipped'> {
+    const h = this.#cameras.get(id);
+    if (!h || signal.aborted) return 'skipped';
+    if (this.#opts.isStreaming?.(id)) {
+      report.streaming++;
+      this.#markOnline(id, h, report);
+      return 'ok';
+    }
+    report.probes++;
+    try {
+      const r = await this.#opts.probe(id, signal);
+      this.#probes.ok++;
+      if (this.#cameras.get(id) !== h) return 'skipped';
+      h.latencyMs = r.latencyMs;
+      this.#markOnline(id, h, report);
+      return 'ok';
+    } catch (err) {
+      if (signal.aborted) return 'skipped';
+      this.#probes.failed++;
+      h.checkedAt = this.#now();
+      h.reason = err instanceof Error ? err.message : String(err);
+      return 'failed';
+    }
+  }
+
+  #markOnline(id: string, h: CameraHealth, report: SweepReport): void {
+    const now = this.#now();
+    h.checkedAt = now;
+    h.failures = 0;
+    h.nextDue = 0;
+    if (h.state !== 'online') {
+      this.#transition(id, h, 'online', now, undefined, report);
+      h.reason = undefined;
+    }
+  }
+
+  #markOffline(id: string, h: CameraHealth, report: SweepReport): void {
+    const now = this.#now();
+    h.failures++;
+    h.nextDue = now + fullJitterDelay(h.failures - 1, { baseMs: this.#opts.intervalMs, maxMs: this.#opts.backoffMaxMs, random: this.#opts.random });
+    if (h.state !== 'offline') this.#transition(id, h, 'offline', now, h.reason, report);
+  }
+
+  #transition(id: string, h: CameraHealth, state: 'online' | 'offline', at: number, reason: string | undefined, report: SweepReport): void {
+    this.#rates.move(h.unit, h.state, state);
+    h.state = state;
+    h.since = at;
+    report.transitions++;
+    const t: Transition = { camera: id, unit: h.unit, state, at, ...(reason ? { reason } : {}) };
+    this.#pending.push(t);
+    this.emit('transition', t);
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0 || !this.#opts.recorder) {
+      this.#pending = [];
+      return;
+    }
+    const batch = this.#pending;
+    this.#pending = [];
+    try {
+      this.#opts.recorder.record(batch);
+    } catch (err) {
+      this.emit('error', err);
+    }
+  }
+
+  async #pool(ids: string[], signal: AbortSignal, fn: (id: string) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length && !signal.aborted) await fn(ids[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#opts.concurrency, ids.length) }, worker));
+  }
+}

@@ -1,0 +1,77 @@
+/// <reference lib="dom" />
+// The online rate in the console, in Chromium: a camera switched off in the simulator turns red in the tree, lowers
+// the rate of its village, township, county and city, and is listed among the offline cameras of each.
+import type { Browser } from 'playwright-core';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepReport } from '../../gateway/src/health/health-monitor.js';
+import { DEMO_PASSWORD, launchChromium, setFaults, startGateway, type TestGateway } from '../support/harness.js';
+
+let gw: TestGateway;
+let browser: Browser;
+beforeAll(async () => {
+  gw = await startGateway({ cameras: 3000, withConsole: true, health: { enabled: true, intervalSeconds: 2, retryDelaySeconds: 0.2, backoffMaxSeconds: 2 } });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+const unitOf = (username: string) => gw.gateway.demoAccounts.find((a) => a.username === username)!.unit;
+async function nextSweep(): Promise<void> {
+  const after = Date.now();
+  for (;;) {
+    const [r] = (await once(gw.gateway.health, 'sweep')) as [SweepReport];
+    if (r.startedAt >= after) return;
+  }
+}
+
+describe('online rate in the console', () => {
+  it('colours the tree and lists the offline cameras of a unit, down from the city', async () => {
+    const village = unitOf('village-clerk');
+    const down = gw.gateway.access.camerasUnder(village)[0]!;
+    await setFaults(gw.simulator, down, { offline: true });
+    await nextSweep();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(gw.url);
+      await page.fill('input[name=username]', 'city-admin');
+      await page.fill('input[name=password]', DEMO_PASSWORD);
+      await page.click('button[type=submit]');
+
+      // The tree's root carries the city's rate: one camera of 3,000 down.
+      const rootRate = page.locator(`[data-testid=tree-unit][data-code="${unitOf('city-admin')}"] [data-testid=unit-rate]`);
+      await expect.poll(() => rootRate.getAttribute('data-offline'), { timeout: 10_000 }).toBe('1');
+      expect(await rootRate.textContent()).toBe('100.0%');
+      expect(await rootRate.getAttribute('class')).toContain('rate-good');
+
+      // The health page: the city's rate, its counties worst first, the offline camera with its reason.
+      await page.click('[data-testid=nav-health]');
+      await page.waitForSelector('[data-testid=health-page]');
+      expect(await page.textContent('[data-testid=health-facts]')).toMatch(/离线 1 .*共 3000 台/);
+      await page.waitForSelector(`[data-testid=offline-camera][data-camera="${down}"]`);
+      expect(await page.textContent(`[data-testid=offline-camera][data-camera="${down}"]`)).toMatch(/OPTIONS failed|connect failed/);
+      const counties = await page.$$eval('[data-testid=health-child]', (rows) => rows.map((r) => r.getAttribute('data-code')));
+      const county = unitOf('county-admin');
+      expect(counties[0]).toBe(county);
+
+      // Drill down county → township → village: each level lists the same camera.
+      const path = gw.gateway.access.tree.path(village).map((u) => u.code);
+      for (const code of path.slice(1)) {
+        await page.click(`[data-testid=health-child][data-code="${code}"]`);
+        await page.waitForSelector(`[data-testid=health-page][data-unit="${code}"]`);
+        await page.waitForSelector(`[data-testid=offline-camera][data-camera="${down}"]`);
+      }
+
+      // Back in the camera's village in the tree, its dot is red; it turns green after it comes back and one sweep.
+      await setFaults(gw.simulator, down, { offline: null });
+      await nextSweep();
+      await page.click('[data-testid=nav-live]');
+      for (const code of path.slice(1)) await page.click(`[data-testid=tree-unit][data-code="${code}"]`);
+      await page.waitForSelector(`[data-testid=tree-camera][data-camera="${down}"][data-health=online]`, { timeout: 10_000 });
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,0 +1,115 @@
+// The health monitor against the simulator over real sockets: outages and recoveries reach the online rate within
+// one sweep, at every level, in the API and in /metrics, and each user sees the health of her own subtree only.
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepReport } from '../../../gateway/src/health/health-monitor.js';
+import { login, setFaults, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
+
+let gw: TestGateway;
+let cookies: Record<string, string>;
+const CAMERAS = 3000;
+beforeAll(async () => {
+  gw = await startGateway({ cameras: CAMERAS, health: { enabled: true, intervalSeconds: 1, retryDelaySeconds: 0.2, backoffMaxSeconds: 1, timeoutSeconds: 2 } });
+  cookies = {};
+  for (const u of ['city-admin', 'county-admin', 'village-clerk']) cookies[u] = await login(gw, u);
+}, 60_000);
+afterAll(async () => { await gw?.close(); });
+
+const get = (url: string, user?: string, headers: Record<string, string> = {}) =>
+  gw.gateway.http.inject({ method: 'GET', url, headers: { ...(user ? { cookie: cookies[user]! } : {}), ...headers } });
+const unitOf = (u: string) => gw.gateway.demoAccounts.find((a) => a.username === u)!.unit;
+/** nextSweep resolves with the first sweep that begins after now: it saw every change made before the call. */
+async function nextSweep(): Promise<SweepReport> {
+  const after = Date.now();
+  for (;;) {
+    const [report] = (await once(gw.gateway.health, 'sweep')) as [SweepReport];
+    if (report.startedAt >= after) return report;
+  }
+}
+
+describe('health sweep', () => {
+  it('finds every camera of the city online with OPTIONS alone, no stream pulled', async () => {
+    await nextSweep();
+    const city = (await get(`/api/health/units/${unitOf('city-admin')}`, 'city-admin')).json();
+    expect(city.unit.health).toEqual({ total: CAMERAS, online: CAMERAS, offline: 0, unknown: 0, rate: 1 });
+    expect(city.children.reduce((n: number, c: { health: { online: number } }) => n + c.health.online, 0)).toBe(CAMERAS);
+    expect(city.sweep).toMatchObject({ offline: 0, online: CAMERAS });
+    expect(gw.simulator.rtsp.playing).toBe(0);
+  });
+
+  it('shows cameras switched offline, and back, in the online rate of every level within one sweep', async () => {
+    const village = unitOf('village-clerk');
+    const mine = gw.gateway.access.camerasUnder(village);
+    const down = mine.slice(0, 2);
+    for (const id of down) await setFaults(gw.simulator, id, { offline: true });
+    await nextSweep();
+    for (const [user, unit] of [['village-clerk', village], ['county-admin', unitOf('county-admin')], ['city-admin', unitOf('city-admin')]] as const) {
+      const h = (await get(`/api/health/units/${unit}`, user)).json().unit.health;
+      expect(h.offline, `${user}'s unit`).toBe(2);
+      expect(h.online).toBe(h.total - 2);
+    }
+    const offline = (await get(`/api/health/units/${village}/offline`, 'village-clerk')).json();
+    expect(offline.total).toBe(2);
+    expect(offline.items.map((i: { id: string }) => i.id).sort()).toEqual([...down].sort());
+    expect(offline.items[0].reason).toMatch(/OPTIONS failed|connect failed/);
+    expect(offline.items[0].reason).not.toMatch(/127\.0\.0\.1|rtsp:/);
+    const children = (await get(`/api/units/${village}/children`, 'village-clerk')).json();
+    expect(children.cameras.filter((c: { health: string }) => c.health === 'offline').map((c: { id: string }) => c.id).sort()).toEqual([...down].sort());
+
+    for (const id of down) await setFaults(gw.simulator, id, { offline: null });
+    await nextSweep();
+    expect((await get(`/api/health/units/${village}`, 'village-clerk')).json().unit.health).toMatchObject({ offline: 0, online: mine.length });
+    const history = (await get(`/api/cameras/${down[0]}/health`, 'village-clerk')).json();
+    expect(history.state).toBe('online');
+    expect(history.history.map((e: { state: string }) => e.state).slice(0, 3)).toEqual(['online', 'offline', 'online']);
+  });
+
+  it('backs a dead device off instead of probing it every sweep', async () => {
+    const id = gw.gateway.access.camerasUnder(unitOf('county-admin'))[5]!;
+    await setFaults(gw.simulator, id, { offline: true });
+    try {
+      await nextSweep();
+      expect(gw.gateway.health.camera(id)!.state).toBe('offline');
+      // Each failure doubles the ceiling of the next wait (capped by backoffMaxSeconds=1 here); a failing camera is never probed more than once a sweep plus its retry.
+      const before = gw.gateway.health.camera(id)!.failures;
+      await nextSweep();
+      await nextSweep();
+      const after = gw.gateway.health.camera(id)!.failures;
+      expect(after - before).toBeLessThanOrEqual(2);
+      expect(after).toBeGreaterThanOrEqual(1);
+    } finally {
+      await setFaults(gw.simulator, id, { offline: null });
+      await waitFor('the camera back online', () => gw.gateway.health.camera(id)!.state === 'online', 10_000);
+    }
+  });
+});
+
+describe('who sees which health', () => {
+  it('answers 404 for a unit or a camera outside the caller\'s subtree', async () => {
+    const other = gw.gateway.access.tree.children(unitOf('city-admin')).find((u) => u.code !== unitOf('county-admin'))!;
+    expect((await get(`/api/health/units/${other.code}`, 'county-admin')).statusCode).toBe(404);
+    expect((await get(`/api/health/units/${other.code}/offline`, 'village-clerk')).statusCode).toBe(404);
+    const foreign = gw.gateway.access.camerasUnder(other.code)[0]!;
+    expect((await get(`/api/cameras/${foreign}/health`, 'village-clerk')).statusCode).toBe(404);
+    expect((await get(`/api/health/units/${unitOf('village-clerk')}`)).statusCode).toBe(401);
+  });
+});
+
+describe('/metrics', () => {
+  it('serves the online rate of the upper units to a loopback scraper', async () => {
+    const res = await get('/metrics', undefined, {});
+    // inject() comes from 127.0.0.1.
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.body).toMatch(new RegExp(`sge_unit_online_ratio\\{unit="${unitOf('city-admin')}",name="[^"]+",level="city"\\} 1`));
+    expect(res.body).toMatch(new RegExp(`sge_cameras\\{state="online"\\} ${CAMERAS}`));
+    expect(res.body).toMatch(/sge_health_sweeps_total [1-9]/);
+    expect(res.body).not.toMatch(/level="village"/);
+  });
+
+  it('refuses a remote scraper without the token', async () => {
+    const res = await gw.gateway.http.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toMatch(/metrics.bearerToken/);
+  });
+});
