@@ -19,6 +19,7 @@ import { HealthMonitor } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
 import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
+import { ImportJobs } from './catalog/import/import-jobs.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -49,16 +50,20 @@ export class Gateway {
   readonly health: HealthMonitor;
   readonly http: FastifyInstance;
   readonly demoAccounts: DemoAccount[];
+  readonly imports: ImportJobs;
   #db: Db;
+  #healthUrls: Map<string, string>;
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthUrls: Map<string, string>; imports: ImportJobs; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
     this.access = parts.access;
     this.hub = parts.hub;
     this.health = parts.health;
+    this.#healthUrls = parts.healthUrls;
+    this.imports = parts.imports;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
   }
@@ -96,6 +101,7 @@ export class Gateway {
           const c = catalog.camera(camera);
           if (!c) throw new Error(`camera ${camera} is not in the catalog`);
           const url = profile === 'sub' ? c.subUrl ?? c.mainUrl : c.mainUrl;
+          if (!url) throw new Error(`camera ${camera} has no stream address yet (its ONVIF endpoint has not been asked)`);
           return { url, credentials: catalog.credentials(camera) };
         },
       });
@@ -107,11 +113,19 @@ export class Gateway {
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
       await hub.start();
       const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
+      const importLog = logger.child({ part: 'import' });
+      // The gateway object does not exist yet when the jobs are made; changes reach it through this late binding.
+      const late: { gateway?: Gateway } = {};
+      const imports = new ImportJobs(catalog, (ids) => {
+        importLog.info({ cameras: ids.length }, 'import changed cameras');
+        late.gateway?.syncCatalog();
+      });
       const http = await buildServer({
         catalog, access,
         sessions: new SessionStore(db, config.auth.sessionTtlHours * 3600_000),
         tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
         hub,
+        imports,
         health: {
           unit: (code) => health.monitor.unit(code),
           camera: (id) => health.monitor.camera(id),
@@ -128,11 +142,43 @@ export class Gateway {
         playlistWaitMs: m.startTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      return new Gateway({ config, db, catalog, access, hub, health: health.monitor, http, demoAccounts });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthUrls: health.urls, imports, http, demoAccounts });
+      late.gateway = gateway;
+      return gateway;
     } catch (err) {
       db.close();
       throw err;
     }
+  }
+
+  /**
+   * syncCatalog brings what the gateway holds in memory (camera summaries, the access index, the health watch list)
+   * up to date with the store, after an import here or in another process (the CLI signals SIGHUP).
+   */
+  syncCatalog(): { added: number; moved: number; removed: number } {
+    const { catalog, access, health } = this;
+    catalog.load();
+    const counts = { added: 0, moved: 0, removed: 0 };
+    const present = new Set<string>();
+    for (const c of catalog.summaries()) {
+      present.add(c.id);
+      const before = access.unitOf(c.id);
+      if (before === c.unit) continue;
+      access.place(c);
+      const h = health.camera(c.id);
+      health.add(c.id, c.unit, h && h.state !== 'unknown' ? { state: h.state, since: h.since, reason: h.reason } : undefined);
+      if (before === undefined) counts.added++;
+      else counts.moved++;
+    }
+    for (const id of access.camerasUnder(access.tree.root.code)) {
+      if (present.has(id)) continue;
+      access.remove(id);
+      health.remove(id);
+      counts.removed++;
+    }
+    this.#healthUrls.clear();
+    for (const { id, url } of catalog.mainUrls()) this.#healthUrls.set(id, url);
+    return counts;
   }
 
   /** listen binds the HTTP port and returns the base URL. */
@@ -148,7 +194,7 @@ export class Gateway {
     if (this.#closed) return;
     this.#closed = true;
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
-    await Promise.all([this.http.close(), this.hub.close(), this.health.stop()]);
+    await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
 }
@@ -157,7 +203,7 @@ export class Gateway {
  * createHealthMonitor watches every camera of the catalog from its saved state: an RTSP OPTIONS to the main stream's
  * address, skipped while a live stream of the camera already proves it online.
  */
-function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore } {
+function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore; urls: Map<string, string> } {
   const h = config.health;
   const store = new HealthStore(db);
   const pruned = store.prune(Date.now() - h.historyDays * 86_400_000);
@@ -187,5 +233,5 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
   });
   monitor.on('sweep', (r) => logger.info({ ...r, cancelled: undefined }, 'health sweep'));
   monitor.on('error', (err) => logger.error({ err }, 'health monitor could not record transitions'));
-  return { monitor, store };
+  return { monitor, store, urls };
 }

@@ -1,21 +1,30 @@
 // CLI entry: `serve` (default) runs the gateway; `check-config` validates a configuration and exits.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Gateway } from './app.js';
 import { SimulatorProcess } from './demo/simulator-process.js';
+import { pidFileOf, runExport, runImport } from './cli/catalog-commands.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' },
+    format: { type: 'string' }, encoding: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' }, unit: { type: 'string' },
+  },
 });
 
-const USAGE = `usage: gateway [serve|check-config] [--config FILE]
+const USAGE = `usage: gateway [serve|check-config|import FILE|export FILE] [--config FILE]
   serve         run the gateway (default); with demo.enabled it seeds a demo city and runs the camera simulator
   check-config  validate the configuration and print it (secrets hidden)
+  import FILE   add or update cameras from a CSV or JSON file (columns: id, name, unit, kind, latitude, longitude,
+                main_url, sub_url, onvif_url, username, password); every rejected row is reported with its line.
+                [--format csv|json] [--encoding utf-8|gb18030] [--dry-run] [--report REJECTED.csv]
+                Exit status: 0 all rows landed, 3 some rows were rejected, 2 the file cannot be imported.
+  export FILE   write the cameras (of --unit CODE, default all) in the import format; passwords are never written
 Environment overrides: SEG__SECTION__KEY=value, e.g. SEG__HTTP__PORT=9000`;
 
 function load(): Config {
@@ -76,6 +85,14 @@ async function serve(config: Config): Promise<void> {
   const gateway = await Gateway.create({ config, logger, consoleDir });
   running.gateway = gateway;
   const url = await gateway.listen();
+  // The CLI's import writes the store directly and then signals us to pick the changes up.
+  const pidFile = pidFileOf(config);
+  writeFileSync(pidFile, `${process.pid}\n`);
+  process.on('exit', () => rmSync(pidFile, { force: true }));
+  process.on('SIGHUP', () => {
+    const changes = gateway.syncCatalog();
+    logger.info(changes, 'catalog reloaded (SIGHUP)');
+  });
   const lines = [
     '',
     `Sharp Eyes Gateway is running: ${url}/`,
@@ -98,7 +115,24 @@ if (values.help) {
   process.stdout.write(USAGE + '\n');
 } else if (command === 'check-config') {
   const config = load();
-  process.stdout.write(JSON.stringify({ ...config, demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } } }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({
+    ...config, metrics: { ...config.metrics, bearerToken: config.metrics.bearerToken ? '***' : '' },
+    demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } },
+  }, null, 2) + '\n');
+} else if (command === 'import' || command === 'export') {
+  const file = positionals[1];
+  if (!file) {
+    process.stderr.write(`${command} needs a file\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const config = load();
+  const run = command === 'import'
+    ? runImport(config, file, { format: values.format, encoding: values.encoding, dryRun: values['dry-run'], report: values.report })
+    : runExport(config, file, { format: values.format, unit: values.unit });
+  run.then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`${command} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
 } else if (command === 'serve') {
   serve(load()).catch((err: unknown) => {
     process.stderr.write(`gateway failed to start: ${explainStartError(err)}\n`);

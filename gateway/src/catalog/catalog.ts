@@ -8,6 +8,9 @@ import type { SourceCredentials } from '../../../adapters/core/types.js';
 /** CameraKind is what a camera watches, as the monitoring room groups them. */
 export type CameraKind = 'junction' | 'square' | 'road' | 'entrance' | 'school' | 'market' | 'river' | 'other';
 
+/** CAMERA_KINDS lists every kind. */
+export const CAMERA_KINDS: readonly CameraKind[] = ['junction', 'square', 'road', 'entrance', 'school', 'market', 'river', 'other'];
+
 /** CameraSummary is what listings and search show. */
 export interface CameraSummary {
   id: string;
@@ -20,14 +23,24 @@ export interface CameraSummary {
 export interface Camera extends CameraSummary {
   latitude: number | null;
   longitude: number | null;
-  mainUrl: string;
+  /** mainUrl is the main stream; null for a camera known by its ONVIF endpoint only, until the device is asked. */
+  mainUrl: string | null;
   subUrl: string | null;
+  onvifUrl: string | null;
   username: string | null;
   hasPassword: boolean;
 }
 
+/** UpsertResult says what writing a batch of cameras changed. */
+export interface UpsertResult {
+  added: string[];
+  updated: string[];
+  unchanged: number;
+}
+
 /** NewCamera is a camera to add, with its password in clear (it is sealed before it is written). */
-export interface NewCamera extends Omit<Camera, 'hasPassword'> {
+export interface NewCamera extends Omit<Camera, 'hasPassword' | 'onvifUrl'> {
+  onvifUrl?: string | null;
   password?: string;
 }
 
@@ -43,7 +56,14 @@ export interface User {
 
 interface CameraRow {
   id: string; name: string; unit: string; kind: CameraKind; latitude: number | null; longitude: number | null;
-  main_url: string; sub_url: string | null; username: string | null; secret: Buffer | null;
+  main_url: string | null; sub_url: string | null; onvif_url: string | null; username: string | null; secret: Buffer | null;
+}
+
+function toCamera(r: CameraRow): Camera {
+  return {
+    id: r.id, name: r.name, unit: r.unit, kind: r.kind, latitude: r.latitude, longitude: r.longitude,
+    mainUrl: r.main_url, subUrl: r.sub_url, onvifUrl: r.onvif_url, username: r.username, hasPassword: r.secret !== null,
+  };
 }
 
 interface UserRow { id: number; username: string; display_name: string; unit: string; roles: string; password_hash: string; disabled: number }
@@ -107,16 +127,17 @@ export class Catalog {
   /** camera returns the full record of a camera. */
   camera(id: string): Camera | undefined {
     const r = this.#db.prepare('SELECT * FROM cameras WHERE id = ?').get(id) as CameraRow | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id, name: r.name, unit: r.unit, kind: r.kind, latitude: r.latitude, longitude: r.longitude,
-      mainUrl: r.main_url, subUrl: r.sub_url, username: r.username, hasPassword: r.secret !== null,
-    };
+    return r && toCamera(r);
+  }
+
+  /** cameras iterates full records (without secrets) in id order, for export. */
+  *cameras(): Generator<Camera> {
+    for (const r of this.#db.prepare('SELECT * FROM cameras ORDER BY id').iterate() as IterableIterator<CameraRow>) yield toCamera(r);
   }
 
   /** mainUrls iterates the main stream URL of every camera (without credentials): what the health sweep probes. */
   mainUrls(): IterableIterator<{ id: string; url: string }> {
-    return this.#db.prepare('SELECT id, main_url AS url FROM cameras').iterate() as IterableIterator<{ id: string; url: string }>;
+    return this.#db.prepare('SELECT id, main_url AS url FROM cameras WHERE main_url IS NOT NULL').iterate() as IterableIterator<{ id: string; url: string }>;
   }
 
   /** credentials decrypts the credentials of a camera, for the media layer only. */
@@ -134,18 +155,47 @@ export class Catalog {
 
   /** addCameras inserts cameras in one transaction, sealing each password. */
   addCameras(cameras: NewCamera[]): void {
-    const insert = this.#db.prepare(`INSERT INTO cameras (id, name, unit, kind, latitude, longitude, main_url, sub_url, username, secret, created_at)
-      VALUES (@id, @name, @unit, @kind, @latitude, @longitude, @mainUrl, @subUrl, @username, @secret, @createdAt)`);
+    const result = this.upsertCameras(cameras);
+    if (result.updated.length > 0 || result.unchanged > 0) throw new Error(`addCameras: ${result.updated.length + result.unchanged} camera id(s) were already in the catalog`);
+  }
+
+  /**
+   * upsertCameras writes a batch in one transaction: new cameras are added, changed ones updated, identical ones left
+   * alone (so importing a file twice changes nothing). A camera without a password keeps the one it has.
+   */
+  upsertCameras(cameras: NewCamera[]): UpsertResult {
+    const select = this.#db.prepare('SELECT * FROM cameras WHERE id = ?');
+    const insert = this.#db.prepare(`INSERT INTO cameras (id, name, unit, kind, latitude, longitude, main_url, sub_url, onvif_url, username, secret, created_at, updated_at)
+      VALUES (@id, @name, @unit, @kind, @latitude, @longitude, @mainUrl, @subUrl, @onvifUrl, @username, @secret, @now, @now)`);
+    const update = this.#db.prepare(`UPDATE cameras SET name = @name, unit = @unit, kind = @kind, latitude = @latitude, longitude = @longitude,
+      main_url = @mainUrl, sub_url = @subUrl, onvif_url = @onvifUrl, username = @username, secret = @secret, updated_at = @now WHERE id = @id`);
     const now = Date.now();
+    const result: UpsertResult = { added: [], updated: [], unchanged: 0 };
     this.#db.transaction(() => {
       for (const c of cameras) {
-        insert.run({
+        const old = select.get(c.id) as CameraRow | undefined;
+        const row = {
           id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
-          mainUrl: c.mainUrl, subUrl: c.subUrl, username: c.username,
-          secret: c.password === undefined ? null : this.#cipher.seal(c.id, c.password), createdAt: now,
-        });
+          mainUrl: c.mainUrl, subUrl: c.subUrl, onvifUrl: c.onvifUrl ?? null, username: c.username, now,
+        };
+        if (!old) {
+          insert.run({ ...row, secret: c.password === undefined ? null : this.#cipher.seal(c.id, c.password) });
+          result.added.push(c.id);
+          continue;
+        }
+        const samePassword = c.password === undefined || (old.secret !== null && this.#cipher.open(c.id, old.secret) === c.password);
+        const same = samePassword && old.name === row.name && old.unit === row.unit && old.kind === row.kind && old.latitude === row.latitude
+          && old.longitude === row.longitude && old.main_url === row.mainUrl && old.sub_url === row.subUrl && old.onvif_url === row.onvifUrl
+          && old.username === row.username;
+        if (same) {
+          result.unchanged++;
+          continue;
+        }
+        update.run({ ...row, secret: samePassword ? old.secret : this.#cipher.seal(c.id, c.password!) });
+        result.updated.push(c.id);
       }
     })();
+    return result;
   }
 
   /** addUser inserts an account with an already hashed password and returns its id. */

@@ -9,6 +9,7 @@ import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
 import type { HealthEvent } from '../health/health-store.js';
 import type { UnitHealth } from '../health/online-rates.js';
 import type { Registry } from 'prom-client';
+import type { ImportJobs } from '../catalog/import/import-jobs.js';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
@@ -37,6 +38,7 @@ export interface HttpDeps {
   tokens: MediaTokens;
   hub: MediaHub;
   health: HealthView;
+  imports: Pick<ImportJobs, 'start' | 'get'>;
   /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
   metrics?: { registry: Registry; token: string };
   /** consoleDir holds the built console; undefined serves a page saying how to build it. */

@@ -148,6 +148,40 @@ export const CameraHealthBody = Type.Object({
   history: Type.Array(Type.Object({ at: Type.Number(), state: LivenessName, reason: Type.Union([Type.String(), Type.Null()]) })),
 });
 
+export const ImportQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('json')], { description: 'default: from the Content-Type' })),
+  encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('gb18030')], { default: 'utf-8', description: 'gb18030 also reads GBK files' }),
+  dryRun: Type.Boolean({ default: false, description: 'check every row, write nothing' }),
+});
+export const ImportProgressBody = Type.Object({
+  bytesRead: Type.Integer(),
+  bytesTotal: Type.Optional(Type.Integer()),
+  rows: Type.Integer(),
+  added: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  rejected: Type.Integer(),
+});
+export const RejectionBody = Type.Object({ line: Type.Integer(), id: Type.Optional(Type.String()), reason: Type.String() });
+export const ImportJobBody = Type.Object({
+  id: Type.String(),
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+  startedAt: Type.Number(),
+  progress: ImportProgressBody,
+  error: Type.Optional(Type.String({ description: 'why the file could not be imported at all' })),
+  report: Type.Optional(Type.Object({
+    format: Type.String(),
+    dryRun: Type.Boolean(),
+    durationMs: Type.Number(),
+    movedCredentials: Type.Integer({ description: 'rows whose credentials were written in a URL and were moved to the encrypted store' }),
+    rejections: Type.Array(RejectionBody, { description: 'the first 1,000 rejected rows; all of them at /rejections.csv' }),
+  })),
+});
+export const ExportQuery = Type.Object({
+  format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'csv' }),
+  unit: Type.Optional(UnitCode),
+});
+
 export type User = Static<typeof UserBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
@@ -162,4 +196,5 @@ export type UnitHealthT = Static<typeof UnitHealthBody>;
 export type UnitHealthReportT = Static<typeof UnitHealthReport>;
 export type OfflineT = Static<typeof OfflineBody>;
 export type CameraHealthT = Static<typeof CameraHealthBody>;
+export type ImportJobT = Static<typeof ImportJobBody>;
 export type ErrorBodyT = Static<typeof ErrorBody>;

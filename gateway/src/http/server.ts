@@ -15,6 +15,7 @@ import { treeRoutes } from './routes/tree-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { mediaRoutes } from './routes/media-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { catalogRoutes } from './routes/catalog-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -76,6 +77,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(streamRoutes, deps);
   await app.register(mediaRoutes, deps);
   await app.register(healthRoutes, deps);
+  await app.register(catalogRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

@@ -6,7 +6,10 @@ import { dirname } from 'node:path';
 /** Db is the handle every repository receives. */
 export type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+/** Migration is SQL applied in one transaction; a table rebuild needs foreign keys off around it (SQLite's 12 steps). */
+type Migration = string | { sql: string; rebuildsTables: true };
+
+const MIGRATIONS: Migration[] = [
   `CREATE TABLE units (
      code TEXT PRIMARY KEY,
      parent TEXT REFERENCES units(code),
@@ -66,6 +69,31 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX camera_events_camera ON camera_events(camera, at);
    CREATE INDEX camera_events_at ON camera_events(at);`,
+  // 3: cameras reached through ONVIF may have no stream address until the device is asked; imports track updates.
+  {
+    rebuildsTables: true,
+    sql: `CREATE TABLE cameras_new (
+       id TEXT PRIMARY KEY,
+       name TEXT NOT NULL,
+       unit TEXT NOT NULL REFERENCES units(code),
+       kind TEXT NOT NULL DEFAULT 'other',
+       latitude REAL,
+       longitude REAL,
+       main_url TEXT,
+       sub_url TEXT,
+       onvif_url TEXT,
+       username TEXT,
+       secret BLOB,
+       created_at INTEGER NOT NULL,
+       updated_at INTEGER NOT NULL,
+       CHECK (main_url IS NOT NULL OR onvif_url IS NOT NULL)
+     );
+     INSERT INTO cameras_new (id, name, unit, kind, latitude, longitude, main_url, sub_url, username, secret, created_at, updated_at)
+       SELECT id, name, unit, kind, latitude, longitude, main_url, sub_url, username, secret, created_at, created_at FROM cameras;
+     DROP TABLE cameras;
+     ALTER TABLE cameras_new RENAME TO cameras;
+     CREATE INDEX cameras_unit ON cameras(unit);`,
+  },
 ];
 
 /** openDatabase opens (creating) the file and brings its schema up to date. */
@@ -81,10 +109,21 @@ export function openDatabase(path: string): Db {
     throw new Error(`database ${path} has schema version ${version}, newer than this gateway knows (${MIGRATIONS.length}): upgrade the gateway`);
   }
   for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+    const m = MIGRATIONS[v]!;
+    const rebuild = typeof m !== 'string';
+    if (rebuild) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(typeof m === 'string' ? m : m.sql);
+        if (rebuild) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${v + 1} would break ${broken.length} foreign key(s): ${JSON.stringify(broken.slice(0, 3))}`);
+        }
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    } finally {
+      if (rebuild) db.pragma('foreign_keys = ON');
+    }
   }
   return db;
 }

@@ -1,0 +1,156 @@
+// The catalog commands of the CLI: import and export cameras straight in the store, with a progress bar.
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Config } from '../../../config/schema.js';
+import { Catalog } from '../catalog/catalog.js';
+import { exportCameras, csvField } from '../catalog/import/exporter.js';
+import { importCameras, ImportFileError, type ImportProgress } from '../catalog/import/importer.js';
+import type { ImportFormat, TextEncodingName } from '../catalog/import/records.js';
+import { CredentialCipher } from '../secrets/credential-cipher.js';
+import { MasterKey } from '../secrets/master-key.js';
+import { openDatabase } from '../store/database.js';
+import { OrgTree, type OrgUnit } from '../access/org-tree.js';
+
+/** pidFileOf is where a gateway serving a store writes its pid, so that the CLI can tell it the catalog changed. */
+export function pidFileOf(config: Config): string {
+  return `${config.store.path}.pid`;
+}
+
+function formatOf(path: string, given: string | undefined): ImportFormat {
+  const f = given ?? (/\.csv$/i.test(path) ? 'csv' : /\.(json|jsonl|ndjson)$/i.test(path) ? 'json' : undefined);
+  if (f !== 'csv' && f !== 'json') throw new Error(`say the format with --format csv or --format json (${JSON.stringify(path)} does not tell)`);
+  return f;
+}
+
+/** ProgressBar draws on a terminal and prints a line per tenth elsewhere (CI logs). */
+class ProgressBar {
+  #tty = process.stderr.isTTY === true;
+  #lastTenth = -1;
+  #last = 0;
+  #lastText = '';
+
+  update(p: ImportProgress, force = false): void {
+    const fraction = p.bytesTotal ? Math.min(1, p.bytesRead / p.bytesTotal) : 0;
+    const text = `${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows} rows: ${p.added} added, ${p.updated} updated, ${p.unchanged} unchanged, ${p.rejected} rejected`;
+    if (this.#tty) {
+      const now = Date.now();
+      if (!force && now - this.#last < 100) return;
+      this.#last = now;
+      const width = 30;
+      const done = Math.round(fraction * width);
+      process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${text}\x1b[K`);
+      return;
+    }
+    const tenth = Math.floor(fraction * 10);
+    if ((tenth > this.#lastTenth || force) && text !== this.#lastText) {
+      this.#lastTenth = tenth;
+      this.#lastText = text;
+      process.stderr.write(`import: ${text}\n`);
+    }
+  }
+
+  end(): void {
+    if (this.#tty) process.stderr.write('\n');
+  }
+}
+
+function openCatalog(config: Config) {
+  const db = openDatabase(config.store.path);
+  const key = MasterKey.loadOrCreate(config.secrets.keyFile);
+  const catalog = new Catalog(db, new CredentialCipher(key.derive('camera-credentials')));
+  const units = db.prepare('SELECT code, parent, name, level FROM units').all() as OrgUnit[];
+  if (units.length === 0) {
+    db.close();
+    throw new Error(`the store ${config.store.path} holds no governance tree yet: start the gateway once (it seeds the demo) or import units first`);
+  }
+  return { db, catalog, tree: new OrgTree(units) };
+}
+
+/** tellGateway asks a gateway running on the same store to reload its catalog; it says whether one was told. */
+function tellGateway(config: Config): boolean {
+  const pidFile = pidFileOf(config);
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    process.kill(pid, 'SIGHUP');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** runImport imports a file and prints the report; it returns the process exit code. */
+export async function runImport(config: Config, path: string, opts: { format?: string; encoding?: string; dryRun?: boolean; report?: string }): Promise<number> {
+  if (!existsSync(path)) throw new Error(`no file ${path}`);
+  const format = formatOf(path, opts.format);
+  const encoding = (opts.encoding ?? 'utf-8').toLowerCase();
+  if (encoding !== 'utf-8' && encoding !== 'gb18030' && encoding !== 'gbk') throw new Error(`--encoding ${encoding}: use utf-8 or gb18030 (which also reads GBK)`);
+  const { db, catalog, tree } = openCatalog(config);
+  const bar = new ProgressBar();
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const report = await importCameras(catalog, createReadStream(path, { highWaterMark: 256 * 1024 }), {
+      format, encoding: (encoding === 'gbk' ? 'gb18030' : encoding) as TextEncodingName, dryRun: opts.dryRun, bytesTotal: statSync(path).size,
+      unitExists: (code) => tree.get(code) !== undefined,
+      mayUse: () => true,
+      ownerOf: (id) => (db.prepare('SELECT unit FROM cameras WHERE id = ?').get(id) as { unit: string } | undefined)?.unit,
+      onProgress: (p) => bar.update(p),
+      signal: controller.signal,
+    });
+    bar.update(report, true);
+    bar.end();
+    const out = process.stdout;
+    out.write(`${opts.dryRun ? 'dry run (nothing written): ' : ''}${report.rows} rows in ${(report.durationMs / 1000).toFixed(1)} s: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected} rejected\n`);
+    if (report.movedCredentials > 0) out.write(`${report.movedCredentials} rows carried credentials in a URL: they were moved to the encrypted store and the URLs kept without them\n`);
+    if (controller.signal.aborted) out.write('interrupted: the rows written so far are kept; import the file again to finish\n');
+    if (report.rejected > 0) {
+      for (const r of report.rejections.slice(0, 20)) out.write(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
+      if (report.rejected > 20) out.write(`  ... and ${report.rejected - 20} more\n`);
+      const reportPath = opts.report ?? `${path}.rejected.csv`;
+      writeFileSync(reportPath, ['line,id,reason', ...report.rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))].join('\n') + '\n');
+      out.write(`every rejected row, with its line and reason: ${reportPath}\n`);
+    }
+    if (!opts.dryRun && report.changed.length > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');
+    return report.rejected > 0 ? 3 : 0;
+  } catch (err) {
+    bar.end();
+    if (err instanceof ImportFileError) {
+      process.stderr.write(`${path}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    db.close();
+  }
+}
+
+/** runExport writes the cameras of a unit's subtree (the whole catalog by default) to a file. */
+export async function runExport(config: Config, path: string, opts: { format?: string; unit?: string }): Promise<number> {
+  const format = formatOf(path, opts.format);
+  const { db, catalog, tree } = openCatalog(config);
+  try {
+    const unit = opts.unit ?? tree.root.code;
+    if (!tree.get(unit)) throw new Error(`no unit ${unit} in the governance tree`);
+    let count = 0;
+    const cameras = (function* () {
+      for (const c of catalog.cameras()) {
+        if (!tree.contains(unit, c.unit)) continue;
+        count++;
+        yield c;
+      }
+    })();
+    const file = createWriteStream(path);
+    for (const piece of exportCameras(cameras, format)) {
+      if (!file.write(piece)) await once(file, 'drain');
+    }
+    file.end();
+    await once(file, 'finish');
+    process.stdout.write(`${count} cameras of ${tree.get(unit)!.name} (${unit}) written to ${path}; passwords are never exported (an empty password keeps the stored one on import)\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

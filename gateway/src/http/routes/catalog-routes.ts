@@ -1,0 +1,100 @@
+// Bulk import and export of cameras by administrators, inside their own part of the tree.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { Readable } from 'node:stream';
+import type { ImportJob } from '../../catalog/import/import-jobs.js';
+import { exportCameras, csvField } from '../../catalog/import/exporter.js';
+import type { ImportFormat, TextEncodingName } from '../../catalog/import/records.js';
+import type { HttpDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { ExportQuery, ImportJobBody, ImportQuery } from '../schemas.js';
+
+/** MAX_IMPORT_BYTES bounds an upload: 33,000 cameras take about 7 MB of CSV. */
+export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
+const SHOWN_REJECTIONS = 1000;
+
+function requireAdmin(req: FastifyRequest): Authenticated {
+  const auth = requireAuth(req);
+  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators import and export cameras');
+  return auth;
+}
+
+function jobBody(job: ImportJob) {
+  return {
+    id: job.id, state: job.state, startedAt: job.startedAt, progress: job.progress,
+    ...(job.error ? { error: job.error } : {}),
+    ...(job.report ? {
+      report: {
+        format: job.report.format, dryRun: job.report.dryRun, durationMs: job.report.durationMs, movedCredentials: job.report.movedCredentials,
+        rejections: job.report.rejections.slice(0, SHOWN_REJECTIONS),
+      },
+    } : {}),
+  };
+}
+
+/** catalogRoutes serves /api/catalog/imports and /api/catalog/export. Registered encapsulated: its body parsers stay here. */
+export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  // Files arrive raw: the importer reads them itself, row by row, whatever their type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body));
+
+  app.post('/api/catalog/imports', {
+    bodyLimit: MAX_IMPORT_BYTES,
+    schema: { tags: ['catalog'], querystring: ImportQuery, response: { 202: ImportJobBody } },
+  }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const q = req.query as { format?: ImportFormat; encoding: TextEncodingName; dryRun: boolean };
+    const body = req.body;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
+    const type = req.headers['content-type'] ?? '';
+    const format: ImportFormat | undefined = q.format ?? (/csv/i.test(type) ? 'csv' : /json/i.test(type) ? 'json' : undefined);
+    if (!format) throw new AppError('bad-request', `say the format: ?format=csv or ?format=json (Content-Type ${JSON.stringify(type)} does not tell)`);
+    const tree = deps.access.tree;
+    const job = deps.imports.start(auth.user.id, body, {
+      format, encoding: q.encoding, dryRun: q.dryRun,
+      unitExists: (code) => tree.get(code) !== undefined,
+      mayUse: (code) => tree.contains(auth.subject.unit, code),
+      ownerOf: (id) => deps.access.unitOf(id),
+    });
+    req.log.info({ job: job.id, format, bytes: body.length, dryRun: q.dryRun }, 'import started');
+    return reply.status(202).send(jobBody(job));
+  });
+
+  app.get('/api/catalog/imports/:id', {
+    schema: { tags: ['catalog'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: ImportJobBody } },
+  }, async (req) => {
+    const auth = requireAdmin(req);
+    const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
+    if (!job) throw new AppError('not-found', 'no such import of yours (reports are kept for an hour)');
+    return jobBody(job);
+  });
+
+  app.get('/api/catalog/imports/:id/rejections.csv', {
+    schema: { tags: ['catalog'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
+  }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
+    if (!job?.report) throw new AppError('not-found', 'no finished import of yours with that id');
+    const lines = ['line,id,reason', ...job.report.rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))];
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(lines.join('\n') + '\n');
+  });
+
+  app.get('/api/catalog/export', { schema: { tags: ['catalog'], querystring: ExportQuery } }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const { format, unit = auth.subject.unit } = req.query as { format: ImportFormat; unit?: string };
+    if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);
+    const ids = deps.access.camerasUnder(unit);
+    const rows = (function* () {
+      for (const id of ids) {
+        const c = deps.catalog.camera(id);
+        if (c) yield c;
+      }
+    })();
+    req.log.info({ unit, format, cameras: ids.length }, 'export');
+    return reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="cameras-${unit}.${format}"`)
+      .send(Readable.from(exportCameras(rows, format)));
+  });
+}
