@@ -1,9 +1,9 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  CameraHealthT, Children, ErrorBodyT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
+  CameraHealthT, Children, ErrorBodyT, ImportJobT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { CameraHealthT, Children, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
+export type { CameraHealthT, Children, ImportJobT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -51,5 +51,6 @@ export const api = {
   unitHealth: (code: string) => call<UnitHealthReportT>('GET', `/api/health/units/${encodeURIComponent(code)}`),
   offline: (code: string, offset: number, limit: number) => call<OfflineT>('GET', `/api/health/units/${encodeURIComponent(code)}/offline?offset=${offset}&limit=${limit}`),
   cameraHealth: (camera: string) => call<CameraHealthT>('GET', `/api/cameras/${encodeURIComponent(camera)}/health`),
+  importJob: (id: string) => call<ImportJobT>('GET', `/api/catalog/imports/${encodeURIComponent(id)}`),
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

@@ -3,6 +3,7 @@ import { useAppState } from '../state/app-state.js';
 import { Tree } from '../components/tree/tree.js';
 import { Grid } from '../components/grid/grid.js';
 import { HealthPage } from './health-page.js';
+import { ImportPage } from './import-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -16,13 +17,16 @@ export function LivePage() {
         <nav class="topbar-nav">
           <button class={state.page.value === 'live' ? 'active' : ''} onClick={() => { state.page.value = 'live'; }} data-testid="nav-live">实时视频 Live</button>
           <button class={state.page.value === 'health' ? 'active' : ''} onClick={() => state.showHealth()} data-testid="nav-health">在线率 Health</button>
+          {user.roles.includes('admin') && (
+            <button class={state.page.value === 'import' ? 'active' : ''} onClick={() => { state.page.value = 'import'; }} data-testid="nav-import">导入导出 Import</button>
+          )}
         </nav>
         <span class="topbar-user" data-testid="user-name">{user.displayName} ({user.username} · {user.roles.join(', ')})</span>
         <button onClick={() => void state.logout()} data-testid="logout">退出 Log out</button>
       </header>
       <div class="workspace">
         <Tree />
-        {state.page.value === 'health' ? <HealthPage /> : <Grid />}
+        {state.page.value === 'health' ? <HealthPage /> : state.page.value === 'import' ? <ImportPage /> : <Grid />}
       </div>
     </div>
   );

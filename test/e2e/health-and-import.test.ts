@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
-// The online rate in the console, in Chromium: a camera switched off in the simulator turns red in the tree, lowers
-// the rate of its village, township, county and city, and is listed among the offline cameras of each.
+// The online rate and the bulk import in the console, in Chromium: a camera switched off in the simulator turns red in
+// the tree, lowers the rate of its village, township, county and city, and is listed among the offline cameras of each;
+// an administrator imports a file, follows its progress and reads the rejected rows.
 import type { Browser } from 'playwright-core';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,47 @@ describe('online rate in the console', () => {
       await page.waitForSelector(`[data-testid=tree-camera][data-camera="${down}"][data-health=online]`, { timeout: 10_000 });
     } finally {
       await page.close();
+    }
+  });
+});
+
+describe('bulk import in the console', () => {
+  it('uploads a file, shows the progress and every rejected row; a clerk has no import page', async () => {
+    const villages = gw.gateway.access.tree.units().filter((u) => u.level === 'village').map((u) => u.code);
+    const lines = ['id,name,unit,kind,latitude,longitude,main_url,sub_url,username,password'];
+    for (let i = 0; i < 5000; i++) lines.push(`UI${String(i).padStart(5, '0')},界面导入 ${i},${villages[i % villages.length]},road,,,rtsp://10.30.${i >> 8 & 255}.${i & 255}/main,,admin,pw-${i}`);
+    lines.splice(101, 0, 'UI-BAD-1,坏行,999999999999,road,,,rtsp://10.30.0.1/main,,,');
+    lines.splice(202, 0, 'UI00005,重复,' + villages[0] + ',road,,,rtsp://10.30.0.1/main,,,');
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(gw.url);
+      await page.fill('input[name=username]', 'city-admin');
+      await page.fill('input[name=password]', DEMO_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.click('[data-testid=nav-import]');
+      await page.setInputFiles('[data-testid=import-file]', { name: 'cameras.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+      await page.click('[data-testid=import-start]');
+      await page.waitForSelector('[data-testid=import-status][data-state=done]', { timeout: 30_000 });
+      expect(await page.textContent('[data-testid=import-counts]')).toMatch(/5002 行: 新增 5000, 更新 0, 未变 0, 拒绝 2/);
+      const rejected = await page.$$eval('[data-testid=import-rejection]', (rows) => rows.map((r) => r.textContent));
+      expect(rejected).toEqual([
+        expect.stringMatching(/^102UI-BAD-1unit 999999999999 is not in the governance tree$/),
+        expect.stringMatching(/^203UI00005duplicate id UI00005: it was first given on line 7$/),
+      ]);
+      expect(gw.gateway.access.unitOf('UI04999')).toBe(villages[4999 % villages.length]);
+    } finally {
+      await page.close();
+    }
+    const clerk = await browser.newPage();
+    try {
+      await clerk.goto(gw.url);
+      await clerk.fill('input[name=username]', 'village-clerk');
+      await clerk.fill('input[name=password]', DEMO_PASSWORD);
+      await clerk.click('button[type=submit]');
+      await clerk.waitForSelector('[data-testid=nav-health]');
+      expect(await clerk.$('[data-testid=nav-import]')).toBeNull();
+    } finally {
+      await clerk.close();
     }
   });
 });
