@@ -41,6 +41,29 @@ export async function ensureClips(dir: string, ffmpegPath = 'ffmpeg', progress: 
   return out;
 }
 
+/** snapshotPath returns where the JPEG snapshot of a profile lives in dir. */
+export function snapshotPath(dir: string, profile: Profile): string {
+  const s = CLIP_SPECS[profile];
+  return join(dir, `${profile}-${s.width}x${s.height}-snapshot-v1.jpg`);
+}
+
+/** ensureSnapshots makes the JPEG each profile's snapshot URI returns: the clip's first picture, as a camera encodes it. */
+export async function ensureSnapshots(dir: string, ffmpegPath = 'ffmpeg'): Promise<Record<Profile, string>> {
+  await mkdir(dir, { recursive: true });
+  const out = {} as Record<Profile, string>;
+  for (const spec of Object.values(CLIP_SPECS)) {
+    const path = snapshotPath(dir, spec.profile);
+    out[spec.profile] = path;
+    if (await stat(path).then((s) => s.size > 0, () => false)) continue;
+    await run(ffmpegPath, [
+      '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`,
+      '-frames:v', '1', '-q:v', '4', '-f', 'mjpeg', `${path}.tmp`,
+    ], `the ${spec.profile} snapshot`);
+    await rename(`${path}.tmp`, path);
+  }
+  return out;
+}
+
 function encode(spec: ClipSpec, path: string, ffmpegPath: string): Promise<void> {
   const kbps = `${spec.bitrateKbps}k`;
   const args = [
@@ -53,11 +76,15 @@ function encode(spec: ClipSpec, path: string, ffmpegPath: string): Promise<void>
     '-x264-params', 'repeat-headers=1:aud=0',
     '-f', 'h264', path,
   ];
+  return run(ffmpegPath, args, `the ${spec.profile} clip`);
+}
+
+function run(ffmpegPath: string, args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', (e) => reject(new Error(`cannot run ${ffmpegPath}: ${e.message} (install ffmpeg: apt-get install -y ffmpeg)`)));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg failed encoding the ${spec.profile} clip (exit ${code}): ${err.trim()}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg failed encoding ${what} (exit ${code}): ${err.trim()}`))));
   });
 }

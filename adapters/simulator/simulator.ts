@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import type { Profile } from '../core/types.js';
 import { CameraFarm } from './camera-farm.js';
 import { loadClip, type Clip } from './clip.js';
-import { CLIP_SPECS, ensureClips } from './clip-maker.js';
+import { readFile } from 'node:fs/promises';
+import { CLIP_SPECS, ensureClips, ensureSnapshots } from './clip-maker.js';
+import { OnvifServer } from './onvif-server.js';
 import { createControlServer } from './control-server.js';
 import { RtspServer } from './rtsp-server.js';
 
@@ -13,6 +15,10 @@ export interface SimulatorOptions {
   rtspPort: number;
   /** controlPort serves the fault knobs over HTTP; undefined means no control endpoint. */
   controlPort?: number;
+  /** onvifPort serves the ONVIF services of every camera; undefined means none. */
+  onvifPort?: number;
+  /** discovery answers WS-Discovery probes (UDP 3702 on a real network) for these cameras. */
+  discovery?: { port: number; cameras: string[] };
   username: string;
   password: string;
   clipDir: string;
@@ -24,6 +30,7 @@ export interface SimulatorOptions {
 export class Simulator {
   readonly farm: CameraFarm;
   readonly rtsp: RtspServer;
+  onvif?: OnvifServer;
   #control?: Server;
   #opts: SimulatorOptions;
 
@@ -42,6 +49,20 @@ export class Simulator {
     }
     const sim = new Simulator(opts, new CameraFarm({ username: opts.username, password: opts.password, clips }));
     await sim.rtsp.listen();
+    if (opts.onvifPort !== undefined) {
+      const shots = await ensureSnapshots(opts.clipDir, opts.ffmpegPath);
+      const onvif = new OnvifServer({
+        host: opts.host, port: opts.onvifPort, farm: sim.farm, rtspPort: () => sim.rtsp.address().port,
+        snapshots: { main: await readFile(shots.main), sub: await readFile(shots.sub) }, discovery: opts.discovery,
+      });
+      try {
+        await onvif.listen();
+      } catch (err) {
+        await sim.rtsp.close();
+        throw err;
+      }
+      sim.onvif = onvif;
+    }
     if (opts.controlPort !== undefined) {
       const control = createControlServer(sim.farm, sim.rtsp);
       await new Promise<void>((resolve, reject) => {
@@ -59,6 +80,12 @@ export class Simulator {
     return `rtsp://${this.#opts.host}:${port}/cam/${camera}/${profile}`;
   }
 
+  /** onvifUrl returns the device service address of a camera. */
+  onvifUrl(camera: string): string {
+    if (!this.onvif) throw new Error('the simulator runs without ONVIF (no onvifPort)');
+    return this.onvif.deviceUrl(camera);
+  }
+
   /** controlUrl returns the base URL of the fault endpoint. */
   controlUrl(): string | undefined {
     const a = this.#control?.address();
@@ -73,6 +100,7 @@ export class Simulator {
       control.closeAllConnections();
       await new Promise<void>((resolve) => control.close(() => resolve()));
     }
+    await this.onvif?.close();
     await this.rtsp.close();
   }
 }

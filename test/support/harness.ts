@@ -33,9 +33,12 @@ export function tempDir(prefix = 'seg-test-'): { path: string; remove: () => voi
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** startSimulator runs a farm on free loopback ports. */
-export function startSimulator(): Promise<Simulator> {
-  return Simulator.start({ host: '127.0.0.1', rtspPort: 0, controlPort: 0, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR });
+/** startSimulator runs a farm on free loopback ports, with ONVIF; discovery answers for the given cameras on UDP 3702. */
+export function startSimulator(opts: { discoverable?: string[] } = {}): Promise<Simulator> {
+  return Simulator.start({
+    host: '127.0.0.1', rtspPort: 0, controlPort: 0, onvifPort: 0, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR,
+    ...(opts.discoverable ? { discovery: { port: 3702, cameras: opts.discoverable } } : {}),
+  });
 }
 
 /** TestGateway is a running gateway with its simulator. */

@@ -1,0 +1,346 @@
+// The ONVIF client: the `onvif` package wrapped once in promises. Every call has a timeout and fails with an OnvifError
+// that names the device (never its password) and the operation. Calls to one device run one at a time, and a device
+// whose answer the package cannot digest fails that call instead of throwing out of a callback.
+import onvif from 'onvif';
+import type { Cam } from 'onvif';
+import type { Profile, SourceCredentials } from '../core/types.js';
+
+/** OnvifFailure classifies a failed call. */
+export type OnvifFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'fault' | 'protocol' | 'unsupported';
+
+/** OnvifError names the device and the operation. */
+export class OnvifError extends Error {
+  override name = 'OnvifError';
+  readonly kind: OnvifFailure;
+  readonly device: string;
+  readonly operation: string;
+  /** detail is the failure without the device's address, for people who may not see it. */
+  readonly detail: string;
+
+  constructor(kind: OnvifFailure, device: string, operation: string, detail: string) {
+    super(`ONVIF device ${device}: ${operation} failed: ${detail}`);
+    this.kind = kind;
+    this.device = device;
+    this.operation = operation;
+    this.detail = `${operation} failed: ${detail}`;
+  }
+}
+
+/** DeviceInformation is what GetDeviceInformation says. */
+export interface DeviceInformation {
+  manufacturer: string;
+  model: string;
+  firmwareVersion: string;
+  serialNumber: string;
+  hardwareId: string;
+}
+
+/** MediaProfile is one media profile of a device. */
+export interface MediaProfile {
+  token: string;
+  name: string;
+  encoding?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  bitrateKbps?: number;
+  /** ptz says whether the profile carries a PTZ configuration, i.e. the head can be driven through it. */
+  ptz: boolean;
+}
+
+/** PtzStatus is where the head points, in ONVIF's generic spaces. */
+export interface PtzStatus {
+  pan: number;
+  tilt: number;
+  zoom: number;
+  moving: { panTilt: boolean; zoom: boolean };
+}
+
+/** PtzPreset is a stored position. */
+export interface PtzPreset {
+  token: string;
+  name: string;
+}
+
+/** OnvifTarget is a device service address with its credentials. */
+export interface OnvifTarget {
+  /** url is the device service, e.g. http://192.168.1.64/onvif/device_service. */
+  url: string;
+  credentials?: SourceCredentials;
+  timeoutMs?: number;
+}
+
+const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function escXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+function num(v: unknown): number | undefined {
+  const n = Number(v);
+  return v === undefined || v === null || v === '' || !Number.isFinite(n) ? undefined : n;
+}
+
+type Callback = (err: Error | null, ...rest: unknown[]) => void;
+type RequestFn = (options: unknown, callback: (...args: unknown[]) => void) => void;
+
+/** OnvifDevice is a connected device. */
+export class OnvifDevice {
+  readonly url: string;
+  readonly #label: string;
+  #cam: Cam;
+  #timeoutMs: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #failCurrent?: (err: Error) => void;
+
+  private constructor(target: OnvifTarget, cam: Cam, label: string) {
+    this.url = target.url;
+    this.#label = label;
+    this.#cam = cam;
+    this.#timeoutMs = target.timeoutMs ?? 5000;
+    // The package parses answers inside its callbacks and throws when a device answers in a shape it does not
+    // expect; caught here, that fails the call under way instead of the process.
+    const raw = cam as unknown as { _request: RequestFn };
+    const original = raw._request.bind(cam);
+    raw._request = (options, callback) => original(options, (...args: unknown[]) => {
+      try {
+        callback(...args);
+      } catch (err) {
+        this.#failCurrent?.(err as Error);
+      }
+    });
+  }
+
+  /** connect asks the device its clock (for WS-Security timestamps) and its service addresses. */
+  static async connect(target: OnvifTarget): Promise<OnvifDevice> {
+    let u: URL;
+    try {
+      u = new URL(target.url);
+    } catch {
+      throw new OnvifError('protocol', JSON.stringify(target.url), 'connect', 'the device address is not a URL');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new OnvifError('protocol', target.url, 'connect', `scheme ${u.protocol} is not http: or https:`);
+    const label = `${u.host}${u.pathname}`;
+    const cam = new onvif.Cam({
+      hostname: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), path: u.pathname, useSecure: u.protocol === 'https:',
+      username: target.credentials?.username, password: target.credentials?.password,
+      timeout: target.timeoutMs ?? 5000, autoconnect: false, preserveAddress: true,
+    });
+    const device = new OnvifDevice(target, cam, label);
+    await device.systemDateAndTime();
+    await device.#call<unknown>('GetCapabilities', (cb) => cam.getCapabilities(cb));
+    const uri = (cam as unknown as { uri?: Record<string, unknown> }).uri;
+    if (!uri?.media) throw new OnvifError('unsupported', label, 'GetCapabilities', 'the device offers no Media service');
+    return device;
+  }
+
+  /** systemDateAndTime is the cheapest call a device answers (without credentials): the health probe. */
+  async systemDateAndTime(): Promise<Date> {
+    return this.#call<Date>('GetSystemDateAndTime', (cb) => this.#cam.getSystemDateAndTime(cb as never));
+  }
+
+  /** hasPtz says whether the device advertised a PTZ service. */
+  get hasPtz(): boolean {
+    return !!(this.#cam as unknown as { uri?: Record<string, unknown> }).uri?.ptz;
+  }
+
+  async deviceInformation(): Promise<DeviceInformation> {
+    const info = await this.#call<Partial<DeviceInformation>>('GetDeviceInformation', (cb) => this.#cam.getDeviceInformation(cb as never));
+    return {
+      manufacturer: String(info.manufacturer ?? ''), model: String(info.model ?? ''), firmwareVersion: String(info.firmwareVersion ?? ''),
+      serialNumber: String(info.serialNumber ?? ''), hardwareId: String(info.hardwareId ?? ''),
+    };
+  }
+
+  /** profiles lists the media profiles with their video encoding. */
+  async profiles(): Promise<MediaProfile[]> {
+    const list = await this.#call<unknown[]>('GetProfiles', (cb) => this.#cam.getProfiles(cb as never));
+    if (!Array.isArray(list)) throw new OnvifError('protocol', this.#label, 'GetProfiles', 'the answer holds no profile list');
+    return list.map((p) => {
+      const profile = p as { $?: { token?: unknown }; name?: unknown; videoEncoderConfiguration?: Record<string, unknown>; PTZConfiguration?: unknown };
+      const enc = profile.videoEncoderConfiguration as { encoding?: unknown; resolution?: { width?: unknown; height?: unknown }; rateControl?: { frameRateLimit?: unknown; bitrateLimit?: unknown } } | undefined;
+      return {
+        token: String(profile.$?.token ?? ''), name: String(profile.name ?? ''),
+        encoding: enc?.encoding === undefined ? undefined : String(enc.encoding),
+        width: num(enc?.resolution?.width), height: num(enc?.resolution?.height),
+        fps: num(enc?.rateControl?.frameRateLimit), bitrateKbps: num(enc?.rateControl?.bitrateLimit),
+        ptz: profile.PTZConfiguration !== undefined,
+      };
+    }).filter((p) => p.token !== '');
+  }
+
+  /** streamProfiles maps the device's video profiles to main (the largest picture) and sub (the next one). */
+  async streamProfiles(): Promise<Partial<Record<Profile, MediaProfile>>> {
+    const video = (await this.profiles()).filter((p) => p.width && p.height);
+    video.sort((a, b) => b.width! * b.height! - a.width! * a.height!);
+    if (video.length === 0) throw new OnvifError('unsupported', this.#label, 'GetProfiles', 'the device has no video profile');
+    return { main: video[0], ...(video[1] ? { sub: video[1] } : {}) };
+  }
+
+  /** streamUri asks the RTSP address of a profile (RTP over RTSP over TCP). */
+  async streamUri(profileToken: string): Promise<string> {
+    this.#token(profileToken, 'GetStreamUri');
+    const r = await this.#call<{ uri?: unknown }>('GetStreamUri', (cb) => this.#cam.getStreamUri({ protocol: 'RTSP', profileToken } as never, cb as never));
+    if (typeof r?.uri !== 'string' || !/^rtsps?:\/\//.test(r.uri)) throw new OnvifError('protocol', this.#label, 'GetStreamUri', `the answer holds no rtsp:// address (${JSON.stringify(r?.uri)})`);
+    return r.uri;
+  }
+
+  /** snapshotUri asks the HTTP address of a profile's JPEG snapshot. */
+  async snapshotUri(profileToken: string): Promise<string> {
+    this.#token(profileToken, 'GetSnapshotUri');
+    const r = await this.#call<{ uri?: unknown }>('GetSnapshotUri', (cb) => this.#cam.getSnapshotUri({ profileToken }, cb as never));
+    if (typeof r?.uri !== 'string' || !/^https?:\/\//.test(r.uri)) throw new OnvifError('protocol', this.#label, 'GetSnapshotUri', `the answer holds no http:// address (${JSON.stringify(r?.uri)})`);
+    return r.uri;
+  }
+
+  /** continuousMove moves the head at a velocity in [-1, 1] per axis until stop() or timeoutMs. */
+  async continuousMove(profileToken: string, v: { pan?: number; tilt?: number; zoom?: number }, timeoutMs?: number): Promise<void> {
+    this.#ptz(profileToken, 'ContinuousMove');
+    for (const [axis, value] of Object.entries(v)) {
+      if (value !== undefined && (!Number.isFinite(value) || value < -1 || value > 1)) throw new OnvifError('protocol', this.#label, 'ContinuousMove', `${axis} velocity ${value} is outside [-1, 1]`);
+    }
+    // The package sends PanTilt only when both axes are given; a pan-only move still sends y=0.
+    const pt = v.pan !== undefined || v.tilt !== undefined ? { x: v.pan ?? 0, y: v.tilt ?? 0 } : {};
+    await this.#call('ContinuousMove', (cb) => this.#cam.continuousMove({ profileToken, ...pt, ...(v.zoom !== undefined ? { zoom: v.zoom } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) } as never, cb as never));
+  }
+
+  /** stop halts pan/tilt and zoom. */
+  async stop(profileToken: string): Promise<void> {
+    this.#ptz(profileToken, 'Stop');
+    await this.#call('Stop', (cb) => this.#cam.stop({ profileToken, panTilt: true, zoom: true } as never, cb as never));
+  }
+
+  /** status reads the head's position and motion. */
+  async status(profileToken: string): Promise<PtzStatus> {
+    this.#ptz(profileToken, 'GetStatus');
+    const s = await this.#call<{ position?: { x?: unknown; y?: unknown; zoom?: unknown }; moveStatus?: { panTilt?: unknown; zoom?: unknown } }>('GetStatus', (cb) => this.#cam.getStatus({ profileToken }, cb as never));
+    return {
+      pan: num(s?.position?.x) ?? 0, tilt: num(s?.position?.y) ?? 0, zoom: num(s?.position?.zoom) ?? 0,
+      moving: { panTilt: s?.moveStatus?.panTilt === 'MOVING', zoom: s?.moveStatus?.zoom === 'MOVING' },
+    };
+  }
+
+  /** presets lists the stored positions. */
+  async presets(profileToken: string): Promise<PtzPreset[]> {
+    this.#ptz(profileToken, 'GetPresets');
+    const byName = await this.#call<Record<string, { $?: { token?: unknown }; name?: unknown }>>('GetPresets', (cb) => this.#cam.getPresets({ profileToken }, cb as never));
+    return Object.values(byName ?? {}).map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? '') })).filter((p) => p.token !== '');
+  }
+
+  /** gotoPreset moves to a stored position. */
+  async gotoPreset(profileToken: string, presetToken: string): Promise<void> {
+    this.#ptz(profileToken, 'GotoPreset');
+    this.#token(presetToken, 'GotoPreset');
+    await this.#call('GotoPreset', (cb) => this.#cam.gotoPreset({ profileToken, preset: presetToken } as never, cb as never));
+  }
+
+  /** setPreset stores the current position under a name (a new preset, or presetToken's) and returns its token. */
+  async setPreset(profileToken: string, name: string, presetToken?: string): Promise<string> {
+    this.#ptz(profileToken, 'SetPreset');
+    if (presetToken !== undefined) this.#token(presetToken, 'SetPreset');
+    if (name.length < 1 || name.length > 64) throw new OnvifError('protocol', this.#label, 'SetPreset', 'a preset name is 1-64 characters');
+    // The package writes the name into the XML as it is: escaped here.
+    const r = await this.#call<unknown>('SetPreset', (cb) => this.#cam.setPreset({ profileToken, presetName: escXml(name), ...(presetToken ? { presetToken } : {}) } as never, cb as never));
+    const token = (r as Array<{ setPresetResponse?: Array<{ presetToken?: unknown[] }> }>)?.[0]?.setPresetResponse?.[0]?.presetToken?.[0];
+    if (token === undefined) throw new OnvifError('protocol', this.#label, 'SetPreset', 'the answer holds no preset token');
+    return String(token);
+  }
+
+  #ptz(profileToken: string, operation: string): void {
+    this.#token(profileToken, operation);
+    if (!this.hasPtz) throw new OnvifError('unsupported', this.#label, operation, 'the device has no PTZ service');
+  }
+
+  #token(token: string, operation: string): void {
+    if (!TOKEN.test(token)) throw new OnvifError('protocol', this.#label, operation, `token ${JSON.stringify(token)} is not 1-64 letters, digits, _ . : -`);
+  }
+
+  /** #call runs one call after the ones before it, within the timeout, and classifies its failure. */
+  #call<T>(operation: string, start: (cb: Callback) => void): Promise<T> {
+    const run = () => new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: Error | null, value?: T) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#failCurrent = undefined;
+        if (err) reject(this.#classify(operation, err));
+        else resolve(value as T);
+      };
+      const timer = setTimeout(() => settle(new OnvifError('timeout', this.#label, operation, `no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      this.#failCurrent = (err) => settle(new OnvifError('protocol', this.#label, operation, `the answer is not in the shape ONVIF defines (${err.message})`));
+      try {
+        start((err, value) => settle(err, value as T));
+      } catch (err) {
+        settle(err as Error);
+      }
+    });
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #classify(operation: string, err: Error): OnvifError {
+    if (err instanceof OnvifError) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const m = err.message ?? String(err);
+    if (code && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE/.test(code)) return new OnvifError('unreachable', this.#label, operation, `${code}`);
+    if (/timeout/i.test(m)) return new OnvifError('timeout', this.#label, operation, `no answer within ${this.#timeoutMs} ms`);
+    if (/not ?authori[sz]ed|401|authentication/i.test(m)) return new OnvifError('unauthorized', this.#label, operation, 'the device refused the credentials');
+    if (/Wrong ONVIF SOAP response|Non-whitespace|Unexpected|Unclosed|Invalid character/i.test(m)) return new OnvifError('protocol', this.#label, operation, `the answer is not SOAP (${m.split('\n')[0]})`);
+    if (/ActionNotSupported|not supported/i.test(m)) return new OnvifError('unsupported', this.#label, operation, m.split('\n')[0]!);
+    return new OnvifError('fault', this.#label, operation, m.split('\n')[0]!);
+  }
+}
+
+/** DiscoveredDevice is a device that answered a WS-Discovery probe. */
+export interface DiscoveredDevice {
+  /** endpoint is the device's stable WS-Discovery address (urn:uuid:...). */
+  endpoint: string;
+  /** xaddrs are its device service addresses. */
+  xaddrs: string[];
+  scopes: string[];
+  name?: string;
+  hardware?: string;
+  /** address is where the answer came from. */
+  address: string;
+}
+
+/**
+ * discover sends a WS-Discovery probe to the multicast group (239.255.255.250:3702) and gathers the answers for
+ * timeoutMs. Devices behind a router that does not forward multicast are added by address instead.
+ */
+export function discover(opts: { timeoutMs?: number } = {}): Promise<DiscoveredDevice[]> {
+  return new Promise((resolve, reject) => {
+    const found: DiscoveredDevice[] = [];
+    const onDevice = (data: unknown, rinfo: { address: string }) => {
+      const match = (data as { probeMatches?: { probeMatch?: unknown } })?.probeMatches?.probeMatch;
+      for (const m of (Array.isArray(match) ? match : [match]) as Array<{ endpointReference?: { address?: unknown }; XAddrs?: unknown; scopes?: unknown } | undefined>) {
+        const endpoint = m?.endpointReference?.address;
+        if (typeof endpoint !== 'string' || found.some((f) => f.endpoint === endpoint)) continue;
+        const scopes = typeof m?.scopes === 'string' ? m.scopes.split(/\s+/).filter(Boolean) : [];
+        const scope = (kind: string) => {
+          const s = scopes.find((x) => x.startsWith(`onvif://www.onvif.org/${kind}/`));
+          return s ? decodeURIComponent(s.slice(`onvif://www.onvif.org/${kind}/`.length)) : undefined;
+        };
+        found.push({
+          endpoint, scopes, address: rinfo.address,
+          xaddrs: typeof m?.XAddrs === 'string' ? m.XAddrs.split(/\s+/).filter((x) => /^https?:\/\//.test(x)) : [],
+          name: scope('name'), hardware: scope('hardware'),
+        });
+      }
+    };
+    onvif.Discovery.on('device', onDevice);
+    const discovery = onvif.Discovery as unknown as { removeListener(e: string, f: unknown): void; listenerCount(e: string): number; on(e: string, f: unknown): void };
+    // The package emits 'error' for every answer it cannot read; without a listener that would throw.
+    const onError = () => undefined;
+    discovery.on('error', onError);
+    onvif.Discovery.probe({ timeout: opts.timeoutMs ?? 3000, resolve: false }, (err: unknown) => {
+      discovery.removeListener('device', onDevice);
+      discovery.removeListener('error', onError);
+      // Unreadable answers are not a failed probe; a socket that cannot send is.
+      if (err && !Array.isArray(err)) reject(new Error(`WS-Discovery probe failed: ${(err as Error).message ?? String(err)}`));
+      else resolve(found);
+    });
+  });
+}
