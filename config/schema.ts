@@ -56,6 +56,15 @@ export const ConfigSchema = Type.Object({
     backoffMaxSeconds: Type.Number({ default: 600, minimum: 1, maximum: 86400 }),
     historyDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
   }, { default: {}, ...strict }),
+  devices: Type.Object({
+    /** timeoutSeconds bounds every ONVIF call and snapshot fetch. */
+    timeoutSeconds: Type.Number({ default: 5, minimum: 0.5, maximum: 60 }),
+    /** idleSeconds closes a device connection unused that long. */
+    idleSeconds: Type.Number({ default: 300, minimum: 10, maximum: 86400 }),
+    maxConnections: Type.Integer({ default: 2000, minimum: 1, maximum: 100000 }),
+    /** snapshotTimeoutSeconds bounds a picture taken from the stream of a camera without ONVIF (it waits for a key frame). */
+    snapshotTimeoutSeconds: Type.Number({ default: 8, minimum: 1, maximum: 60 }),
+  }, { default: {}, ...strict }),
   metrics: Type.Object({
     /** enabled serves Prometheus metrics at /metrics. */
     enabled: Type.Boolean({ default: true }),
@@ -74,6 +83,11 @@ export const ConfigSchema = Type.Object({
       host: Type.String({ default: '127.0.0.1' }),
       rtspPort: Type.Integer({ default: 8554, minimum: 0, maximum: 65535 }),
       controlPort: Type.Integer({ default: 8555, minimum: 0, maximum: 65535 }),
+      onvifPort: Type.Integer({ default: 8556, minimum: 0, maximum: 65535 }),
+      /** discoveryPort answers WS-Discovery probes: 3702 is where ONVIF clients send them. */
+      discoveryPort: Type.Integer({ default: 3702, minimum: 0, maximum: 65535 }),
+      /** discoverable is how many not-yet-onboarded devices answer WS-Discovery, to try onboarding with. */
+      discoverable: Type.Integer({ default: 8, minimum: 0, maximum: 1000 }),
       username: Type.String({ default: 'admin' }),
       password: Type.String({ default: 'sim-Passw0rd' }),
       clipDir: Type.String({ default: 'var/clips' }),

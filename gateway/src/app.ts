@@ -20,6 +20,10 @@ import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
 import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { ImportJobs } from './catalog/import/import-jobs.js';
+import { DevicePool } from './devices/device-pool.js';
+import { grabFrame } from './media/frame-grab.js';
+import { pingOnvif } from '../../adapters/onvif/onvif-ping.js';
+import { OnvifError } from '../../adapters/onvif/onvif-client.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -51,19 +55,21 @@ export class Gateway {
   readonly http: FastifyInstance;
   readonly demoAccounts: DemoAccount[];
   readonly imports: ImportJobs;
+  readonly devices: DevicePool;
   #db: Db;
-  #healthUrls: Map<string, string>;
+  #healthTargets: Map<string, HealthTarget>;
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthUrls: Map<string, string>; imports: ImportJobs; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
     this.access = parts.access;
     this.hub = parts.hub;
     this.health = parts.health;
-    this.#healthUrls = parts.healthUrls;
+    this.#healthTargets = parts.healthTargets;
     this.imports = parts.imports;
+    this.devices = parts.devices;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
   }
@@ -83,7 +89,7 @@ export class Gateway {
           const sim = config.demo.simulator;
           demoAccounts = await seedDemo(catalog, {
             seed: config.demo.seed, cameras: config.demo.cameras, password: config.demo.password,
-            source: { host: sim.host, rtspPort: sim.rtspPort, username: sim.username, password: sim.password },
+            source: { host: sim.host, rtspPort: sim.rtspPort, onvifPort: sim.onvifPort, username: sim.username, password: sim.password },
           });
           logger.info({ units: catalog.tree().size, cameras: config.demo.cameras, ms: Date.now() - t0 }, 'demo catalog seeded');
         } else {
@@ -93,6 +99,20 @@ export class Gateway {
       if (catalog.isEmpty) throw new Error('the catalog is empty: enable demo.enabled or import a governance tree');
       const access = new AccessIndex(catalog.tree(), catalog.summaries());
       const m = config.media;
+      const dc = config.devices;
+      const devices = new DevicePool({
+        timeoutMs: dc.timeoutSeconds * 1000, idleMs: dc.idleSeconds * 1000, maxDevices: dc.maxConnections,
+        address: (camera) => {
+          const c = catalog.camera(camera);
+          return c?.onvifUrl ? { onvifUrl: c.onvifUrl, credentials: catalog.credentials(camera) } : undefined;
+        },
+        fallbackSnapshot: async (camera, profile) => {
+          const c = catalog.camera(camera);
+          const url = (profile === 'sub' ? c?.subUrl : undefined) ?? c?.mainUrl;
+          if (!url) throw new Error(`camera ${camera} has no stream address`);
+          return grabFrame(m.ffmpegPath, url, catalog.credentials(camera), dc.snapshotTimeoutSeconds * 1000);
+        },
+      });
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
@@ -100,8 +120,10 @@ export class Gateway {
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);
           if (!c) throw new Error(`camera ${camera} is not in the catalog`);
-          const url = profile === 'sub' ? c.subUrl ?? c.mainUrl : c.mainUrl;
-          if (!url) throw new Error(`camera ${camera} has no stream address yet (its ONVIF endpoint has not been asked)`);
+          let url = profile === 'sub' ? c.subUrl ?? c.mainUrl : c.mainUrl;
+          // A camera known by its ONVIF endpoint alone is asked where its streams are.
+          if (!url && c.onvifUrl) url = await devices.streamUrl(camera, profile);
+          if (!url) throw new Error(`camera ${camera} has neither a stream address nor an ONVIF endpoint`);
           return { url, credentials: catalog.credentials(camera) };
         },
       });
@@ -126,6 +148,7 @@ export class Gateway {
         tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
         hub,
         imports,
+        devices,
         health: {
           unit: (code) => health.monitor.unit(code),
           camera: (id) => health.monitor.camera(id),
@@ -142,7 +165,7 @@ export class Gateway {
         playlistWaitMs: m.startTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthUrls: health.urls, imports, http, demoAccounts });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, http, demoAccounts });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -176,8 +199,9 @@ export class Gateway {
       health.remove(id);
       counts.removed++;
     }
-    this.#healthUrls.clear();
-    for (const { id, url } of catalog.mainUrls()) this.#healthUrls.set(id, url);
+    loadHealthTargets(catalog, this.#healthTargets);
+    // Addresses or credentials may have changed: devices are asked afresh.
+    this.devices.forgetAll();
     return counts;
   }
 
@@ -194,6 +218,7 @@ export class Gateway {
     if (this.#closed) return;
     this.#closed = true;
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
+    this.devices.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
@@ -203,25 +228,26 @@ export class Gateway {
  * createHealthMonitor watches every camera of the catalog from its saved state: an RTSP OPTIONS to the main stream's
  * address, skipped while a live stream of the camera already proves it online.
  */
-function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore; urls: Map<string, string> } {
+function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore; targets: Map<string, HealthTarget> } {
   const h = config.health;
   const store = new HealthStore(db);
   const pruned = store.prune(Date.now() - h.historyDays * 86_400_000);
   if (pruned > 0) logger.info({ pruned }, 'old health events pruned');
-  const urls = new Map<string, string>();
-  for (const { id, url } of catalog.mainUrls()) urls.set(id, url);
+  const targets = loadHealthTargets(catalog, new Map());
   const monitor = new HealthMonitor(access.tree, {
     intervalMs: h.intervalSeconds * 1000, concurrency: h.concurrency, retryDelayMs: h.retryDelaySeconds * 1000, backoffMaxMs: h.backoffMaxSeconds * 1000,
     recorder: store,
     isStreaming: (camera) => hub.info(camera, 'main')?.state === 'live' || hub.info(camera, 'sub')?.state === 'live',
     probe: async (camera, signal) => {
-      const url = urls.get(camera);
-      if (!url) throw new Error('no stream address in the catalog');
+      const target = targets.get(camera);
+      if (!target) throw new Error('neither a stream address nor an ONVIF endpoint in the catalog');
       try {
-        return await pingRtsp(url, { timeoutMs: h.timeoutSeconds * 1000, signal });
+        return target.kind === 'rtsp'
+          ? await pingRtsp(target.url, { timeoutMs: h.timeoutSeconds * 1000, signal })
+          : await pingOnvif(target.url, { timeoutMs: h.timeoutSeconds * 1000, signal });
       } catch (err) {
         // The reason is shown to everyone who may see the camera: it names what failed, not the device's address.
-        throw new Error(err instanceof RtspProbeError ? err.detail : String(err));
+        throw new Error(err instanceof RtspProbeError || err instanceof OnvifError ? err.detail : String(err));
       }
     },
   });
@@ -233,5 +259,20 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
   });
   monitor.on('sweep', (r) => logger.info({ ...r, cancelled: undefined }, 'health sweep'));
   monitor.on('error', (err) => logger.error({ err }, 'health monitor could not record transitions'));
-  return { monitor, store, urls };
+  return { monitor, store, targets };
+}
+
+/** HealthTarget is what the sweep probes: the main stream with RTSP OPTIONS, else the ONVIF device service. */
+interface HealthTarget {
+  kind: 'rtsp' | 'onvif';
+  url: string;
+}
+
+function loadHealthTargets(catalog: Catalog, into: Map<string, HealthTarget>): Map<string, HealthTarget> {
+  into.clear();
+  for (const { id, mainUrl, onvifUrl } of catalog.probeTargets()) {
+    if (mainUrl) into.set(id, { kind: 'rtsp', url: mainUrl });
+    else if (onvifUrl) into.set(id, { kind: 'onvif', url: onvifUrl });
+  }
+  return into;
 }

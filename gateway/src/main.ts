@@ -75,7 +75,7 @@ async function serve(config: Config): Promise<void> {
     const s = config.demo.simulator;
     logger.info('starting the camera simulator (clips are encoded on first run)');
     running.simulator = await SimulatorProcess.start({
-      host: s.host, rtspPort: s.rtspPort, controlPort: s.controlPort, username: s.username, password: s.password,
+      host: s.host, rtspPort: s.rtspPort, controlPort: s.controlPort, onvifPort: s.onvifPort, discoveryPort: s.discoveryPort, discoverable: s.discoverable, username: s.username, password: s.password,
       clipDir: s.clipDir, ffmpegPath: config.media.ffmpegPath,
       onLog: (line) => logger.debug({ part: 'simulator' }, line),
       onUnexpectedExit: (code, signal, stderr) => logger.error({ part: 'simulator', code, signal, stderr }, 'the camera simulator exited: demo cameras are offline'),

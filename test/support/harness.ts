@@ -65,7 +65,7 @@ export async function startGateway(opts: { cameras?: number; media?: Record<stri
       metrics: { ...opts.metrics },
       demo: {
         enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
-        simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },
+        simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, onvifPort: simulator.onvif!.port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },
       },
       log: { level: 'silent' },
     },

@@ -135,9 +135,9 @@ export class Catalog {
     for (const r of this.#db.prepare('SELECT * FROM cameras ORDER BY id').iterate() as IterableIterator<CameraRow>) yield toCamera(r);
   }
 
-  /** mainUrls iterates the main stream URL of every camera (without credentials): what the health sweep probes. */
-  mainUrls(): IterableIterator<{ id: string; url: string }> {
-    return this.#db.prepare('SELECT id, main_url AS url FROM cameras WHERE main_url IS NOT NULL').iterate() as IterableIterator<{ id: string; url: string }>;
+  /** probeTargets iterates the addresses of every camera (without credentials): what the health sweep probes. */
+  probeTargets(): IterableIterator<{ id: string; mainUrl: string | null; onvifUrl: string | null }> {
+    return this.#db.prepare('SELECT id, main_url AS mainUrl, onvif_url AS onvifUrl FROM cameras').iterate() as IterableIterator<{ id: string; mainUrl: string | null; onvifUrl: string | null }>;
   }
 
   /** credentials decrypts the credentials of a camera, for the media layer only. */

@@ -6,6 +6,8 @@ import type { CameraKind, NewCamera } from './catalog.js';
 export interface DemoSource {
   host: string;
   rtspPort: number;
+  /** onvifPort serves every camera's ONVIF services (PTZ, snapshots). */
+  onvifPort: number;
   username: string;
   password: string;
 }
@@ -114,7 +116,7 @@ export function generateDemoCatalog(seed: number, cameraCount: number, source: D
       cameras.push({
         id, name: `${slot.unit.name}${label}`, unit: slot.unit.code, kind,
         latitude: Number((lat + (rand() - 0.5) * 0.02).toFixed(6)), longitude: Number((lon + (rand() - 0.5) * 0.02).toFixed(6)),
-        mainUrl: `${base}/${id}/main`, subUrl: `${base}/${id}/sub`, username: source.username, password: source.password,
+        mainUrl: `${base}/${id}/main`, subUrl: `${base}/${id}/sub`, onvifUrl: `http://${source.host}:${source.onvifPort}/onvif/${id}/device_service`, username: source.username, password: source.password,
       });
     }
   });

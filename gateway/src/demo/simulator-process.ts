@@ -8,6 +8,10 @@ export interface SimulatorProcessOptions {
   host: string;
   rtspPort: number;
   controlPort: number;
+  onvifPort: number;
+  discoveryPort: number;
+  /** discoverable is how many new devices answer WS-Discovery probes. */
+  discoverable: number;
   username: string;
   password: string;
   clipDir: string;
@@ -33,6 +37,7 @@ export class SimulatorProcess {
     const child = spawn(process.execPath, [
       '--import', 'tsx', ENTRY, 'serve',
       '--host', opts.host, '--port', String(opts.rtspPort), '--control-port', String(opts.controlPort),
+      '--onvif-port', String(opts.onvifPort), '--discovery-port', String(opts.discoveryPort), '--discoverable', String(opts.discoverable),
       '--username', opts.username, '--clip-dir', opts.clipDir, '--ffmpeg', opts.ffmpegPath,
     ], {
       // The password goes by environment, not argv, which every user of the machine can read.

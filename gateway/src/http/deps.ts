@@ -30,6 +30,19 @@ export interface HealthView {
   readonly intervalMs: number;
 }
 
+/** DeviceView is what routes ask of cameras' devices: snapshots and the PTZ head. */
+export interface DeviceView {
+  /** hasOnvif says whether the camera has an ONVIF endpoint (PTZ and presets go through it). */
+  hasOnvif(camera: string): boolean;
+  snapshot(camera: string, profile: Profile): Promise<Buffer>;
+  move(camera: string, v: { pan?: number; tilt?: number; zoom?: number }, timeoutMs: number): Promise<void>;
+  stop(camera: string): Promise<void>;
+  status(camera: string): Promise<{ pan: number; tilt: number; zoom: number; moving: { panTilt: boolean; zoom: boolean } }>;
+  presets(camera: string): Promise<Array<{ token: string; name: string }>>;
+  gotoPreset(camera: string, token: string): Promise<void>;
+  setPreset(camera: string, name: string): Promise<string>;
+}
+
 /** HttpDeps are everything the routes use. */
 export interface HttpDeps {
   catalog: Pick<Catalog, 'tree' | 'summary' | 'summaries' | 'camera' | 'camerasOf' | 'user' | 'userWithHash' | 'unitName'>;
@@ -38,6 +51,7 @@ export interface HttpDeps {
   tokens: MediaTokens;
   hub: MediaHub;
   health: HealthView;
+  devices: DeviceView;
   imports: Pick<ImportJobs, 'start' | 'get'>;
   /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
   metrics?: { registry: Registry; token: string };

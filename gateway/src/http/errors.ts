@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   'bad-credentials': 401,
   forbidden: 403,
   'not-found': 404,
+  'not-supported': 409,
+  'device-error': 502,
   'stream-unavailable': 503,
   capacity: 503,
   internal: 500,

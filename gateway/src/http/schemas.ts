@@ -67,6 +67,8 @@ export const CameraBody = Type.Object({
   latitude: Type.Union([Type.Number(), Type.Null()]),
   longitude: Type.Union([Type.Number(), Type.Null()]),
   profiles: Type.Array(ProfileName),
+  onvif: Type.Boolean({ description: 'reachable through ONVIF: PTZ, presets and device snapshots' }),
+  mayPtz: Type.Boolean({ description: 'the caller may drive the head' }),
 });
 
 export const TreeRootBody = Type.Object({ root: UnitNode, path: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })) });
@@ -182,6 +184,20 @@ export const ExportQuery = Type.Object({
   unit: Type.Optional(UnitCode),
 });
 
+export const PtzMoveBody = Type.Object({
+  pan: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
+  tilt: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
+  zoom: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 10_000, default: 1000, description: 'the head stops by itself after this: a console that vanishes cannot leave it turning' }),
+}, { additionalProperties: false });
+export const PtzStatusBody = Type.Object({
+  pan: Type.Number(), tilt: Type.Number(), zoom: Type.Number(),
+  moving: Type.Object({ panTilt: Type.Boolean(), zoom: Type.Boolean() }),
+});
+export const PtzPresetBody = Type.Object({ token: Type.String(), name: Type.String() });
+export const PtzStateBody = Type.Object({ status: PtzStatusBody, presets: Type.Array(PtzPresetBody) });
+export const PresetName = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
 export type User = Static<typeof UserBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
@@ -197,4 +213,5 @@ export type UnitHealthReportT = Static<typeof UnitHealthReport>;
 export type OfflineT = Static<typeof OfflineBody>;
 export type CameraHealthT = Static<typeof CameraHealthBody>;
 export type ImportJobT = Static<typeof ImportJobBody>;
+export type PtzStateT = Static<typeof PtzStateBody>;
 export type ErrorBodyT = Static<typeof ErrorBody>;

@@ -7,6 +7,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapacityError } from '../media/stream-hub.js';
+import { NotSupportedError } from '../devices/device-pool.js';
+import { OnvifError } from '../../../adapters/onvif/onvif-client.js';
+import { SnapshotError } from '../../../adapters/onvif/snapshot.js';
 import { AppError, ERROR_STATUS } from './errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
@@ -16,6 +19,7 @@ import { streamRoutes } from './routes/stream-routes.js';
 import { mediaRoutes } from './routes/media-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -43,6 +47,14 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   app.setErrorHandler((err: Error & { validation?: unknown; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof AppError) {
       return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof NotSupportedError) {
+      return reply.status(ERROR_STATUS['not-supported']).send({ code: 'not-supported', message: err.message });
+    }
+    if (err instanceof OnvifError || err instanceof SnapshotError) {
+      // The device's address stays in the log; the caller learns what failed.
+      req.log.warn({ err: err.message }, 'device call failed');
+      return reply.status(ERROR_STATUS['device-error']).send({ code: 'device-error', message: `the camera did not do it: ${err.detail}` });
     }
     if (err instanceof CapacityError) {
       return reply.status(ERROR_STATUS.capacity).send({ code: 'capacity', message: `${err.message}: try again when a stream has stopped` });
@@ -78,6 +90,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(mediaRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(catalogRoutes, deps);
+  await app.register(deviceRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

@@ -50,7 +50,8 @@ async function startProcess(tag: string): Promise<{ child: ChildProcess; base: s
     ...process.env,
     SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, `${tag}.db`), SEG__SECRETS__KEY_FILE: join(dir.path, `${tag}.key`),
     SEG__MEDIA__HLS_DIR: join(dir.path, `${tag}-hls`), SEG__DEMO__CAMERAS: '300', SEG__DEMO__SIMULATOR__RTSP_PORT: String(await freePort()),
-    SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+    SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__ONVIF_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__DISCOVERABLE: '0',
+    SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -88,7 +89,8 @@ describe('the gateway process', () => {
       const env = {
         ...process.env, SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'busy.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'busy.key'),
         SEG__MEDIA__HLS_DIR: join(dir.path, 'busy-hls'), SEG__DEMO__CAMERAS: '50', SEG__DEMO__SIMULATOR__RTSP_PORT: String(await freePort()),
-        SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+        SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__ONVIF_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__DISCOVERABLE: '0',
+    SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
       };
       const err = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, timeout: 60_000 })
         .then(() => undefined, (e: { code: number; stderr: string }) => e);

@@ -35,7 +35,7 @@ describe('classifyFfmpegError', () => {
 });
 
 describe('demo catalog', () => {
-  const source = { host: '127.0.0.1', rtspPort: 8554, username: 'admin', password: 'pw' };
+  const source = { host: '127.0.0.1', rtspPort: 8554, onvifPort: 8556, username: 'admin', password: 'pw' };
   const demo = generateDemoCatalog(2026, 33_000, source);
 
   it('is a believable city: 1 city, 6 counties, 95 townships, ~1,600 villages, 33,000 cameras', () => {

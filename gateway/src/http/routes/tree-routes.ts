@@ -72,7 +72,9 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     return {
       id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
       unitPath: deps.access.tree.path(c.unit).map((u) => u.name),
-      profiles: c.subUrl ? ['main', 'sub'] : ['main'],
+      profiles: c.subUrl || c.onvifUrl ? ['main', 'sub'] : ['main'],
+      onvif: c.onvifUrl !== null,
+      mayPtz: c.onvifUrl !== null && deps.access.may(subject, 'ptz', id),
     };
   });
 }

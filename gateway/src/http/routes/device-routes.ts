@@ -1,0 +1,73 @@
+// A camera's device from the console: a snapshot, and the PTZ head (moves, stop, status, presets), each with its right.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Profile } from '../../../../adapters/core/types.js';
+import type { Action } from '../../access/access-index.js';
+import type { HttpDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { requireAuth } from '../auth-plugin.js';
+import { CameraId, PresetName, ProfileName, PtzMoveBody, PtzPresetBody, PtzStateBody } from '../schemas.js';
+
+const params = Type.Object({ id: CameraId });
+
+/** deviceRoutes serves /api/cameras/:id/snapshot and /api/cameras/:id/ptz/*. */
+export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const authorize = (req: FastifyRequest, action: Action): string => {
+    const { subject } = requireAuth(req);
+    const { id } = req.params as { id: string };
+    const d = deps.access.decide(subject, action, id);
+    if (!d.allow) {
+      if (d.reason === 'role') throw new AppError('forbidden', action === 'ptz' ? 'your roles do not include PTZ control' : 'your roles do not allow this');
+      throw new AppError('not-found', `no camera ${id} among yours`);
+    }
+    if (action === 'ptz' && !deps.devices.hasOnvif(id)) throw new AppError('not-supported', 'this camera has no ONVIF endpoint: PTZ needs one');
+    return id;
+  };
+
+  app.get('/api/cameras/:id/snapshot', {
+    schema: { tags: ['devices'], params, querystring: Type.Object({ profile: Type.Optional(ProfileName) }), produces: ['image/jpeg'] },
+  }, async (req, reply) => {
+    const id = authorize(req, 'live');
+    const profile = ((req.query as { profile?: Profile }).profile) ?? 'main';
+    const jpeg = await deps.devices.snapshot(id, profile);
+    req.log.info({ camera: id, profile, bytes: jpeg.length, user: req.auth?.user.id }, 'snapshot');
+    return reply.type('image/jpeg').header('cache-control', 'no-store')
+      .header('content-disposition', `inline; filename="${id}-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg"`).send(jpeg);
+  });
+
+  app.get('/api/cameras/:id/ptz', { schema: { tags: ['devices'], params, response: { 200: PtzStateBody } } }, async (req) => {
+    const id = authorize(req, 'ptz');
+    const status = await deps.devices.status(id);
+    return { status, presets: await deps.devices.presets(id) };
+  });
+
+  app.post('/api/cameras/:id/ptz/move', { schema: { tags: ['devices'], params, body: PtzMoveBody, response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    const id = authorize(req, 'ptz');
+    const { pan, tilt, zoom, timeoutMs } = req.body as { pan?: number; tilt?: number; zoom?: number; timeoutMs: number };
+    if (pan === undefined && tilt === undefined && zoom === undefined) throw new AppError('bad-request', 'give pan, tilt or zoom (each in [-1, 1])');
+    await deps.devices.move(id, { pan, tilt, zoom }, timeoutMs);
+    req.log.info({ camera: id, pan, tilt, zoom, user: req.auth?.user.id }, 'ptz move');
+    return reply.status(204).send();
+  });
+
+  app.post('/api/cameras/:id/ptz/stop', { schema: { tags: ['devices'], params, response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    await deps.devices.stop(authorize(req, 'ptz'));
+    return reply.status(204).send();
+  });
+
+  app.post('/api/cameras/:id/ptz/presets', { schema: { tags: ['devices'], params, body: PresetName, response: { 200: PtzPresetBody } } }, async (req) => {
+    const id = authorize(req, 'ptz');
+    const { name } = req.body as { name: string };
+    const token = await deps.devices.setPreset(id, name);
+    req.log.info({ camera: id, preset: token, user: req.auth?.user.id }, 'ptz preset saved');
+    return { token, name };
+  });
+
+  app.post('/api/cameras/:id/ptz/presets/:token/goto', {
+    schema: { tags: ['devices'], params: Type.Object({ id: CameraId, token: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }) }), response: { 204: { type: 'null' } } },
+  }, async (req, reply) => {
+    const id = authorize(req, 'ptz');
+    await deps.devices.gotoPreset(id, (req.params as { token: string }).token);
+    return reply.status(204).send();
+  });
+}
