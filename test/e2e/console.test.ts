@@ -96,4 +96,47 @@ describe('console in Chromium', () => {
     await page.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 20_000 });
     await page.close();
   });
+
+  it('an operator drives a dome from its tile and takes a snapshot; a viewer gets no PTZ controls', async () => {
+    const cam = gw.gateway.access.camerasUnder(unitOf('township-operator'))[0]!;
+    const page = await loginAs('township-operator');
+    await page.fill('[data-testid=tree-search]', cam);
+    await page.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${cam}"]`);
+    const tile = '[data-testid=tile][data-index="0"]';
+    await page.click(`${tile} [data-testid=tile-ptz]`);
+    await page.waitForSelector(`${tile} [data-testid=ptz-position]`);
+    // Hold the right arrow: the head pans while the button is down and stops when it is released.
+    const right = page.locator(`${tile} [data-testid=ptz-right]`);
+    await right.hover();
+    await page.mouse.down();
+    await page.waitForTimeout(900);
+    await page.mouse.up();
+    await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-pan')) > 0.1, `${tile} [data-testid=ptz-position]`);
+    const head = gw.simulator.onvif!.head(cam);
+    const pan = head.position().pan;
+    expect(head.moving().panTilt).toBe(false);
+    await page.waitForTimeout(300);
+    expect(head.position().pan).toBe(pan);
+    await page.fill(`${tile} [data-testid=ptz-preset-name]`, '路口全景');
+    await page.click(`${tile} [data-testid=ptz-preset-save]`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('路口全景'), `${tile} [data-testid=ptz-presets]`);
+    expect(head.presets().map((p) => p.name)).toContain('路口全景');
+    // The snapshot link answers a JPEG to this session.
+    const shot = await page.evaluate(async (href) => {
+      const r = await fetch(href);
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), magic: [b[0], b[1]] };
+    }, await page.getAttribute(`${tile} [data-testid=tile-snapshot]`, 'href'));
+    expect(shot).toEqual({ status: 200, type: 'image/jpeg', magic: [0xff, 0xd8] });
+    await page.close();
+
+    const clerk = await loginAs('village-clerk');
+    const mine = gw.gateway.access.camerasUnder(unitOf('village-clerk'))[0]!;
+    await clerk.waitForSelector('[data-testid=tree-camera]');
+    await clerk.click(`[data-testid=tree-camera][data-camera="${mine}"]`);
+    await clerk.waitForSelector(`${tile} [data-testid=tile-snapshot]`);
+    await clerk.waitForTimeout(500);
+    expect(await clerk.$(`${tile} [data-testid=tile-ptz]`)).toBeNull();
+    await clerk.close();
+  });
 });

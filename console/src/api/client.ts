@@ -1,9 +1,9 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  CameraHealthT, Children, ErrorBodyT, ImportJobT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
+  CameraHealthT, CameraT, Children, ErrorBodyT, ImportJobT, OfflineT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { CameraHealthT, Children, ImportJobT, OfflineT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
+export type { CameraHealthT, CameraT, Children, ImportJobT, OfflineT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -52,5 +52,12 @@ export const api = {
   offline: (code: string, offset: number, limit: number) => call<OfflineT>('GET', `/api/health/units/${encodeURIComponent(code)}/offline?offset=${offset}&limit=${limit}`),
   cameraHealth: (camera: string) => call<CameraHealthT>('GET', `/api/cameras/${encodeURIComponent(camera)}/health`),
   importJob: (id: string) => call<ImportJobT>('GET', `/api/catalog/imports/${encodeURIComponent(id)}`),
+  camera: (id: string) => call<CameraT>('GET', `/api/cameras/${encodeURIComponent(id)}`),
+  ptz: (id: string) => call<PtzStateT>('GET', `/api/cameras/${encodeURIComponent(id)}/ptz`),
+  ptzMove: (id: string, v: { pan?: number; tilt?: number; zoom?: number }, timeoutMs: number) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/move`, { ...v, timeoutMs }),
+  ptzStop: (id: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/stop`),
+  savePreset: (id: string, name: string) => call<{ token: string; name: string }>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets`, { name }),
+  gotoPreset: (id: string, token: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets/${encodeURIComponent(token)}/goto`),
+  snapshotUrl: (id: string, profile: Profile) => `/api/cameras/${encodeURIComponent(id)}/snapshot?profile=${profile}`,
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

@@ -1,7 +1,8 @@
 // One live tile: asks for a stream ticket, plays HLS with hls.js, keeps the media token fresh, and says what is wrong.
 import Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
+import { api, ApiError, type CameraT, type Profile, type StreamInfoT } from '../../api/client.js';
+import { PtzPanel, ptzError } from './ptz-panel.js';
 import type { TileCamera } from '../../state/app-state.js';
 import './tile.css';
 
@@ -39,6 +40,14 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
   const [status, setStatus] = useState<TileStatus>('connecting');
   const [message, setMessage] = useState<string | null>(null);
   const [firstFrameMs, setFirstFrameMs] = useState<number | null>(null);
+  const [details, setDetails] = useState<CameraT | null>(null);
+  const [ptzOpen, setPtzOpen] = useState(false);
+
+  useEffect(() => {
+    setDetails(null);
+    setPtzOpen(false);
+    if (camera) api.camera(camera.id).then(setDetails, () => undefined);
+  }, [camera?.id]);
 
   useEffect(() => {
     const el = video.current;
@@ -166,8 +175,15 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
           <div class="tile-bar">
             <span class={`tile-badge tile-${status}`} data-testid="tile-badge">{BADGE[status]}</span>
             <span class="tile-name" title={camera.id}>{camera.name}</span>
+            <a class="tile-tool" title="抓图 snapshot" href={api.snapshotUrl(camera.id, 'main')} target="_blank" rel="noopener"
+              onClick={(e) => e.stopPropagation()} data-testid="tile-snapshot">📷</a>
+            {details?.mayPtz && (
+              <button class={`tile-tool ${ptzOpen ? 'tile-tool-on' : ''}`} title="云台 PTZ" data-testid="tile-ptz"
+                onClick={(e) => { e.stopPropagation(); setPtzOpen(!ptzOpen); }}>云台</button>
+            )}
             <button class="tile-close" title="关闭 close" onClick={(e) => { e.stopPropagation(); onClose(); }}>×</button>
           </div>
+          {ptzOpen && <PtzPanel camera={camera.id} onError={(err) => { onSessionEnded(err); setMessage(ptzError(err)); }} />}
           {message && <p class="tile-message" role="status" data-testid="tile-message">{message}</p>}
         </>
       ) : (
