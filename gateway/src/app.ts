@@ -21,6 +21,7 @@ import { createMetrics } from './health/metrics.js';
 import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { ImportJobs } from './catalog/import/import-jobs.js';
 import { DevicePool } from './devices/device-pool.js';
+import { discoverDevices, probeDevice } from './devices/onboarding.js';
 import { grabFrame } from './media/frame-grab.js';
 import { pingOnvif } from '../../adapters/onvif/onvif-ping.js';
 import { OnvifError } from '../../adapters/onvif/onvif-client.js';
@@ -149,6 +150,14 @@ export class Gateway {
         hub,
         imports,
         devices,
+        onboarding: {
+          discover: (timeoutMs) => discoverDevices(timeoutMs, (url) => catalog.cameraByOnvifUrl(url)),
+          probe: (url, credentials) => probeDevice(url, credentials, dc.timeoutSeconds * 1000),
+          add: (camera) => {
+            catalog.upsertCameras([camera]);
+            late.gateway?.syncCatalog();
+          },
+        },
         health: {
           unit: (code) => health.monitor.unit(code),
           camera: (id) => health.monitor.camera(id),

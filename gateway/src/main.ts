@@ -8,12 +8,15 @@ import type { Config } from '../../config/schema.js';
 import { Gateway } from './app.js';
 import { SimulatorProcess } from './demo/simulator-process.js';
 import { pidFileOf, runExport, runImport } from './cli/catalog-commands.js';
+import { runAdd, runDiscover, runProbe } from './cli/device-commands.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' },
     format: { type: 'string' }, encoding: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' }, unit: { type: 'string' },
+    timeout: { type: 'string' }, username: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' },
+    latitude: { type: 'string' }, longitude: { type: 'string' }, 'main-url': { type: 'string' }, 'sub-url': { type: 'string' }, 'onvif-url': { type: 'string' },
   },
 });
 
@@ -25,6 +28,11 @@ const USAGE = `usage: gateway [serve|check-config|import FILE|export FILE] [--co
                 [--format csv|json] [--encoding utf-8|gb18030] [--dry-run] [--report REJECTED.csv]
                 Exit status: 0 all rows landed, 3 some rows were rejected, 2 the file cannot be imported.
   export FILE   write the cameras (of --unit CODE, default all) in the import format; passwords are never written
+  discover      list the ONVIF devices that answer a WS-Discovery probe [--timeout MS]
+  probe URL     ask an ONVIF device (http://...) or an RTSP stream (rtsp://...) what it is [--username U]
+  add           add one camera: --id --name --unit (--onvif-url URL | --main-url URL) [--sub-url] [--kind] [--latitude
+                --longitude] [--username U]
+                Camera passwords are read from the CAMERA_PASSWORD environment variable, never from arguments.
 Environment overrides: SEG__SECTION__KEY=value, e.g. SEG__HTTP__PORT=9000`;
 
 function load(): Config {
@@ -119,6 +127,18 @@ if (values.help) {
     ...config, metrics: { ...config.metrics, bearerToken: config.metrics.bearerToken ? '***' : '' },
     demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } },
   }, null, 2) + '\n');
+} else if (command === 'discover' || command === 'probe' || command === 'add') {
+  const config = load();
+  const run = command === 'discover' ? runDiscover(config, Number(values.timeout ?? 3000))
+    : command === 'probe' ? (positionals[1] ? runProbe(config, positionals[1], values.username) : Promise.reject(new Error('probe needs an address')))
+      : runAdd(config, {
+        id: values.id, name: values.name, unit: values.unit, kind: values.kind, latitude: values.latitude, longitude: values.longitude,
+        main_url: values['main-url'], sub_url: values['sub-url'], onvif_url: values['onvif-url'], username: values.username,
+      });
+  run.then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`${command} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
 } else if (command === 'import' || command === 'export') {
   const file = positionals[1];
   if (!file) {

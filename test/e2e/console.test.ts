@@ -126,7 +126,7 @@ describe('console in Chromium', () => {
       const r = await fetch(href);
       const b = new Uint8Array(await r.arrayBuffer());
       return { status: r.status, type: r.headers.get('content-type'), magic: [b[0], b[1]] };
-    }, await page.getAttribute(`${tile} [data-testid=tile-snapshot]`, 'href'));
+    }, (await page.getAttribute(`${tile} [data-testid=tile-snapshot]`, 'href'))!);
     expect(shot).toEqual({ status: 200, type: 'image/jpeg', magic: [0xff, 0xd8] });
     await page.close();
 

@@ -50,9 +50,9 @@ export interface TestGateway {
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; withConsole?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
   const dir = tempDir();
-  const simulator = await startSimulator();
+  const simulator = await startSimulator({ discoverable: opts.discoverable });
   const config = loadConfig({
     overrides: {
       http: { port: 0 },

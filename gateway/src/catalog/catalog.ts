@@ -140,6 +140,11 @@ export class Catalog {
     return this.#db.prepare('SELECT id, main_url AS mainUrl, onvif_url AS onvifUrl FROM cameras').iterate() as IterableIterator<{ id: string; mainUrl: string | null; onvifUrl: string | null }>;
   }
 
+  /** cameraByOnvifUrl returns the id of the camera with that ONVIF endpoint. */
+  cameraByOnvifUrl(url: string): string | undefined {
+    return (this.#db.prepare('SELECT id FROM cameras WHERE onvif_url = ?').get(url) as { id: string } | undefined)?.id;
+  }
+
   /** credentials decrypts the credentials of a camera, for the media layer only. */
   credentials(id: string): SourceCredentials | undefined {
     const r = this.#db.prepare('SELECT username, secret FROM cameras WHERE id = ?').get(id) as { username: string | null; secret: Buffer | null } | undefined;

@@ -54,7 +54,8 @@ class ProgressBar {
   }
 }
 
-function openCatalog(config: Config) {
+/** openCatalog opens the store of a configuration with its governance tree. */
+export function openCatalog(config: Config) {
   const db = openDatabase(config.store.path);
   const key = MasterKey.loadOrCreate(config.secrets.keyFile);
   const catalog = new Catalog(db, new CredentialCipher(key.derive('camera-credentials')));
@@ -67,7 +68,7 @@ function openCatalog(config: Config) {
 }
 
 /** tellGateway asks a gateway running on the same store to reload its catalog; it says whether one was told. */
-function tellGateway(config: Config): boolean {
+export function tellGateway(config: Config): boolean {
   const pidFile = pidFileOf(config);
   if (!existsSync(pidFile)) return false;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());

@@ -9,6 +9,10 @@ import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
 import type { HealthEvent } from '../health/health-store.js';
 import type { UnitHealth } from '../health/online-rates.js';
 import type { Registry } from 'prom-client';
+import type { DiscoveredDevice } from '../../../adapters/onvif/onvif-client.js';
+import type { SourceCredentials } from '../../../adapters/core/types.js';
+import type { DeviceProbe } from '../devices/onboarding.js';
+import type { NewCamera } from '../catalog/catalog.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
 
 /** MediaHub is what routes ask of the stream hub. */
@@ -43,6 +47,14 @@ export interface DeviceView {
   setPreset(camera: string, name: string): Promise<string>;
 }
 
+/** Onboarding is what routes ask to bring new devices in. */
+export interface Onboarding {
+  discover(timeoutMs: number): Promise<Array<DiscoveredDevice & { cameraId: string | null }>>;
+  probe(url: string, credentials: SourceCredentials | undefined): Promise<DeviceProbe>;
+  /** add writes one new camera (already checked) and makes it known to every part of the gateway. */
+  add(camera: NewCamera): void;
+}
+
 /** HttpDeps are everything the routes use. */
 export interface HttpDeps {
   catalog: Pick<Catalog, 'tree' | 'summary' | 'summaries' | 'camera' | 'camerasOf' | 'user' | 'userWithHash' | 'unitName'>;
@@ -52,6 +64,7 @@ export interface HttpDeps {
   hub: MediaHub;
   health: HealthView;
   devices: DeviceView;
+  onboarding: Onboarding;
   imports: Pick<ImportJobs, 'start' | 'get'>;
   /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
   metrics?: { registry: Registry; token: string };

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   'not-found': 404,
   'not-supported': 409,
+  conflict: 409,
   'device-error': 502,
   'stream-unavailable': 503,
   capacity: 503,

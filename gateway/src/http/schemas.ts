@@ -198,6 +198,48 @@ export const PtzPresetBody = Type.Object({ token: Type.String(), name: Type.Stri
 export const PtzStateBody = Type.Object({ status: PtzStatusBody, presets: Type.Array(PtzPresetBody) });
 export const PresetName = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
+export const DiscoverBody = Type.Object({
+  devices: Type.Array(Type.Object({
+    endpoint: Type.String(),
+    xaddrs: Type.Array(Type.String()),
+    name: Type.Optional(Type.String()),
+    hardware: Type.Optional(Type.String()),
+    address: Type.String(),
+    cameraId: Type.Union([Type.String(), Type.Null()], { description: 'the catalog camera with this ONVIF endpoint, if any' }),
+  })),
+});
+export const ProbeRequest = Type.Object({
+  url: Type.String({ minLength: 8, maxLength: 1024, description: 'ONVIF device service (http://...) or RTSP stream (rtsp://...)' }),
+  username: Type.Optional(Type.String({ maxLength: 64 })),
+  password: Type.Optional(Type.String({ maxLength: 128 })),
+}, { additionalProperties: false });
+const StreamProbe = Type.Object({
+  profile: ProfileName, url: Type.String(), token: Type.Optional(Type.String()),
+  width: Type.Optional(Type.Number()), height: Type.Optional(Type.Number()), fps: Type.Optional(Type.Number()), encoding: Type.Optional(Type.String()),
+  probe: Type.Optional(Type.Object({ latencyMs: Type.Number(), auth: Type.String(), server: Type.Optional(Type.String()), video: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
+  error: Type.Optional(Type.String()),
+});
+export const ProbeBody = Type.Object({
+  kind: Type.Union([Type.Literal('onvif'), Type.Literal('rtsp')]),
+  device: Type.Optional(Type.Object({ manufacturer: Type.String(), model: Type.String(), firmwareVersion: Type.String(), serialNumber: Type.String(), hardwareId: Type.String() })),
+  ptz: Type.Optional(Type.Boolean()),
+  streams: Type.Array(StreamProbe),
+  suggested: Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), mainUrl: Type.Optional(Type.String()), subUrl: Type.Optional(Type.String()), onvifUrl: Type.Optional(Type.String()) }),
+});
+export const NewCameraBody = Type.Object({
+  id: CameraId,
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  unit: UnitCode,
+  kind: Type.Optional(Type.String({ maxLength: 16 })),
+  latitude: Type.Optional(Type.Number()),
+  longitude: Type.Optional(Type.Number()),
+  mainUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+  subUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+  onvifUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+  username: Type.Optional(Type.String({ maxLength: 64 })),
+  password: Type.Optional(Type.String({ maxLength: 128 })),
+}, { additionalProperties: false });
+
 export type User = Static<typeof UserBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
@@ -214,4 +256,7 @@ export type OfflineT = Static<typeof OfflineBody>;
 export type CameraHealthT = Static<typeof CameraHealthBody>;
 export type ImportJobT = Static<typeof ImportJobBody>;
 export type PtzStateT = Static<typeof PtzStateBody>;
+export type DiscoverT = Static<typeof DiscoverBody>;
+export type ProbeT = Static<typeof ProbeBody>;
+export type NewCameraT = Static<typeof NewCameraBody>;
 export type ErrorBodyT = Static<typeof ErrorBody>;

@@ -20,6 +20,7 @@ import { mediaRoutes } from './routes/media-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
+import { onboardingRoutes } from './routes/onboarding-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -91,6 +92,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(healthRoutes, deps);
   await app.register(catalogRoutes, deps);
   await app.register(deviceRoutes, deps);
+  await app.register(onboardingRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;
