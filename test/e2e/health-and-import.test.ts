@@ -1,17 +1,20 @@
 /// <reference lib="dom" />
 // The online rate and the bulk import in the console, in Chromium: a camera switched off in the simulator turns red in
 // the tree, lowers the rate of its village, township, county and city, and is listed among the offline cameras of each;
-// an administrator imports a file, follows its progress and reads the rejected rows.
+// an administrator imports a file, follows its progress and reads the rejected rows, and onboards a discovered device.
 import type { Browser } from 'playwright-core';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../gateway/src/health/health-monitor.js';
-import { DEMO_PASSWORD, launchChromium, setFaults, startGateway, type TestGateway } from '../support/harness.js';
+import { randomBytes } from 'node:crypto';
+import { DEMO_PASSWORD, launchChromium, setFaults, SIM_PASSWORD, startGateway, type TestGateway } from '../support/harness.js';
+
+const tag = randomBytes(3).toString('hex');
 
 let gw: TestGateway;
 let browser: Browser;
 beforeAll(async () => {
-  gw = await startGateway({ cameras: 3000, withConsole: true, health: { enabled: true, intervalSeconds: 2, retryDelaySeconds: 0.2, backoffMaxSeconds: 2 } });
+  gw = await startGateway({ cameras: 3000, withConsole: true, discoverable: [`UI-${tag}`], health: { enabled: true, intervalSeconds: 2, retryDelaySeconds: 0.2, backoffMaxSeconds: 2 } });
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
@@ -114,6 +117,39 @@ describe('bulk import in the console', () => {
       expect(await clerk.$('[data-testid=nav-import]')).toBeNull();
     } finally {
       await clerk.close();
+    }
+  });
+});
+
+describe('onboarding in the console', () => {
+  it('discovers a device, probes it, adds it under a village and plays it', async () => {
+    const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(gw.url);
+      await page.fill('input[name=username]', 'city-admin');
+      await page.fill('input[name=password]', DEMO_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.click('[data-testid=nav-onboard]');
+      await page.click('[data-testid=onboard-discover]');
+      const row = `[data-testid=onboard-device][data-name="SharpEyes_UI-${tag}"]`;
+      await page.waitForSelector(row, { timeout: 10_000 });
+      await page.click(`${row} [data-testid=onboard-pick]`);
+      expect(await page.inputValue('[data-testid=onboard-url]')).toBe(gw.simulator.onvifUrl(`UI-${tag}`));
+      await page.fill('[data-testid=onboard-password]', SIM_PASSWORD);
+      await page.click('[data-testid=onboard-probe]');
+      await page.waitForSelector('[data-testid=onboard-stream][data-profile=sub]');
+      expect(await page.textContent('[data-testid=onboard-stream][data-profile=main]')).toMatch(/H264.*1280×720.*25.*可用/);
+      expect(await page.inputValue('[data-testid=onboard-id]')).toBe(`UI-${tag}`);
+      await page.fill('[data-testid=onboard-name]', '界面接入球机');
+      await page.fill('[data-testid=onboard-unit]', village);
+      await page.click('[data-testid=onboard-add]');
+      await page.waitForSelector('[data-testid=onboard-added]');
+      expect(gw.gateway.access.unitOf(`UI-${tag}`)).toBe(village);
+      await page.click('[data-testid=onboard-added] button');
+      await page.waitForSelector(`[data-testid=tile][data-camera="UI-${tag}"][data-state=live]`, { timeout: 20_000 });
+    } finally {
+      await page.close();
     }
   });
 });

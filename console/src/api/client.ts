@@ -1,9 +1,9 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  CameraHealthT, CameraT, Children, ErrorBodyT, ImportJobT, OfflineT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
+  CameraHealthT, CameraT, Children, DiscoverT, ErrorBodyT, ImportJobT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { CameraHealthT, CameraT, Children, ImportJobT, OfflineT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
+export type { CameraHealthT, CameraT, Children, DiscoverT, ImportJobT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -59,5 +59,8 @@ export const api = {
   savePreset: (id: string, name: string) => call<{ token: string; name: string }>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets`, { name }),
   gotoPreset: (id: string, token: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets/${encodeURIComponent(token)}/goto`),
   snapshotUrl: (id: string, profile: Profile) => `/api/cameras/${encodeURIComponent(id)}/snapshot?profile=${profile}`,
+  discover: () => call<DiscoverT>('POST', '/api/devices/discover', { timeoutMs: 3000 }),
+  probe: (url: string, username?: string, password?: string) => call<ProbeT>('POST', '/api/devices/probe', { url, ...(username ? { username, password: password ?? '' } : {}) }),
+  addCamera: (camera: NewCameraT) => call<CameraT>('POST', '/api/cameras', camera),
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

@@ -4,6 +4,7 @@ import { Tree } from '../components/tree/tree.js';
 import { Grid } from '../components/grid/grid.js';
 import { HealthPage } from './health-page.js';
 import { ImportPage } from './import-page.js';
+import { OnboardPage } from './onboard-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -18,7 +19,10 @@ export function LivePage() {
           <button class={state.page.value === 'live' ? 'active' : ''} onClick={() => { state.page.value = 'live'; }} data-testid="nav-live">实时视频 Live</button>
           <button class={state.page.value === 'health' ? 'active' : ''} onClick={() => state.showHealth()} data-testid="nav-health">在线率 Health</button>
           {user.roles.includes('admin') && (
-            <button class={state.page.value === 'import' ? 'active' : ''} onClick={() => { state.page.value = 'import'; }} data-testid="nav-import">导入导出 Import</button>
+            <>
+              <button class={state.page.value === 'onboard' ? 'active' : ''} onClick={() => { state.page.value = 'onboard'; }} data-testid="nav-onboard">设备接入 Onboard</button>
+              <button class={state.page.value === 'import' ? 'active' : ''} onClick={() => { state.page.value = 'import'; }} data-testid="nav-import">导入导出 Import</button>
+            </>
           )}
         </nav>
         <span class="topbar-user" data-testid="user-name">{user.displayName} ({user.username} · {user.roles.join(', ')})</span>
@@ -26,7 +30,7 @@ export function LivePage() {
       </header>
       <div class="workspace">
         <Tree />
-        {state.page.value === 'health' ? <HealthPage /> : state.page.value === 'import' ? <ImportPage /> : <Grid />}
+        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, live: <Grid /> }[state.page.value]}
       </div>
     </div>
   );
