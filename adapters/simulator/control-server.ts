@@ -1,21 +1,23 @@
 // A small HTTP endpoint (loopback) to read and flip the fault knobs of simulated cameras while they run.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { CameraFarm } from './camera-farm.js';
+import { CAMERA_ID, type CameraFarm } from './camera-farm.js';
 import type { RtspServer } from './rtsp-server.js';
 
 const MAX_BODY = 16 * 1024;
+/** MAX_BULK_BODY bounds a bulk change: 100,000 camera ids. */
+const MAX_BULK_BODY = 4 * 1024 * 1024;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit = MAX_BODY): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new TypeError(`body exceeds ${MAX_BODY} bytes`);
+    if (size > limit) throw new TypeError(`body exceeds ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -26,7 +28,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** createControlServer serves GET/PUT/DELETE /cameras/:id/faults, GET /faults and GET /health. */
+/**
+ * createControlServer serves GET/PUT/DELETE /cameras/:id/faults, GET /faults, PUT /faults (the same knobs for many
+ * cameras at once: {"cameras": [...], "faults": {...}}, as when a whole township loses power) and GET /health.
+ */
 export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://control');
@@ -34,6 +39,16 @@ export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server 
     void (async () => {
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true, playing: rtsp.playing });
       if (req.method === 'GET' && url.pathname === '/faults') return send(res, 200, farm.faulty());
+      if (req.method === 'PUT' && url.pathname === '/faults') {
+        const body = await readJson(req, MAX_BULK_BODY) as { cameras?: unknown; faults?: unknown };
+        if (!Array.isArray(body?.cameras) || body.cameras.some((c) => typeof c !== 'string' || !CAMERA_ID.test(c))) throw new TypeError('cameras must be an array of camera ids');
+        if (typeof body.faults !== 'object' || body.faults === null || Array.isArray(body.faults)) throw new TypeError('faults must be a JSON object of fault knobs');
+        for (const id of body.cameras as string[]) {
+          const faults = farm.setFaults(id, body.faults as Record<string, unknown>);
+          if (faults.offline || 'password' in body.faults) rtsp.dropCamera(id);
+        }
+        return send(res, 200, { cameras: body.cameras.length });
+      }
       if (!m) return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
       const id = decodeURIComponent(m[1]!);
       if (req.method === 'GET') return send(res, 200, farm.faults(id));

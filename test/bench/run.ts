@@ -1,7 +1,9 @@
-// npm run bench [-- hls|simulator] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks that print figures.
+// npm run bench [-- hls|simulator|import|sweep|storm] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
+// that print figures. With no name, hls and simulator run (the device benchmarks take minutes each: name them).
 import { parseArgs } from 'node:util';
 import { runHlsBench } from './hls-bench.js';
 import { runSimulatorBench } from './simulator-bench.js';
+import { runImportBench, runStormBench, runSweepBench } from './devices-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -9,6 +11,10 @@ const { positionals, values } = parseArgs({
     sizes: { type: 'string' },
     samples: { type: 'string', default: '5' },
     window: { type: 'string', default: '15' },
+    storm: { type: 'string', default: '1000' },
+    interval: { type: 'string', default: '15' },
+    'backoff-max': { type: 'string', default: '60' },
+    down: { type: 'string', default: '20' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -22,7 +28,12 @@ if (command === 'simulator' || command === 'all') {
   const counts = sizes('100,500,1000');
   await runSimulatorBench({ sizes: [...counts.map((n) => ({ n, profile: 'sub' as const })), { n: 100, profile: 'main' as const }], windowS });
 }
-if (!['hls', 'simulator', 'all'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator, or nothing for both)\n`);
+if (command === 'import') await runImportBench();
+if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
+if (command === 'storm') {
+  await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
+}
+if (!['hls', 'simulator', 'all', 'import', 'sweep', 'storm'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | sweep | storm, or nothing for hls and simulator)\n`);
   process.exit(2);
 }
