@@ -48,7 +48,7 @@ export const ConfigSchema = Type.Object({
     enabled: Type.Boolean({ default: true }),
     intervalSeconds: Type.Number({ default: 60, minimum: 1, maximum: 86400 }),
     /** concurrency bounds the probes in flight at once. */
-    concurrency: Type.Integer({ default: 200, minimum: 1, maximum: 5000 }),
+    concurrency: Type.Integer({ default: 100, minimum: 1, maximum: 5000 }),
     timeoutSeconds: Type.Number({ default: 3, minimum: 0.1, maximum: 60 }),
     /** retryDelaySeconds: a failed probe is repeated this long after the sweep began before the camera counts as offline. */
     retryDelaySeconds: Type.Number({ default: 2, minimum: 0, maximum: 600 }),

@@ -133,7 +133,7 @@ export async function runStormBench(opts: { storm: number; intervalS: number; ba
   const farm = await startFarm();
   try {
     const d = demo(farm.rtspPort);
-    const m = monitorFor(d, { intervalMs: opts.intervalS * 1000, backoffMaxMs: opts.backoffMaxS * 1000, concurrency: 200 });
+    const m = monitorFor(d, { intervalMs: opts.intervalS * 1000, backoffMaxMs: opts.backoffMaxS * 1000, concurrency: 100 });
     const root = d.units[0]!.code;
     const victims = d.cameras.filter((_, i) => i % Math.floor(CAMERAS / opts.storm) === 0).slice(0, opts.storm).map((c) => c.id);
     const setOffline = async (offline: boolean | null) => {
@@ -169,7 +169,7 @@ export async function runStormBench(opts: { storm: number; intervalS: number; ba
     const q = quantiles([...perSecond.values()]);
     process.stdout.write([
       '',
-      `reconnect storm: ${opts.storm} of ${CAMERAS} devices down ${opts.downS} s, back at once (interval ${opts.intervalS} s, backoff cap ${opts.backoffMaxS} s, concurrency 200)`,
+      `reconnect storm: ${opts.storm} of ${CAMERAS} devices down ${opts.downS} s, back at once (interval ${opts.intervalS} s, backoff cap ${opts.backoffMaxS} s, concurrency 100)`,
       '| time to 99% online s | to 100% s | peak comebacks/s | median comebacks/s (seconds with any) | loop delay p99 ms | max ms | gateway CPU s |',
       `| ${fixed(t99, 1)} | ${fixed(tAll, 1)} | ${peak} | ${q.median} | ${fixed(loop.percentile(99) / 1e6, 1)} | ${fixed(loop.max / 1e6, 1)} | ${fixed((cpu.user + cpu.system) / 1e6, 1)} |`,
       '',
