@@ -23,6 +23,11 @@ export const ConfigSchema = Type.Object({
   auth: Type.Object({
     sessionTtlHours: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
     mediaTokenTtlSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 3600 }),
+    /** lockoutFailures wrong passwords in a row lock an account for lockoutMinutes. */
+    lockoutFailures: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+    lockoutMinutes: Type.Number({ default: 15, minimum: 0.01, maximum: 1440 }),
+    /** addressFailures failed logins from one address within ten minutes refuse further attempts from it. */
+    addressFailures: Type.Integer({ default: 30, minimum: 1, maximum: 10000 }),
   }, { default: {}, ...strict }),
   media: Type.Object({
     ffmpegPath: Type.String({ default: 'ffmpeg', minLength: 1 }),

@@ -20,6 +20,10 @@ import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
 import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { ImportJobs } from './catalog/import/import-jobs.js';
+import { GrantStore } from './catalog/grant-store.js';
+import { AuditLog } from './audit/audit-log.js';
+import { ViewTracker } from './audit/view-tracker.js';
+import { LoginGuard } from './auth/login-guard.js';
 import { DevicePool } from './devices/device-pool.js';
 import { discoverDevices, probeDevice } from './devices/onboarding.js';
 import { grabFrame } from './media/frame-grab.js';
@@ -57,11 +61,14 @@ export class Gateway {
   readonly demoAccounts: DemoAccount[];
   readonly imports: ImportJobs;
   readonly devices: DevicePool;
+  readonly audit: AuditLog;
+  readonly grants: GrantStore;
+  #views: ViewTracker;
   #db: Db;
   #healthTargets: Map<string, HealthTarget>;
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -71,6 +78,9 @@ export class Gateway {
     this.#healthTargets = parts.healthTargets;
     this.imports = parts.imports;
     this.devices = parts.devices;
+    this.audit = parts.audit;
+    this.grants = parts.grants;
+    this.#views = parts.views;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
   }
@@ -99,6 +109,11 @@ export class Gateway {
       }
       if (catalog.isEmpty) throw new Error('the catalog is empty: enable demo.enabled or import a governance tree');
       const access = new AccessIndex(catalog.tree(), catalog.summaries());
+      const grants = new GrantStore(db, access);
+      grants.load();
+      const audit = new AuditLog(db);
+      const unitOfCamera = (camera: string) => access.unitOf(camera) ?? null;
+      const views = new ViewTracker((e, at) => audit.record(e, at));
       const m = config.media;
       const dc = config.devices;
       const devices = new DevicePool({
@@ -150,6 +165,16 @@ export class Gateway {
         hub,
         imports,
         devices,
+        audit: {
+          record: (e) => audit.record({ ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
+          touchView: (viewer, camera, profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
+          query: (q) => audit.query(q),
+        },
+        grants,
+        loginGuard: new LoginGuard({
+          maxFailures: config.auth.lockoutFailures, lockMs: config.auth.lockoutMinutes * 60_000, maxPerAddress: config.auth.addressFailures, windowMs: 10 * 60_000,
+        }),
+        accounts: catalog,
         onboarding: {
           discover: (timeoutMs) => discoverDevices(timeoutMs, (url) => catalog.cameraByOnvifUrl(url)),
           probe: (url, credentials) => probeDevice(url, credentials, dc.timeoutSeconds * 1000),
@@ -174,7 +199,7 @@ export class Gateway {
         playlistWaitMs: m.startTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, http, demoAccounts });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, http, demoAccounts });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -228,6 +253,7 @@ export class Gateway {
     this.#closed = true;
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
     this.devices.close();
+    this.#views.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }

@@ -9,6 +9,8 @@ import { Gateway } from './app.js';
 import { SimulatorProcess } from './demo/simulator-process.js';
 import { pidFileOf, runExport, runImport } from './cli/catalog-commands.js';
 import { runAdd, runDiscover, runProbe } from './cli/device-commands.js';
+import { AuditLog } from './audit/audit-log.js';
+import { openDatabase } from './store/database.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -28,6 +30,7 @@ const USAGE = `usage: gateway [serve|check-config|import FILE|export FILE] [--co
                 [--format csv|json] [--encoding utf-8|gb18030] [--dry-run] [--report REJECTED.csv]
                 Exit status: 0 all rows landed, 3 some rows were rejected, 2 the file cannot be imported.
   export FILE   write the cameras (of --unit CODE, default all) in the import format; passwords are never written
+  audit-verify  walk the audit trail's hash chain and say whether any entry was changed or removed (exit 4 if so)
   discover      list the ONVIF devices that answer a WS-Discovery probe [--timeout MS]
   probe URL     ask an ONVIF device (http://...) or an RTSP stream (rtsp://...) what it is [--username U]
   add           add one camera: --id --name --unit (--onvif-url URL | --main-url URL) [--sub-url] [--kind] [--latitude
@@ -127,6 +130,17 @@ if (values.help) {
     ...config, metrics: { ...config.metrics, bearerToken: config.metrics.bearerToken ? '***' : '' },
     demo: { ...config.demo, password: '***', simulator: { ...config.demo.simulator, password: '***' } },
   }, null, 2) + '\n');
+} else if (command === 'audit-verify') {
+  const config = load();
+  const db = openDatabase(config.store.path);
+  const r = new AuditLog(db).verify();
+  const head = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
+  db.close();
+  if (r.broken) {
+    process.stdout.write(`audit trail BROKEN at entry ${r.broken.id}: ${r.broken.reason} (${r.entries} entries read)\n`);
+    process.exit(4);
+  }
+  process.stdout.write(`audit trail intact: ${r.entries} entries${head ? `, last ${head.id} with hash ${head.hash} (keep it elsewhere to detect a cut tail)` : ''}\n`);
 } else if (command === 'discover' || command === 'probe' || command === 'add') {
   const config = load();
   const run = command === 'discover' ? runDiscover(config, Number(values.timeout ?? 3000))

@@ -1,5 +1,7 @@
-// Who may see which camera: the one place that answers it. Default visibility is the subtree of the user's unit.
+// Who may see which camera: the one place that answers it. Default visibility is the subtree of the user's unit;
+// push-down grants add cameras from elsewhere, with their actions and expiry.
 import type { OrgTree } from './org-tree.js';
+import { GrantBook, type GrantRecord } from './grants.js';
 
 /** Role is what a user may do; roles combine. */
 export type Role = 'admin' | 'operator' | 'viewer' | 'mediator';
@@ -24,7 +26,25 @@ export interface CameraPlacement {
 }
 
 /** Decision explains an answer, so that a refusal can say why. */
-export type Decision = { allow: true } | { allow: false; reason: 'unknown-camera' | 'outside-subtree' | 'role' };
+export type Decision = { allow: true; grant?: number } | { allow: false; reason: 'unknown-camera' | 'outside-subtree' | 'role' };
+
+/** GrantRequest is what an administrator asks to push down. */
+export interface GrantRequest {
+  toUnit: string;
+  /** cameras are the cameras given (those of the group for a group grant). */
+  cameras: readonly string[];
+  group: number | null;
+  actions: readonly Action[];
+  expiresAt: number | null;
+  reGrant: boolean;
+  /** parent is the received grant this one passes on; null gives cameras of the grantor's own subtree. */
+  parent: number | null;
+}
+
+/** roleAllows says whether any of the roles may perform the action at all. */
+export function roleAllows(roles: readonly Role[], action: Action): boolean {
+  return roles.some((r) => ACTION_ROLES[action].includes(r));
+}
 
 const ACTION_ROLES: Record<Action, readonly Role[]> = {
   live: ['admin', 'operator', 'viewer', 'mediator'],
@@ -36,6 +56,8 @@ const ACTION_ROLES: Record<Action, readonly Role[]> = {
 /** AccessIndex answers "may S do A on C" and "which cameras may S see" over the tree and the camera placements. */
 export class AccessIndex {
   readonly tree: OrgTree;
+  /** grants are the push-down grants in force. */
+  readonly grants = new GrantBook();
   #unitOf = new Map<string, string>();
   /** cameras sorted by the pre-order number of their unit: a subtree's cameras are one contiguous slice. */
   #sorted: Array<{ id: string; order: number }> = [];
@@ -67,18 +89,62 @@ export class AccessIndex {
     return this.#unitOf.get(id);
   }
 
-  /** decide answers whether subject may perform action on camera, with the reason of a refusal. */
-  decide(subject: Subject, action: Action, camera: string): Decision {
+  /**
+   * decide answers whether subject may perform action on camera at time now: her role must allow the action, and the
+   * camera must lie in her unit's subtree or be given to her unit by a grant in force that carries the action.
+   */
+  decide(subject: Subject, action: Action, camera: string, now = Date.now()): Decision {
     const unit = this.#unitOf.get(camera);
     if (unit === undefined) return { allow: false, reason: 'unknown-camera' };
-    if (!subject.roles.some((r) => ACTION_ROLES[action].includes(r))) return { allow: false, reason: 'role' };
-    if (!this.tree.contains(subject.unit, unit)) return { allow: false, reason: 'outside-subtree' };
-    return { allow: true };
+    if (!roleAllows(subject.roles, action)) return { allow: false, reason: 'role' };
+    if (this.tree.contains(subject.unit, unit)) return { allow: true };
+    const grant = this.grants.holder(subject.unit, camera, action, now);
+    if (grant !== undefined) return { allow: true, grant };
+    return { allow: false, reason: 'outside-subtree' };
   }
 
   /** may is decide(...).allow. */
-  may(subject: Subject, action: Action, camera: string): boolean {
-    return this.decide(subject, action, camera).allow;
+  may(subject: Subject, action: Action, camera: string, now = Date.now()): boolean {
+    return this.decide(subject, action, camera, now).allow;
+  }
+
+  /**
+   * checkGrant says why an administrator may not push cameras down as asked, or undefined when she may: only to a unit
+   * strictly below her own; only cameras she holds (her subtree's, or a received grant that allows re-granting); never
+   * more actions or a later expiry than she holds; never a camera the receiving unit already sees.
+   */
+  checkGrant(grantor: Subject, req: GrantRequest, now = Date.now()): string | undefined {
+    if (!grantor.roles.includes('admin')) return 'only administrators push cameras down';
+    if (!this.tree.get(req.toUnit)) return `unit ${req.toUnit} is not in the governance tree`;
+    if (req.toUnit === grantor.unit || !this.tree.contains(grantor.unit, req.toUnit)) return `unit ${req.toUnit} is not below your unit: grants are pushed down`;
+    if (req.actions.length === 0) return 'a grant needs at least one action (live, playback, ptz, wall)';
+    if (req.expiresAt !== null && req.expiresAt <= now) return 'the expiry is in the past';
+    if (req.cameras.length === 0) return 'a grant needs at least one camera';
+    let parent: GrantRecord | undefined;
+    if (req.parent !== null) {
+      parent = this.grants.get(req.parent);
+      if (!parent || parent.toUnit !== grantor.unit || (parent.expiresAt !== null && parent.expiresAt <= now)) return `grant ${req.parent} is not one your unit holds`;
+      if (!parent.reGrant) return `grant ${req.parent} does not allow granting onward`;
+      const extra = req.actions.find((a) => !parent!.actions.includes(a));
+      if (extra) return `you hold ${parent.actions.join(', ')} on these cameras, not ${extra}`;
+      if (parent.expiresAt !== null && (req.expiresAt === null || req.expiresAt > parent.expiresAt)) return `your grant ends ${new Date(parent.expiresAt).toISOString()}: a re-grant cannot last longer`;
+      if (req.group !== null && req.group !== parent.group) return 'a re-grant passes on the group it received';
+      const held = new Set(this.grants.camerasOf(parent));
+      const missing = req.cameras.find((c) => !held.has(c));
+      if (missing) return `camera ${missing} is not in grant ${req.parent}`;
+    }
+    for (const c of req.cameras) {
+      const unit = this.#unitOf.get(c);
+      if (unit === undefined) return `no camera ${c}`;
+      if (!parent && !this.tree.contains(grantor.unit, unit)) return `camera ${c} is outside your part of the tree (pass on a grant you received instead)`;
+      if (this.tree.contains(req.toUnit, unit)) return `camera ${c} already belongs to unit ${req.toUnit}'s part of the tree`;
+    }
+    return undefined;
+  }
+
+  /** mayRevoke says whether an administrator may revoke a grant: its grantor's unit lies in her subtree. */
+  mayRevoke(subject: Subject, grant: GrantRecord): boolean {
+    return subject.roles.includes('admin') && this.tree.contains(subject.unit, grant.grantorUnit);
   }
 
   /** canSeeUnit says whether subject may browse unit (it lies in her subtree). */
@@ -104,10 +170,24 @@ export class AccessIndex {
     return lowerBound(sorted, range[1] + 1) - lowerBound(sorted, range[0]);
   }
 
-  /** visible returns the ids of every camera subject may view live. */
-  visible(subject: Subject): string[] {
-    if (!subject.roles.some((r) => ACTION_ROLES.live.includes(r))) return [];
-    return this.camerasUnder(subject.unit);
+  /** visible returns the ids of every camera subject may view live: her subtree's, then those granted to her unit. */
+  visible(subject: Subject, now = Date.now()): string[] {
+    if (!roleAllows(subject.roles, 'live')) return [];
+    const out = this.camerasUnder(subject.unit);
+    for (const c of this.grants.received(subject.unit, 'live', now)) {
+      const unit = this.#unitOf.get(c);
+      if (unit !== undefined && !this.tree.contains(subject.unit, unit)) out.push(c);
+    }
+    return out;
+  }
+
+  /** granted returns the cameras outside subject's subtree that grants let her view live. */
+  granted(subject: Subject, now = Date.now()): string[] {
+    if (!roleAllows(subject.roles, 'live')) return [];
+    return [...this.grants.received(subject.unit, 'live', now)].filter((c) => {
+      const unit = this.#unitOf.get(c);
+      return unit !== undefined && !this.tree.contains(subject.unit, unit);
+    });
   }
 
   #index(): Array<{ id: string; order: number }> {

@@ -62,6 +62,18 @@ export class SessionStore {
     this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
   }
 
+  /** endAllOf deletes every session of a user (account disabled or password changed). */
+  endAllOf(userId: number): number {
+    return this.#db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId).changes;
+  }
+
+  /** list returns the open sessions of some users, newest activity first. */
+  list(userIds: readonly number[], now = Date.now()): SessionRecord[] {
+    const rows = this.#db.prepare(`SELECT * FROM sessions WHERE expires_at > ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC LIMIT 1000`)
+      .all(now, JSON.stringify(userIds)) as Array<{ id_hash: string; user_id: number; created_at: number; expires_at: number; last_seen_at: number; remote: string | null; user_agent: string | null }>;
+    return rows.map((r) => ({ idHash: r.id_hash, userId: r.user_id, createdAt: r.created_at, expiresAt: r.expires_at, lastSeenAt: r.last_seen_at, remote: r.remote, userAgent: r.user_agent }));
+  }
+
   #prune(now: number): void {
     if (now - this.#lastPrune < 3600_000) return;
     this.#lastPrune = now;

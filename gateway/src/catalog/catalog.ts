@@ -210,6 +210,23 @@ export class Catalog {
     return Number(r.lastInsertRowid);
   }
 
+  /** usersIn lists the accounts of some units. */
+  usersIn(units: readonly string[]): User[] {
+    return (this.#db.prepare('SELECT * FROM users WHERE unit IN (SELECT value FROM json_each(?)) ORDER BY unit, username').all(JSON.stringify(units)) as UserRow[]).map(toUser);
+  }
+
+  /** updateUser changes an account; a new password arrives hashed. */
+  updateUser(id: number, change: { displayName?: string; roles?: Role[]; disabled?: boolean; passwordHash?: string }): void {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (change.displayName !== undefined) { sets.push('display_name = ?'); params.push(change.displayName); }
+    if (change.roles !== undefined) { sets.push('roles = ?'); params.push(change.roles.join(',')); }
+    if (change.disabled !== undefined) { sets.push('disabled = ?'); params.push(change.disabled ? 1 : 0); }
+    if (change.passwordHash !== undefined) { sets.push('password_hash = ?'); params.push(change.passwordHash); }
+    if (sets.length === 0) return;
+    this.#db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+  }
+
   /** user returns an account by id. */
   user(id: number): User | undefined {
     const r = this.#db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;

@@ -68,24 +68,39 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
     schema: { tags: ['auth'], body: LoginBody, response: { 200: UserBody, 401: { $ref: 'ErrorBody#' } } },
   }, async (req, reply) => {
     const { username, password } = req.body as { username: string; password: string };
+    const refused = deps.loginGuard.check(username, req.ip);
+    if (refused) {
+      const minutes = Math.max(1, Math.ceil(refused.retryAfterMs / 60_000));
+      reply.header('retry-after', String(Math.ceil(refused.retryAfterMs / 1000)));
+      deps.audit.record({ userId: null, username, unit: null, action: 'login.refused', detail: { why: refused.kind }, remote: req.ip });
+      throw new AppError('too-many-attempts', refused.kind === 'locked'
+        ? `too many wrong passwords for this account: try again in ${minutes} min, or ask an administrator to unlock it`
+        : `too many failed logins from your address: try again in ${minutes} min`);
+    }
     const found = deps.catalog.userWithHash(username);
     // Verify against a dummy hash for unknown names, so the answer time does not reveal which names exist.
     const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
     if (!found || !ok || found.user.disabled) {
-      req.log.info({ username }, 'login refused');
+      const locked = deps.loginGuard.failed(username, req.ip);
+      req.log.info({ username, locked }, 'login refused');
+      deps.audit.record({ userId: found?.user.id ?? null, username, unit: found?.user.unit ?? null, action: 'login.failed', detail: { locked, ...(found?.user.disabled ? { disabled: true } : {}) }, remote: req.ip });
       throw new AppError('bad-credentials', 'wrong username or password');
     }
+    deps.loginGuard.succeeded(username);
     const { secret, record } = deps.sessions.create(found.user.id, req.ip, req.headers['user-agent'] ?? null);
     reply.setCookie(COOKIE, secret, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies,
       expires: new Date(record.expiresAt),
     });
     req.log.info({ userId: found.user.id }, 'login');
+    deps.audit.record({ userId: found.user.id, username: found.user.username, unit: found.user.unit, action: 'login', detail: { userAgent: req.headers['user-agent'] ?? null }, remote: req.ip });
     return userBody(deps, found.user);
   });
 
   app.post('/api/auth/logout', { schema: { tags: ['auth'], response: { 204: { type: 'null' } } } }, async (req, reply) => {
-    deps.sessions.end(requireAuth(req).session.idHash);
+    const auth = requireAuth(req);
+    deps.sessions.end(auth.session.idHash);
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'logout', remote: req.ip });
     reply.clearCookie(COOKIE, { path: '/' });
     return reply.status(204).send();
   });

@@ -13,6 +13,10 @@ import type { DiscoveredDevice } from '../../../adapters/onvif/onvif-client.js';
 import type { SourceCredentials } from '../../../adapters/core/types.js';
 import type { DeviceProbe } from '../devices/onboarding.js';
 import type { NewCamera } from '../catalog/catalog.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import type { Viewer } from '../audit/view-tracker.js';
+import type { GrantStore } from '../catalog/grant-store.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
 
 /** MediaHub is what routes ask of the stream hub. */
@@ -55,6 +59,14 @@ export interface Onboarding {
   add(camera: NewCamera): void;
 }
 
+/** AuditView is what routes record and read. */
+export interface AuditView {
+  record(e: AuditEvent): void;
+  /** touchView keeps a viewer's view of a camera open (media requests call it). */
+  touchView(viewer: Viewer, camera: string, profile: Profile): void;
+  query: AuditLog['query'];
+}
+
 /** HttpDeps are everything the routes use. */
 export interface HttpDeps {
   catalog: Pick<Catalog, 'tree' | 'summary' | 'summaries' | 'camera' | 'camerasOf' | 'user' | 'userWithHash' | 'unitName'>;
@@ -65,6 +77,10 @@ export interface HttpDeps {
   health: HealthView;
   devices: DeviceView;
   onboarding: Onboarding;
+  audit: AuditView;
+  grants: Pick<GrantStore, 'create' | 'revoke' | 'createGroup' | 'list'>;
+  loginGuard: LoginGuard;
+  accounts: Pick<Catalog, 'usersIn' | 'updateUser' | 'addUser'>;
   imports: Pick<ImportJobs, 'start' | 'get'>;
   /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
   metrics?: { registry: Registry; token: string };

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   'not-found': 404,
   'not-supported': 409,
   conflict: 409,
+  'too-many-attempts': 429,
   'device-error': 502,
   'stream-unavailable': 503,
   capacity: 503,

@@ -71,7 +71,11 @@ export const CameraBody = Type.Object({
   mayPtz: Type.Boolean({ description: 'the caller may drive the head' }),
 });
 
-export const TreeRootBody = Type.Object({ root: UnitNode, path: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })) });
+export const TreeRootBody = Type.Object({
+  root: UnitNode,
+  path: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })),
+  granted: Type.Array(CameraSummaryBody, { description: 'cameras outside your subtree pushed down to your unit' }),
+});
 export const ChildrenBody = Type.Object({ units: Type.Array(UnitNode), cameras: Type.Array(CameraSummaryBody) });
 export const SearchQuery = Type.Object({
   q: Type.String({ minLength: 1, maxLength: 64 }),
@@ -240,6 +244,76 @@ export const NewCameraBody = Type.Object({
   password: Type.Optional(Type.String({ maxLength: 128 })),
 }, { additionalProperties: false });
 
+export const ActionName = Type.Union(['live', 'playback', 'ptz', 'wall'].map((a) => Type.Literal(a)));
+export const GrantCreate = Type.Object({
+  toUnit: UnitCode,
+  cameras: Type.Optional(Type.Array(CameraId, { minItems: 1, maxItems: 5000 })),
+  group: Type.Optional(Type.Integer({ minimum: 1 })),
+  actions: Type.Array(ActionName, { minItems: 1, uniqueItems: true }),
+  expiresAt: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'Unix ms; absent or null: no expiry' })),
+  reGrant: Type.Boolean({ default: false, description: 'the receiving unit may push these cameras further down' }),
+  parent: Type.Optional(Type.Integer({ minimum: 1, description: 'a grant your unit received, passed on' })),
+}, { additionalProperties: false });
+export const GrantBody = Type.Object({
+  id: Type.Integer(),
+  grantorUser: Type.Integer(),
+  grantorName: Type.String(),
+  grantorUnit: Type.String(),
+  grantorUnitName: Type.String(),
+  toUnit: Type.String(),
+  toUnitName: Type.String(),
+  cameras: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+  group: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()]),
+  actions: Type.Array(ActionName),
+  expiresAt: Type.Union([Type.Number(), Type.Null()]),
+  reGrant: Type.Boolean(),
+  parent: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.Number(),
+  state: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  revokedAt: Type.Union([Type.Number(), Type.Null()]),
+});
+export const GroupCreate = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  ownerUnit: UnitCode,
+  cameras: Type.Array(CameraId, { minItems: 1, maxItems: 5000 }),
+}, { additionalProperties: false });
+export const GroupBody = Type.Object({ id: Type.Integer(), name: Type.String(), ownerUnit: Type.String(), cameras: Type.Array(Type.String()) });
+export const AccountBody = Type.Object({
+  id: Type.Integer(), username: Type.String(), displayName: Type.String(), unit: Type.String(), unitName: Type.String(),
+  roles: Type.Array(RoleName), disabled: Type.Boolean(),
+});
+export const AccountCreate = Type.Object({
+  username: Type.String({ pattern: '^[a-zA-Z0-9._-]{3,64}$' }),
+  displayName: Type.String({ minLength: 1, maxLength: 64 }),
+  unit: UnitCode,
+  roles: Type.Array(RoleName, { minItems: 1, uniqueItems: true }),
+  password: Type.String({ minLength: 10, maxLength: 256 }),
+}, { additionalProperties: false });
+export const AccountChange = Type.Object({
+  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  roles: Type.Optional(Type.Array(RoleName, { minItems: 1, uniqueItems: true })),
+  disabled: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Type.String({ minLength: 10, maxLength: 256 })),
+  unlock: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+export const SessionBody = Type.Object({
+  id: Type.String({ description: 'the session\'s stored hash, not its secret' }),
+  userId: Type.Integer(), username: Type.String(), createdAt: Type.Number(), lastSeenAt: Type.Number(), expiresAt: Type.Number(),
+  remote: Type.Union([Type.String(), Type.Null()]), userAgent: Type.Union([Type.String(), Type.Null()]), current: Type.Boolean(),
+});
+export const AuditQueryBody = Type.Object({
+  from: Type.Optional(Type.Number()), to: Type.Optional(Type.Number()),
+  action: Type.Optional(Type.String({ maxLength: 32 })), camera: Type.Optional(CameraId), username: Type.Optional(Type.String({ maxLength: 64 })),
+  unit: Type.Optional(UnitCode),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+export const AuditEntryBody = Type.Object({
+  id: Type.Integer(), at: Type.Number(), userId: Type.Union([Type.Integer(), Type.Null()]), username: Type.String(),
+  unit: Type.Union([Type.String(), Type.Null()]), action: Type.String(), camera: Type.Union([Type.String(), Type.Null()]),
+  cameraUnit: Type.Union([Type.String(), Type.Null()]), detail: Type.Record(Type.String(), Type.Unknown()), remote: Type.Union([Type.String(), Type.Null()]), hash: Type.String(),
+});
+export const AuditPage = Type.Object({ total: Type.Integer(), entries: Type.Array(AuditEntryBody) });
+
 export type User = Static<typeof UserBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
@@ -259,4 +333,9 @@ export type PtzStateT = Static<typeof PtzStateBody>;
 export type DiscoverT = Static<typeof DiscoverBody>;
 export type ProbeT = Static<typeof ProbeBody>;
 export type NewCameraT = Static<typeof NewCameraBody>;
+export type GrantT = Static<typeof GrantBody>;
+export type GroupT = Static<typeof GroupBody>;
+export type AccountT = Static<typeof AccountBody>;
+export type SessionT = Static<typeof SessionBody>;
+export type AuditPageT = Static<typeof AuditPage>;
 export type ErrorBodyT = Static<typeof ErrorBody>;

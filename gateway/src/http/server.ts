@@ -21,6 +21,9 @@ import { healthRoutes } from './routes/health-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { onboardingRoutes } from './routes/onboarding-routes.js';
+import { accessRoutes } from './routes/access-routes.js';
+import { accountRoutes } from './routes/account-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -93,6 +96,9 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(catalogRoutes, deps);
   await app.register(deviceRoutes, deps);
   await app.register(onboardingRoutes, deps);
+  await app.register(accessRoutes, deps);
+  await app.register(accountRoutes, deps);
+  await app.register(auditRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

@@ -94,6 +94,61 @@ const MIGRATIONS: Migration[] = [
      ALTER TABLE cameras_new RENAME TO cameras;
      CREATE INDEX cameras_unit ON cameras(unit);`,
   },
+  // 4: push-down grants, camera groups, and the audit log (append-only: triggers refuse changes; each entry chains
+  // the hash of the one before, so a change made around the triggers is found by verification).
+  `CREATE TABLE camera_groups (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL,
+     owner_unit TEXT NOT NULL REFERENCES units(code),
+     created_by INTEGER NOT NULL REFERENCES users(id),
+     created_at INTEGER NOT NULL,
+     UNIQUE (owner_unit, name)
+   );
+   CREATE TABLE camera_group_members (
+     group_id INTEGER NOT NULL REFERENCES camera_groups(id) ON DELETE CASCADE,
+     camera TEXT NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+     PRIMARY KEY (group_id, camera)
+   );
+   CREATE TABLE grants (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     grantor_user INTEGER NOT NULL REFERENCES users(id),
+     grantor_unit TEXT NOT NULL REFERENCES units(code),
+     to_unit TEXT NOT NULL REFERENCES units(code),
+     group_id INTEGER REFERENCES camera_groups(id),
+     actions TEXT NOT NULL,
+     expires_at INTEGER,
+     regrant INTEGER NOT NULL DEFAULT 0,
+     parent INTEGER REFERENCES grants(id),
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER,
+     revoked_by INTEGER REFERENCES users(id)
+   );
+   CREATE INDEX grants_to_unit ON grants(to_unit);
+   CREATE INDEX grants_parent ON grants(parent);
+   CREATE TABLE grant_cameras (
+     grant_id INTEGER NOT NULL REFERENCES grants(id),
+     camera TEXT NOT NULL,
+     PRIMARY KEY (grant_id, camera)
+   );
+   CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     user_id INTEGER,
+     username TEXT NOT NULL,
+     unit TEXT,
+     action TEXT NOT NULL,
+     camera TEXT,
+     camera_unit TEXT,
+     detail TEXT NOT NULL,
+     remote TEXT,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE INDEX audit_at ON audit_log(at);
+   CREATE INDEX audit_unit ON audit_log(unit, at);
+   CREATE INDEX audit_camera_unit ON audit_log(camera_unit, at);
+   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries cannot be deleted'); END;`,
 ];
 
 /** openDatabase opens (creating) the file and brings its schema up to date. */

@@ -58,6 +58,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
       ownerOf: (id) => deps.access.unitOf(id),
     });
     req.log.info({ job: job.id, format, bytes: body.length, dryRun: q.dryRun }, 'import started');
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'catalog.import', detail: { job: job.id, format, bytes: body.length, dryRun: q.dryRun }, remote: req.ip });
     return reply.status(202).send(jobBody(job));
   });
 
@@ -91,7 +92,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
         if (c) yield c;
       }
     })();
-    req.log.info({ unit, format, cameras: ids.length }, 'export');
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'catalog.export', detail: { unit, format, cameras: ids.length }, remote: req.ip });
     return reply
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="cameras-${unit}.${format}"`)

@@ -12,6 +12,12 @@ const params = Type.Object({ id: CameraId });
 
 /** deviceRoutes serves /api/cameras/:id/snapshot and /api/cameras/:id/ptz/*. */
 export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  // A held arrow repeats its move every ~600 ms: the audit keeps the first of a run, not every repeat.
+  const lastMove = new Map<string, number>();
+  const audit = (req: FastifyRequest, action: string, camera: string, detail: Record<string, unknown> = {}) => {
+    const u = requireAuth(req).user;
+    deps.audit.record({ userId: u.id, username: u.username, unit: u.unit, action, camera, detail, remote: req.ip });
+  };
   const authorize = (req: FastifyRequest, action: Action): string => {
     const { subject } = requireAuth(req);
     const { id } = req.params as { id: string };
@@ -30,7 +36,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const id = authorize(req, 'live');
     const profile = ((req.query as { profile?: Profile }).profile) ?? 'main';
     const jpeg = await deps.devices.snapshot(id, profile);
-    req.log.info({ camera: id, profile, bytes: jpeg.length, user: req.auth?.user.id }, 'snapshot');
+    audit(req, 'snapshot', id, { profile, bytes: jpeg.length });
     return reply.type('image/jpeg').header('cache-control', 'no-store')
       .header('content-disposition', `inline; filename="${id}-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg"`).send(jpeg);
   });
@@ -46,12 +52,18 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const { pan, tilt, zoom, timeoutMs } = req.body as { pan?: number; tilt?: number; zoom?: number; timeoutMs: number };
     if (pan === undefined && tilt === undefined && zoom === undefined) throw new AppError('bad-request', 'give pan, tilt or zoom (each in [-1, 1])');
     await deps.devices.move(id, { pan, tilt, zoom }, timeoutMs);
-    req.log.info({ camera: id, pan, tilt, zoom, user: req.auth?.user.id }, 'ptz move');
+    const key = `${req.auth!.user.id}:${id}:${pan ?? ''}:${tilt ?? ''}:${zoom ?? ''}`;
+    const now = Date.now();
+    if ((lastMove.get(key) ?? 0) < now - 5000) audit(req, 'ptz.move', id, { pan, tilt, zoom });
+    lastMove.set(key, now);
+    if (lastMove.size > 10_000) lastMove.clear();
     return reply.status(204).send();
   });
 
   app.post('/api/cameras/:id/ptz/stop', { schema: { tags: ['devices'], params, response: { 204: { type: 'null' } } } }, async (req, reply) => {
-    await deps.devices.stop(authorize(req, 'ptz'));
+    const id = authorize(req, 'ptz');
+    await deps.devices.stop(id);
+    audit(req, 'ptz.stop', id);
     return reply.status(204).send();
   });
 
@@ -59,7 +71,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const id = authorize(req, 'ptz');
     const { name } = req.body as { name: string };
     const token = await deps.devices.setPreset(id, name);
-    req.log.info({ camera: id, preset: token, user: req.auth?.user.id }, 'ptz preset saved');
+    audit(req, 'ptz.preset.set', id, { preset: token, name });
     return { token, name };
   });
 
@@ -68,6 +80,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   }, async (req, reply) => {
     const id = authorize(req, 'ptz');
     await deps.devices.gotoPreset(id, (req.params as { token: string }).token);
+    audit(req, 'ptz.preset.goto', id, { preset: (req.params as { token: string }).token });
     return reply.status(204).send();
   });
 }

@@ -45,6 +45,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     if (!deps.access.may(subjectOf(user), grant.action, camera)) {
       throw new AppError('forbidden', 'you no longer hold the right to view this camera');
     }
+    deps.audit.touchView({ userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote: req.ip }, camera, profile);
     return grant;
   };
 

@@ -51,7 +51,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
       throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`);
     }
     deps.onboarding.add(checked.camera);
-    req.log.info({ camera: checked.camera.id, unit: checked.camera.unit, user: auth.user.id }, 'camera added');
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'camera.add', camera: checked.camera.id, detail: { name: checked.camera.name }, remote: req.ip });
     const c = deps.catalog.camera(checked.camera.id)!;
     return reply.status(201).send({
       id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,

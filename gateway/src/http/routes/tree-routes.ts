@@ -25,7 +25,9 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const tree = deps.access.tree;
     const root = tree.get(subject.unit);
     if (!root) throw new AppError('not-found', `your unit ${subject.unit} is not in the tree`);
-    return { root: node(root), path: tree.path(subject.unit).slice(0, -1).map((u) => ({ code: u.code, name: u.name })) };
+    const granted = deps.access.granted(subject).map((id) => deps.catalog.summary(id)).filter((c) => c !== undefined)
+      .map((c) => ({ ...c, health: deps.health.camera(c.id)?.state ?? 'unknown' }));
+    return { root: node(root), path: tree.path(subject.unit).slice(0, -1).map((u) => ({ code: u.code, name: u.name })), granted };
   });
 
   app.get('/api/units/:code/children', {

@@ -1,0 +1,108 @@
+// Push-down grants and camera groups: administrators give cameras of their reach to units below, see what each unit
+// holds and from whom, and revoke (with everything re-granted from it).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Action } from '../../access/access-index.js';
+import type { GrantRow } from '../../catalog/grant-store.js';
+import { GrantError } from '../../catalog/grant-store.js';
+import type { HttpDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode } from '../schemas.js';
+
+function requireAdmin(req: FastifyRequest): Authenticated {
+  const auth = requireAuth(req);
+  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators manage grants');
+  return auth;
+}
+
+/** accessRoutes serves /api/grants and /api/groups. */
+export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const unitName = (code: string) => deps.catalog.unitName(code) ?? code;
+  const body = (g: GrantRow, now = Date.now()) => {
+    const group = g.group !== null ? deps.access.grants.group(g.group) : undefined;
+    const cameras = g.group !== null ? group?.cameras ?? [] : g.cameras;
+    return {
+      id: g.id, grantorUser: g.grantorUser, grantorName: deps.catalog.user(g.grantorUser)?.displayName ?? `#${g.grantorUser}`,
+      grantorUnit: g.grantorUnit, grantorUnitName: unitName(g.grantorUnit), toUnit: g.toUnit, toUnitName: unitName(g.toUnit),
+      cameras: cameras.map((id) => ({ id, name: deps.catalog.summary(id)?.name ?? id })),
+      group: group ? { id: group.id, name: group.name } : null,
+      actions: [...g.actions], expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent, createdAt: g.createdAt,
+      state: g.revokedAt !== null ? 'revoked' as const : g.expiresAt !== null && g.expiresAt <= now ? 'expired' as const : 'active' as const,
+      revokedAt: g.revokedAt,
+    };
+  };
+
+  app.get('/api/grants', {
+    schema: { tags: ['grants'], querystring: Type.Object({ toUnit: Type.Optional(UnitCode), ended: Type.Boolean({ default: false }) }), response: { 200: Type.Object({ grants: Type.Array(GrantBody) }) } },
+  }, async (req) => {
+    const auth = requireAuth(req);
+    const { toUnit, ended } = req.query as { toUnit?: string; ended: boolean };
+    // Everyone may see what her own unit received; administrators see the grants of their whole subtree.
+    const admin = auth.subject.roles.includes('admin');
+    if (toUnit && !deps.access.canSeeUnit(auth.subject, toUnit)) throw new AppError('not-found', `no unit ${toUnit} in your part of the tree`);
+    const rows = admin
+      ? deps.grants.list(auth.subject.unit, { toUnit, includeEnded: ended })
+      : deps.grants.list(auth.subject.unit, { toUnit: auth.subject.unit, includeEnded: ended });
+    return { grants: rows.map((g) => body(g)) };
+  });
+
+  app.post('/api/grants', { schema: { tags: ['grants'], body: GrantCreate, response: { 201: GrantBody } } }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const b = req.body as { toUnit: string; cameras?: string[]; group?: number; actions: Action[]; expiresAt?: number | null; reGrant: boolean; parent?: number };
+    if ((b.cameras === undefined) === (b.group === undefined)) throw new AppError('bad-request', 'give either cameras or a group');
+    let cameras = b.cameras ?? [];
+    if (b.group !== undefined) {
+      const group = deps.access.grants.group(b.group);
+      if (!group || !deps.access.canSeeUnit(auth.subject, group.ownerUnit) && b.parent === undefined) throw new AppError('not-found', `no group ${b.group} among yours`);
+      cameras = [...group.cameras];
+    }
+    try {
+      const g = deps.grants.create(auth.subject, {
+        toUnit: b.toUnit, cameras, group: b.group ?? null, actions: b.actions, expiresAt: b.expiresAt ?? null, reGrant: b.reGrant, parent: b.parent ?? null,
+      });
+      deps.audit.record({
+        userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.create',
+        detail: { grant: g.id, toUnit: g.toUnit, cameras: cameras.length, group: g.group, actions: g.actions, expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent },
+        remote: req.ip,
+      });
+      return reply.status(201).send(body({ ...g, revokedAt: null, revokedBy: null }));
+    } catch (err) {
+      if (err instanceof GrantError) throw new AppError('bad-request', err.message);
+      throw err;
+    }
+  });
+
+  app.delete('/api/grants/:id', {
+    schema: { tags: ['grants'], params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Type.Object({ revoked: Type.Array(Type.Integer()) }) } },
+  }, async (req) => {
+    const auth = requireAdmin(req);
+    const { id } = req.params as { id: number };
+    try {
+      const revoked = deps.grants.revoke(auth.subject, id);
+      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.revoke', detail: { grant: id, revoked }, remote: req.ip });
+      return { revoked };
+    } catch (err) {
+      if (err instanceof GrantError) throw new AppError('not-found', err.message);
+      throw err;
+    }
+  });
+
+  app.get('/api/groups', { schema: { tags: ['grants'], response: { 200: Type.Object({ groups: Type.Array(GroupBody) }) } } }, async (req) => {
+    const auth = requireAdmin(req);
+    return { groups: [...deps.access.grants.groups()].filter((g) => deps.access.canSeeUnit(auth.subject, g.ownerUnit)).map((g) => ({ ...g, cameras: [...g.cameras] })) };
+  });
+
+  app.post('/api/groups', { schema: { tags: ['grants'], body: GroupCreate, response: { 201: GroupBody } } }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const b = req.body as { name: string; ownerUnit: string; cameras: string[] };
+    try {
+      const g = deps.grants.createGroup(auth.subject, b.name, b.ownerUnit, b.cameras);
+      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'group.create', detail: { group: g.id, name: g.name, ownerUnit: g.ownerUnit, cameras: g.cameras.length }, remote: req.ip });
+      return reply.status(201).send({ ...g, cameras: [...g.cameras] });
+    } catch (err) {
+      if (err instanceof GrantError) throw new AppError('bad-request', err.message);
+      throw err;
+    }
+  });
+}

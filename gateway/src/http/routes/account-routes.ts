@@ -1,0 +1,106 @@
+// Accounts and sessions: administrators manage the users of their own subtree; everyone sees and ends her sessions.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Role } from '../../access/access-index.js';
+import { hashPassword } from '../../auth/password-hash.js';
+import type { User } from '../../catalog/catalog.js';
+import type { HttpDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { AccountBody, AccountChange, AccountCreate, SessionBody } from '../schemas.js';
+
+/** passwordProblem says what a new password lacks, or undefined. */
+export function passwordProblem(password: string, username: string): string | undefined {
+  if (password.length < 10) return 'a password has at least 10 characters';
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(password)).length;
+  if (classes < 3) return 'a password mixes at least three of: lower case, upper case, digits, symbols';
+  if (password.toLowerCase().includes(username.toLowerCase())) return 'a password must not contain the username';
+  return undefined;
+}
+
+/** accountRoutes serves /api/users and /api/sessions. */
+export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const requireAdmin = (req: FastifyRequest): Authenticated => {
+    const auth = requireAuth(req);
+    if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators manage accounts');
+    return auth;
+  };
+  const body = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, unit: u.unit, unitName: deps.catalog.unitName(u.unit) ?? u.unit, roles: u.roles, disabled: u.disabled });
+  const managed = (auth: Authenticated, id: number): User => {
+    const u = deps.catalog.user(id);
+    // An administrator manages the accounts of her subtree, never her own roles or state (someone above does).
+    if (!u || !deps.access.canSeeUnit(auth.subject, u.unit)) throw new AppError('not-found', `no account ${id} in your part of the tree`);
+    return u;
+  };
+
+  app.get('/api/users', { schema: { tags: ['accounts'], response: { 200: Type.Object({ users: Type.Array(AccountBody) }) } } }, async (req) => {
+    const auth = requireAdmin(req);
+    return { users: deps.accounts.usersIn(deps.access.tree.subtree(auth.subject.unit).map((u) => u.code)).map(body) };
+  });
+
+  app.post('/api/users', { schema: { tags: ['accounts'], body: AccountCreate, response: { 201: AccountBody } } }, async (req, reply) => {
+    const auth = requireAdmin(req);
+    const b = req.body as { username: string; displayName: string; unit: string; roles: Role[]; password: string };
+    if (!deps.access.canSeeUnit(auth.subject, b.unit)) throw new AppError('bad-request', `unit ${b.unit} is outside your part of the tree`);
+    const problem = passwordProblem(b.password, b.username);
+    if (problem) throw new AppError('bad-request', problem);
+    if (deps.catalog.userWithHash(b.username)) throw new AppError('conflict', `the username ${b.username} is taken`);
+    const id = deps.accounts.addUser({ username: b.username, displayName: b.displayName, unit: b.unit, roles: b.roles }, await hashPassword(b.password));
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'account.create', detail: { account: id, username: b.username, unit: b.unit, roles: b.roles }, remote: req.ip });
+    return reply.status(201).send(body(deps.catalog.user(id)!));
+  });
+
+  app.patch('/api/users/:id', {
+    schema: { tags: ['accounts'], params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), body: AccountChange, response: { 200: AccountBody } },
+  }, async (req) => {
+    const auth = requireAdmin(req);
+    const { id } = req.params as { id: number };
+    const u = managed(auth, id);
+    const b = req.body as { displayName?: string; roles?: Role[]; disabled?: boolean; password?: string; unlock?: boolean };
+    if (u.id === auth.user.id && (b.roles !== undefined || b.disabled !== undefined)) throw new AppError('forbidden', 'you cannot change your own roles or disable yourself');
+    if (b.password !== undefined) {
+      const problem = passwordProblem(b.password, u.username);
+      if (problem) throw new AppError('bad-request', problem);
+    }
+    deps.accounts.updateUser(id, { displayName: b.displayName, roles: b.roles, disabled: b.disabled, ...(b.password !== undefined ? { passwordHash: await hashPassword(b.password) } : {}) });
+    // A disabled account or a new password ends every open session of the account.
+    const ended = b.disabled === true || b.password !== undefined ? deps.sessions.endAllOf(id) : 0;
+    if (b.unlock) deps.loginGuard.unlock(u.username);
+    deps.audit.record({
+      userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'account.change',
+      detail: { account: id, username: u.username, ...(b.displayName !== undefined ? { displayName: b.displayName } : {}), ...(b.roles ? { roles: b.roles } : {}), ...(b.disabled !== undefined ? { disabled: b.disabled } : {}), ...(b.password !== undefined ? { password: 'changed' } : {}), ...(b.unlock ? { unlock: true } : {}), sessionsEnded: ended },
+      remote: req.ip,
+    });
+    return body(deps.catalog.user(id)!);
+  });
+
+  app.get('/api/sessions', {
+    schema: { tags: ['accounts'], querystring: Type.Object({ scope: Type.Union([Type.Literal('mine'), Type.Literal('subtree')], { default: 'mine' }) }), response: { 200: Type.Object({ sessions: Type.Array(SessionBody) }) } },
+  }, async (req) => {
+    const auth = requireAuth(req);
+    const { scope } = req.query as { scope: 'mine' | 'subtree' };
+    if (scope === 'subtree' && !auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators see the sessions of others');
+    const users = scope === 'mine' ? [auth.user] : deps.accounts.usersIn(deps.access.tree.subtree(auth.subject.unit).map((u) => u.code));
+    const names = new Map(users.map((u) => [u.id, u.username]));
+    return {
+      sessions: deps.sessions.list(users.map((u) => u.id)).map((s) => ({
+        id: s.idHash, userId: s.userId, username: names.get(s.userId) ?? '', createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, expiresAt: s.expiresAt,
+        remote: s.remote, userAgent: s.userAgent, current: s.idHash === auth.session.idHash,
+      })),
+    };
+  });
+
+  app.delete('/api/sessions/:id', {
+    schema: { tags: ['accounts'], params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{64}$' }) }), response: { 204: { type: 'null' } } },
+  }, async (req, reply) => {
+    const auth = requireAuth(req);
+    const { id } = req.params as { id: string };
+    const s = deps.sessions.findByHash(id);
+    const owner = s ? deps.catalog.user(s.userId) : undefined;
+    const allowed = s && owner && (s.userId === auth.user.id || (auth.subject.roles.includes('admin') && deps.access.canSeeUnit(auth.subject, owner.unit)));
+    if (!allowed) throw new AppError('not-found', 'no such session of yours or of your part of the tree');
+    deps.sessions.end(id);
+    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'session.end', detail: { account: s.userId, username: owner.username }, remote: req.ip });
+    return reply.status(204).send();
+  });
+}
