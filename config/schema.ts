@@ -70,6 +70,10 @@ export const ConfigSchema = Type.Object({
     /** snapshotTimeoutSeconds bounds a picture taken from the stream of a camera without ONVIF (it waits for a key frame). */
     snapshotTimeoutSeconds: Type.Number({ default: 8, minimum: 1, maximum: 60 }),
   }, { default: {}, ...strict }),
+  audit: Type.Object({
+    /** viewIdleSeconds ends a recorded view when no media request of it came for that long. */
+    viewIdleSeconds: Type.Number({ default: 15, minimum: 0.5, maximum: 3600 }),
+  }, { default: {}, ...strict }),
   metrics: Type.Object({
     /** enabled serves Prometheus metrics at /metrics. */
     enabled: Type.Boolean({ default: true }),

@@ -113,7 +113,7 @@ export class Gateway {
       grants.load();
       const audit = new AuditLog(db);
       const unitOfCamera = (camera: string) => access.unitOf(camera) ?? null;
-      const views = new ViewTracker((e, at) => audit.record(e, at));
+      const views = new ViewTracker((e, at) => audit.record(e, at), config.audit.viewIdleSeconds * 1000);
       const m = config.media;
       const dc = config.devices;
       const devices = new DevicePool({

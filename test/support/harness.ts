@@ -50,7 +50,7 @@ export interface TestGateway {
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
   const dir = tempDir();
   const simulator = await startSimulator({ discoverable: opts.discoverable });
   const config = loadConfig({
@@ -63,6 +63,7 @@ export async function startGateway(opts: { cameras?: number; media?: Record<stri
       // Sweeps of thousands of cameras would load the machine under tests that do not look at health.
       health: { enabled: false, ...opts.health },
       metrics: { ...opts.metrics },
+      audit: { ...opts.audit },
       demo: {
         enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
         simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, onvifPort: simulator.onvif!.port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },

@@ -47,6 +47,8 @@ function entryHash(prev: string, e: { at: number; user_id: number | null; userna
 export interface AuditQuery {
   /** units limits entries to those by a user of these units or about a camera of these units. */
   units: readonly string[];
+  /** unattributed adds entries tied to no unit (failed logins of unknown names): for the top of the tree. */
+  unattributed?: boolean;
   from?: number;
   to?: number;
   action?: string;
@@ -83,7 +85,7 @@ export class AuditLog {
 
   /** query lists entries newest first, with the total that match. */
   query(q: AuditQuery): { total: number; entries: AuditEntry[] } {
-    const where = ['(unit IN (SELECT value FROM json_each(@units)) OR camera_unit IN (SELECT value FROM json_each(@units)))'];
+    const where = [`(unit IN (SELECT value FROM json_each(@units)) OR camera_unit IN (SELECT value FROM json_each(@units))${q.unattributed ? ' OR (unit IS NULL AND camera_unit IS NULL)' : ''})`];
     if (q.from !== undefined) where.push('at >= @from');
     if (q.to !== undefined) where.push('at < @to');
     if (q.action) where.push('action = @action');

@@ -15,7 +15,7 @@ export async function auditRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     const q = req.query as { from?: number; to?: number; action?: string; camera?: string; username?: string; unit?: string; limit: number; offset: number };
     const unit = q.unit ?? auth.subject.unit;
     if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);
-    return { ...q, units: deps.access.tree.subtree(unit).map((u) => u.code) };
+    return { ...q, units: deps.access.tree.subtree(unit).map((u) => u.code), unattributed: unit === deps.access.tree.root.code };
   };
 
   app.get('/api/audit', { schema: { tags: ['audit'], querystring: AuditQueryBody, response: { 200: AuditPage } } }, async (req) => deps.audit.query(scope(req)));
