@@ -1,9 +1,9 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  CameraHealthT, CameraT, Children, DiscoverT, ErrorBodyT, ImportJobT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
+  AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, ErrorBodyT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { CameraHealthT, CameraT, Children, DiscoverT, ImportJobT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
+export type { AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -62,5 +62,15 @@ export const api = {
   discover: () => call<DiscoverT>('POST', '/api/devices/discover', { timeoutMs: 3000 }),
   probe: (url: string, username?: string, password?: string) => call<ProbeT>('POST', '/api/devices/probe', { url, ...(username ? { username, password: password ?? '' } : {}) }),
   addCamera: (camera: NewCameraT) => call<CameraT>('POST', '/api/cameras', camera),
+  grants: (ended = false) => call<{ grants: GrantT[] }>('GET', `/api/grants?ended=${ended}`),
+  createGrant: (g: { toUnit: string; cameras?: string[]; group?: number; actions: string[]; expiresAt?: number; reGrant: boolean; parent?: number }) => call<GrantT>('POST', '/api/grants', g),
+  revokeGrant: (id: number) => call<{ revoked: number[] }>('DELETE', `/api/grants/${id}`),
+  groups: () => call<{ groups: GroupT[] }>('GET', '/api/groups'),
+  users: () => call<{ users: AccountT[] }>('GET', '/api/users'),
+  createUser: (u: { username: string; displayName: string; unit: string; roles: string[]; password: string }) => call<AccountT>('POST', '/api/users', u),
+  changeUser: (id: number, change: { displayName?: string; roles?: string[]; disabled?: boolean; password?: string; unlock?: boolean }) => call<AccountT>('PATCH', `/api/users/${id}`, change),
+  sessions: (scope: 'mine' | 'subtree') => call<{ sessions: SessionT[] }>('GET', `/api/sessions?scope=${scope}`),
+  endSession: (id: string) => call<void>('DELETE', `/api/sessions/${id}`),
+  audit: (query: string) => call<AuditPageT>('GET', `/api/audit?${query}`),
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

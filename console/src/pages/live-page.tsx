@@ -5,6 +5,9 @@ import { Grid } from '../components/grid/grid.js';
 import { HealthPage } from './health-page.js';
 import { ImportPage } from './import-page.js';
 import { OnboardPage } from './onboard-page.js';
+import { GrantsPage } from './grants-page.js';
+import { UsersPage } from './users-page.js';
+import { AuditPage } from './audit-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -20,6 +23,9 @@ export function LivePage() {
           <button class={state.page.value === 'health' ? 'active' : ''} onClick={() => state.showHealth()} data-testid="nav-health">在线率 Health</button>
           {user.roles.includes('admin') && (
             <>
+              <button class={state.page.value === 'grants' ? 'active' : ''} onClick={() => { state.page.value = 'grants'; }} data-testid="nav-grants">权限推送 Grants</button>
+              <button class={state.page.value === 'users' ? 'active' : ''} onClick={() => { state.page.value = 'users'; }} data-testid="nav-users">用户 Users</button>
+              <button class={state.page.value === 'audit' ? 'active' : ''} onClick={() => { state.page.value = 'audit'; }} data-testid="nav-audit">审计 Audit</button>
               <button class={state.page.value === 'onboard' ? 'active' : ''} onClick={() => { state.page.value = 'onboard'; }} data-testid="nav-onboard">设备接入 Onboard</button>
               <button class={state.page.value === 'import' ? 'active' : ''} onClick={() => { state.page.value = 'import'; }} data-testid="nav-import">导入导出 Import</button>
             </>
@@ -30,7 +36,7 @@ export function LivePage() {
       </header>
       <div class="workspace">
         <Tree />
-        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, live: <Grid /> }[state.page.value]}
+        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: <Grid /> }[state.page.value]}
       </div>
     </div>
   );

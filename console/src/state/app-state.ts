@@ -15,7 +15,7 @@ export const LAYOUTS = [1, 4, 9, 16] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
 /** PAGES are the console's views. */
-export type Page = 'live' | 'health' | 'import' | 'onboard';
+export type Page = 'live' | 'health' | 'import' | 'onboard' | 'grants' | 'users' | 'audit';
 
 /** createAppState builds the console's state and actions. */
 export function createAppState() {

@@ -103,7 +103,26 @@ export function Tree() {
           ))}
         </ul>
       ) : (
-        root && <ul class="tree-root" data-testid="tree-root"><UnitRow unit={root.root} depth={0} initiallyOpen /></ul>
+        root && (
+          <ul class="tree-root" data-testid="tree-root">
+            {root.granted.length > 0 && (
+              <li data-testid="tree-granted">
+                <p class="tree-hint">上级推送 · pushed to your unit ({root.granted.length})</p>
+                <ul>
+                  {root.granted.map((c) => (
+                    <li key={c.id}>
+                      <button class="tree-camera" style={{ paddingLeft: '1.1rem' }} onClick={() => state.show({ id: c.id, name: c.name })}
+                        data-testid="tree-camera" data-camera={c.id} data-granted="true" data-health={c.health} title={c.id}>
+                        <span class={`dot dot-${c.health ?? 'unknown'}`} /> {c.name}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </li>
+            )}
+            <UnitRow unit={root.root} depth={0} initiallyOpen />
+          </ul>
+        )
       )}
     </aside>
   );

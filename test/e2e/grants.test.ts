@@ -1,0 +1,81 @@
+/// <reference lib="dom" />
+// Push-down grants end to end in Chromium: a county admin pushes two cameras to a village; the village clerk sees and
+// plays them; the admin revokes one; the clerk's open stream of it stops within 5 s; guessed and replayed media URLs fail.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD, launchChromium, startGateway, type TestGateway } from '../support/harness.js';
+
+let gw: TestGateway;
+let browser: Browser;
+beforeAll(async () => {
+  gw = await startGateway({ cameras: 3000, withConsole: true });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+const unitOf = (u: string) => gw.gateway.demoAccounts.find((a) => a.username === u)!.unit;
+
+async function loginAs(username: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(gw.url);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', DEMO_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=tree-root]');
+  return page;
+}
+
+async function push(admin: Page, camera: string, village: string): Promise<number> {
+  await admin.fill('[data-testid=grants-search]', camera);
+  await admin.click(`[data-testid=grants-pick][data-camera="${camera}"]`);
+  await admin.fill('[data-testid=grants-unit]', village);
+  await admin.click('[data-testid=grants-push]');
+  const done = await admin.waitForSelector('[data-testid=grants-done]');
+  return Number(/#(\d+)/.exec((await done.textContent())!)![1]);
+}
+
+describe('push-down grants in the console', () => {
+  it('pushes two cameras, the clerk plays them, one is revoked and its stream stops within 5 s', async () => {
+    const village = unitOf('village-clerk');
+    const county = unitOf('county-admin');
+    const [a, b] = gw.gateway.access.camerasUnder(county).filter((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!)).slice(0, 2);
+    const admin = await loginAs('county-admin');
+    await admin.click('[data-testid=nav-grants]');
+    const grantA = await push(admin, a!, village);
+    await push(admin, b!, village);
+    await admin.waitForSelector(`[data-testid=grants-given] [data-testid=grant-row][data-grant="${grantA}"]`);
+
+    const clerk = await loginAs('village-clerk');
+    const granted = await clerk.$$eval('[data-testid=tree-granted] [data-testid=tree-camera]', (els) => els.map((e) => e.getAttribute('data-camera')));
+    expect(granted.sort()).toEqual([a, b].sort());
+    // Capture the playlist URL the tile uses, to replay it later.
+    const urls: string[] = [];
+    clerk.on('request', (r) => { if (r.url().includes(`/media/hls/${a}/`)) urls.push(r.url()); });
+    await clerk.click(`[data-testid=tree-granted] [data-testid=tree-camera][data-camera="${a}"]`);
+    await clerk.click(`[data-testid=tree-granted] [data-testid=tree-camera][data-camera="${b}"]`);
+    await clerk.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 25_000 });
+    await clerk.waitForSelector('[data-testid=tile][data-index="1"][data-state=live]', { timeout: 25_000 });
+
+    await admin.click(`[data-testid=grants-given] [data-testid=grant-row][data-grant="${grantA}"] [data-testid=grant-revoke]`);
+    const revokedAt = Date.now();
+    await clerk.waitForSelector('[data-testid=tile][data-index="0"][data-state=denied]', { timeout: 5000 });
+    const stoppedMs = Date.now() - revokedAt;
+    expect(stoppedMs).toBeLessThan(5000);
+    // The other camera keeps playing.
+    await clerk.waitForTimeout(1500);
+    expect(await clerk.getAttribute('[data-testid=tile][data-index="1"]', 'data-state')).toBe('live');
+
+    // Replaying the captured URL, or guessing a token, gets nothing.
+    const playlist = urls.find((u) => u.includes('index.m3u8'))!;
+    const statuses = await clerk.evaluate(async ([replay, other]) => {
+      const guessed = other!.replace(/t=[^&]+/, 't=AAAA.BBBB');
+      return [(await fetch(replay!)).status, (await fetch(guessed)).status];
+    }, [playlist, playlist.replace(a!, b!)]);
+    expect(statuses).toEqual([403, 403]);
+    await admin.close();
+    await clerk.close();
+  });
+});
