@@ -1,9 +1,10 @@
-// npm run bench [-- hls|simulator|import|sweep|storm] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
+// npm run bench [-- hls|simulator|import|sweep|storm|access] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
 // that print figures. With no name, hls and simulator run (the device benchmarks take minutes each: name them).
 import { parseArgs } from 'node:util';
 import { runHlsBench } from './hls-bench.js';
 import { runSimulatorBench } from './simulator-bench.js';
 import { runImportBench, runStormBench, runSweepBench } from './devices-bench.js';
+import { runAccessBench } from './access-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -29,11 +30,12 @@ if (command === 'simulator' || command === 'all') {
   await runSimulatorBench({ sizes: [...counts.map((n) => ({ n, profile: 'sub' as const })), { n: 100, profile: 'main' as const }], windowS });
 }
 if (command === 'import') await runImportBench();
+if (command === 'access') await runAccessBench();
 if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['hls', 'simulator', 'all', 'import', 'sweep', 'storm'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | sweep | storm, or nothing for hls and simulator)\n`);
+if (!['hls', 'simulator', 'all', 'import', 'sweep', 'storm', 'access'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | sweep | storm | access, or nothing for hls and simulator)\n`);
   process.exit(2);
 }
