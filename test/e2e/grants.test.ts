@@ -28,9 +28,16 @@ async function loginAs(username: string): Promise<Page> {
   return page;
 }
 
-async function push(admin: Page, camera: string, village: string): Promise<number> {
-  await admin.fill('[data-testid=grants-search]', camera);
-  await admin.click(`[data-testid=grants-pick][data-camera="${camera}"]`);
+/** push picks a camera on the grants page (from its search, or from the tree on the left) and pushes it. */
+async function push(admin: Page, camera: string, village: string, from: 'search' | 'tree'): Promise<number> {
+  if (from === 'search') {
+    await admin.fill('[data-testid=grants-search]', camera);
+    await admin.click(`[data-testid=grants-pick][data-camera="${camera}"]`);
+  } else {
+    await admin.fill('[data-testid=tree-search]', camera);
+    await admin.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${camera}"]`);
+    await admin.waitForSelector('[data-testid=grants-picked]');
+  }
   await admin.fill('[data-testid=grants-unit]', village);
   await admin.click('[data-testid=grants-push]');
   const done = await admin.waitForSelector('[data-testid=grants-done]');
@@ -44,8 +51,8 @@ describe('push-down grants in the console', () => {
     const [a, b] = gw.gateway.access.camerasUnder(county).filter((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!)).slice(0, 2);
     const admin = await loginAs('county-admin');
     await admin.click('[data-testid=nav-grants]');
-    const grantA = await push(admin, a!, village);
-    await push(admin, b!, village);
+    const grantA = await push(admin, a!, village, 'search');
+    await push(admin, b!, village, 'tree');
     await admin.waitForSelector(`[data-testid=grants-given] [data-testid=grant-row][data-grant="${grantA}"]`);
 
     const clerk = await loginAs('village-clerk');

@@ -66,6 +66,7 @@ export const api = {
   createGrant: (g: { toUnit: string; cameras?: string[]; group?: number; actions: string[]; expiresAt?: number; reGrant: boolean; parent?: number }) => call<GrantT>('POST', '/api/grants', g),
   revokeGrant: (id: number) => call<{ revoked: number[] }>('DELETE', `/api/grants/${id}`),
   groups: () => call<{ groups: GroupT[] }>('GET', '/api/groups'),
+  createGroup: (g: { name: string; ownerUnit: string; cameras: string[] }) => call<GroupT>('POST', '/api/groups', g),
   users: () => call<{ users: AccountT[] }>('GET', '/api/users'),
   createUser: (u: { username: string; displayName: string; unit: string; roles: string[]; password: string }) => call<AccountT>('POST', '/api/users', u),
   changeUser: (id: number, change: { displayName?: string; roles?: string[]; disabled?: boolean; password?: string; unlock?: boolean }) => call<AccountT>('PATCH', `/api/users/${id}`, change),

@@ -1,4 +1,4 @@
-// Push-down grants for administrators: pick cameras (search, or a group), push them to a unit below with actions and
+// Push-down grants for administrators: pick cameras (from the tree, a search, or a group), push them to a unit below with actions and
 // an expiry, see what each unit holds and from whom, revoke; pass on what the own unit received when allowed.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type GrantT, type GroupT } from '../api/client.js';
@@ -17,7 +17,9 @@ export function GrantsPage() {
   const [showEnded, setShowEnded] = useState(false);
   const [q, setQ] = useState('');
   const [found, setFound] = useState<Array<{ id: string; name: string }>>([]);
-  const [picked, setPicked] = useState<Array<{ id: string; name: string }>>([]);
+  const picked = state.picked.value;
+  const setPicked = (v: Array<{ id: string; name: string }>) => { state.picked.value = v; };
+  const [groupName, setGroupName] = useState('');
   const [group, setGroup] = useState<number | null>(null);
   const [parent, setParent] = useState<GrantT | null>(null);
   const [toUnit, setToUnit] = useState('');
@@ -110,7 +112,22 @@ export function GrantsPage() {
           ))}
         </ul>
       )}
-      {picked.length > 0 && <p class="health-facts" data-testid="grants-picked">已选 {picked.length}: {picked.map((p) => p.name).join('、')}</p>}
+      {!parent && <p class="health-facts">也可在左侧目录树中点击摄像机加入所选.</p>}
+      {picked.length > 0 && (
+        <p class="health-facts" data-testid="grants-picked">
+          已选 {picked.length}: {picked.map((p) => p.name).join('、')} <button class="link" onClick={() => setPicked([])}>清空</button>{' '}
+          {!parent && <>
+            <input placeholder="存为分组: 名称" value={groupName} onInput={(e) => setGroupName(e.currentTarget.value)} data-testid="grants-group-name" />{' '}
+            <button class="link" disabled={!groupName.trim()} data-testid="grants-group-save" onClick={() => {
+              api.createGroup({ name: groupName.trim(), ownerUnit: me.unit, cameras: picked.map((p) => p.id) }).then((g) => {
+                setDone(`已存为分组 ${g.name}`);
+                setGroupName('');
+                load();
+              }, (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+            }}>保存分组</button>
+          </>}
+        </p>
+      )}
 
       <h3>2. 推送到</h3>
       <p>

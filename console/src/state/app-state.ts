@@ -28,9 +28,11 @@ export function createAppState() {
   const page = signal<Page>('live');
   /** healthUnit is the unit the health page shows (undefined: the user's own). */
   const healthUnit = signal<string | undefined>(undefined);
+  /** picked are the cameras chosen for a grant (the tree adds to them while the grants page is open). */
+  const picked = signal<TileCamera[]>([]);
 
   return {
-    user, layout, tiles, selectedTile, banner, visibleTiles, page, healthUnit,
+    user, layout, tiles, selectedTile, banner, visibleTiles, page, healthUnit, picked,
     async restore() {
       try {
         user.value = await api.me();
@@ -56,6 +58,14 @@ export function createAppState() {
     setLayout(n: Layout) {
       layout.value = n;
       if (selectedTile.value >= n) selectedTile.value = 0;
+    },
+    /** choose is what a click on a camera in the tree does: pick it for a grant on the grants page, else show it. */
+    choose(camera: TileCamera) {
+      if (page.value === 'grants') {
+        if (!picked.value.some((c) => c.id === camera.id)) picked.value = [...picked.value, camera];
+        return;
+      }
+      this.show(camera);
     },
     /** show puts a camera in the selected tile, then selects the next tile, as operators fill a wall. */
     show(camera: TileCamera) {

@@ -47,7 +47,7 @@ function UnitRow({ unit, depth, initiallyOpen }: { unit: UnitNode; depth: number
           {children?.units.map((u) => <UnitRow key={u.code} unit={u} depth={depth + 1} />)}
           {children?.cameras.map((c) => (
             <li key={c.id}>
-              <button class="tree-camera" style={{ paddingLeft: `${(depth + 1) * 0.9 + 0.8}rem` }} onClick={() => state.show({ id: c.id, name: c.name })}
+              <button class="tree-camera" style={{ paddingLeft: `${(depth + 1) * 0.9 + 0.8}rem` }} onClick={() => state.choose({ id: c.id, name: c.name })}
                 data-testid="tree-camera" data-camera={c.id} data-health={c.health} title={`${c.id} · ${HEALTH_LABEL[c.health ?? 'unknown']}`}>
                 <span class={`dot dot-${c.health ?? 'unknown'}`} /> {c.name}
               </button>
@@ -98,7 +98,7 @@ export function Tree() {
           {results.units.map((u) => <UnitRow key={u.code} unit={u} depth={0} />)}
           {results.cameras.map((c) => (
             <li key={c.id}>
-              <button class="tree-camera" onClick={() => state.show({ id: c.id, name: c.name })} data-testid="tree-camera" data-camera={c.id}>◉ {c.name}</button>
+              <button class="tree-camera" onClick={() => state.choose({ id: c.id, name: c.name })} data-testid="tree-camera" data-camera={c.id}>◉ {c.name}</button>
             </li>
           ))}
         </ul>
@@ -111,7 +111,7 @@ export function Tree() {
                 <ul>
                   {root.granted.map((c) => (
                     <li key={c.id}>
-                      <button class="tree-camera" style={{ paddingLeft: '1.1rem' }} onClick={() => state.show({ id: c.id, name: c.name })}
+                      <button class="tree-camera" style={{ paddingLeft: '1.1rem' }} onClick={() => state.choose({ id: c.id, name: c.name })}
                         data-testid="tree-camera" data-camera={c.id} data-granted="true" data-health={c.health} title={c.id}>
                         <span class={`dot dot-${c.health ?? 'unknown'}`} /> {c.name}
                       </button>
