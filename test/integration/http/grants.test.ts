@@ -2,6 +2,9 @@
 // and stops at every door once revoked or expired; media URLs guessed, replayed or kept after revocation fail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantT } from '../../../gateway/src/http/schemas.js';
+import { AccessIndex } from '../../../gateway/src/access/access-index.js';
+import { GrantStore } from '../../../gateway/src/catalog/grant-store.js';
+import { openDatabase } from '../../../gateway/src/store/database.js';
 import { login, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
 
 let gw: TestGateway;
@@ -49,6 +52,17 @@ describe('push-down grants over HTTP', () => {
     const held = (await req('GET', '/api/grants', 'village-clerk')).json().grants as GrantT[];
     expect(held.map((x) => [x.id, x.grantorName, x.cameras.map((c) => c.id).sort()])).toEqual([[g.id, expect.any(String), [a, b].sort()]]);
     expect(((await req('GET', `/api/grants?toUnit=${unitOf('village-clerk')}`, 'county-admin')).json().grants as GrantT[]).map((x) => x.id)).toContain(g.id);
+
+    // The grant is in the store: a gateway starting on it holds it too.
+    const db = openDatabase(gw.gateway.config.store.path);
+    try {
+      const fresh = new AccessIndex(gw.gateway.access.tree, gw.gateway.catalog.summaries());
+      new GrantStore(db, fresh).load();
+      const clerk = { userId: 0, unit: unitOf('village-clerk'), roles: ['viewer' as const] };
+      expect([fresh.may(clerk, 'live', a!), fresh.may(clerk, 'playback', b!), fresh.may(clerk, 'ptz', a!)]).toEqual([true, true, false]);
+    } finally {
+      db.close();
+    }
 
     expect((await req('DELETE', `/api/grants/${g.id}`, 'village-clerk')).statusCode).toBe(403);
     expect((await req('DELETE', `/api/grants/${g.id}`, 'county-admin')).json()).toEqual({ revoked: [g.id] });
