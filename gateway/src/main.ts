@@ -115,7 +115,9 @@ async function serve(config: Config): Promise<void> {
     for (const a of gateway.demoAccounts) {
       lines.push(`    ${a.username.padEnd(18)} ${a.roles.join('+').padEnd(15)} ${gateway.catalog.unitName(a.unit)} (${a.unit}, ${gateway.access.countUnder(a.unit)} cameras)`);
     }
-    lines.push(`  simulated cameras: rtsp://${config.demo.simulator.host}:${config.demo.simulator.rtspPort}/cam/<id>/<main|sub>, fault knobs at http://${config.demo.simulator.host}:${config.demo.simulator.controlPort}/cameras/<id>/faults`);
+    const sim = config.demo.simulator;
+    lines.push(`  simulated cameras: rtsp://${sim.host}:${sim.rtspPort}/cam/<id>/<main|sub>, ONVIF http://${sim.host}:${sim.onvifPort}/onvif/<id>/device_service,`);
+    lines.push(`    ${sim.discoverable} new devices answering WS-Discovery (onboard them in the console), fault knobs at http://${sim.host}:${sim.controlPort}/cameras/<id>/faults`);
   }
   lines.push('Stop with Ctrl-C.', '');
   process.stdout.write(lines.join('\n') + '\n');
