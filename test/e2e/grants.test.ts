@@ -28,16 +28,13 @@ async function loginAs(username: string): Promise<Page> {
   return page;
 }
 
-/** push picks a camera on the grants page (from its search, or from the tree on the left) and pushes it. */
-async function push(admin: Page, camera: string, village: string, from: 'search' | 'tree'): Promise<number> {
-  if (from === 'search') {
-    await admin.fill('[data-testid=grants-search]', camera);
-    await admin.click(`[data-testid=grants-pick][data-camera="${camera}"]`);
-  } else {
-    await admin.fill('[data-testid=tree-search]', camera);
-    await admin.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${camera}"]`);
-    await admin.waitForSelector('[data-testid=grants-picked]');
-  }
+/** push picks one camera on the grants page by its search and another from the tree on the left, and pushes both. */
+async function push(admin: Page, bySearch: string, byTree: string, village: string): Promise<number> {
+  await admin.fill('[data-testid=grants-search]', bySearch);
+  await admin.click(`[data-testid=grants-pick][data-camera="${bySearch}"]`);
+  await admin.fill('[data-testid=tree-search]', byTree);
+  await admin.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${byTree}"]`);
+  await admin.waitForFunction(() => document.querySelector('[data-testid=grants-picked]')?.textContent?.includes('已选 2'));
   await admin.fill('[data-testid=grants-unit]', village);
   await admin.click('[data-testid=grants-push]');
   const done = await admin.waitForSelector('[data-testid=grants-done]');
@@ -51,9 +48,10 @@ describe('push-down grants in the console', () => {
     const [a, b] = gw.gateway.access.camerasUnder(county).filter((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!)).slice(0, 2);
     const admin = await loginAs('county-admin');
     await admin.click('[data-testid=nav-grants]');
-    const grantA = await push(admin, a!, village, 'search');
-    await push(admin, b!, village, 'tree');
-    await admin.waitForSelector(`[data-testid=grants-given] [data-testid=grant-row][data-grant="${grantA}"]`);
+    const grant = await push(admin, a!, b!, village);
+    const row = `[data-testid=grants-given] [data-testid=grant-row][data-grant="${grant}"]`;
+    await admin.waitForSelector(row);
+    expect((await admin.$$eval(`${row} [data-testid=grant-camera]`, (els) => els.map((e) => e.getAttribute('data-camera')))).sort()).toEqual([a, b].sort());
 
     const clerk = await loginAs('village-clerk');
     const granted = await clerk.$$eval('[data-testid=tree-granted] [data-testid=tree-camera]', (els) => els.map((e) => e.getAttribute('data-camera')));
@@ -66,7 +64,7 @@ describe('push-down grants in the console', () => {
     await clerk.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 25_000 });
     await clerk.waitForSelector('[data-testid=tile][data-index="1"][data-state=live]', { timeout: 25_000 });
 
-    await admin.click(`[data-testid=grants-given] [data-testid=grant-row][data-grant="${grantA}"] [data-testid=grant-revoke]`);
+    await admin.click(`${row} [data-testid=grant-camera][data-camera="${a}"] [data-testid=grant-withdraw]`);
     const revokedAt = Date.now();
     await clerk.waitForSelector('[data-testid=tile][data-index="0"][data-state=denied]', { timeout: 5000 });
     const stoppedMs = Date.now() - revokedAt;

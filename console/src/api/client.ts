@@ -65,6 +65,7 @@ export const api = {
   grants: (ended = false) => call<{ grants: GrantT[] }>('GET', `/api/grants?ended=${ended}`),
   createGrant: (g: { toUnit: string; cameras?: string[]; group?: number; actions: string[]; expiresAt?: number; reGrant: boolean; parent?: number }) => call<GrantT>('POST', '/api/grants', g),
   revokeGrant: (id: number) => call<{ revoked: number[] }>('DELETE', `/api/grants/${id}`),
+  withdrawCamera: (id: number, camera: string) => call<{ shrunk: number[]; ended: number[] }>('DELETE', `/api/grants/${id}/cameras/${encodeURIComponent(camera)}`),
   groups: () => call<{ groups: GroupT[] }>('GET', '/api/groups'),
   createGroup: (g: { name: string; ownerUnit: string; cameras: string[] }) => call<GroupT>('POST', '/api/groups', g),
   users: () => call<{ users: AccountT[] }>('GET', '/api/users'),

@@ -80,6 +80,16 @@ export function GrantsPage() {
       setError(err instanceof ApiError ? err.message : String(err));
     }
   };
+  const withdraw = async (g: GrantT, camera: { id: string; name: string }) => {
+    try {
+      const r = await api.withdrawCamera(g.id, camera.id);
+      setDone(`已从授权 #${g.id} 撤回 ${camera.name}${r.ended.length > 0 ? ` (授权 ${r.ended.map((x) => `#${x}`).join(', ')} 已无摄像机, 已结束)` : ''}`);
+      load();
+    } catch (err) {
+      state.sessionEnded(err);
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
   const passOn = (g: GrantT) => {
     setParent(g);
     setGroup(g.group?.id ?? null);
@@ -143,7 +153,7 @@ export function GrantsPage() {
       </p>
 
       <h3>各单位持有的授权 <label class="health-facts"><input type="checkbox" checked={showEnded} onChange={() => setShowEnded(!showEnded)} /> 含已撤销/过期</label></h3>
-      <GrantTable grants={given} onRevoke={(g) => void revoke(g)} testid="grants-given" />
+      <GrantTable grants={given} onRevoke={(g) => void revoke(g)} onWithdraw={(g, c) => void withdraw(g, c)} testid="grants-given" />
       {received.length > 0 && (
         <>
           <h3>本单位收到的授权</h3>
@@ -154,7 +164,13 @@ export function GrantsPage() {
   );
 }
 
-function GrantTable({ grants, onRevoke, onPassOn, testid }: { grants: GrantT[]; onRevoke?: (g: GrantT) => void; onPassOn?: (g: GrantT) => void; testid: string }) {
+function GrantTable({ grants, onRevoke, onWithdraw, onPassOn, testid }: {
+  grants: GrantT[];
+  onRevoke?: (g: GrantT) => void;
+  onWithdraw?: (g: GrantT, camera: { id: string; name: string }) => void;
+  onPassOn?: (g: GrantT) => void;
+  testid: string;
+}) {
   if (grants.length === 0) return <p class="health-facts">无</p>;
   return (
     <table data-testid={testid}>
@@ -163,7 +179,16 @@ function GrantTable({ grants, onRevoke, onPassOn, testid }: { grants: GrantT[]; 
         {grants.map((g) => (
           <tr key={g.id} data-testid="grant-row" data-grant={g.id} data-state={g.state}>
             <td>{g.id}{g.parent ? ` ← #${g.parent}` : ''}</td>
-            <td>{g.group ? `分组 ${g.group.name}: ` : ''}{g.cameras.slice(0, 3).map((c) => c.name).join('、')}{g.cameras.length > 3 ? ` 等 ${g.cameras.length} 台` : ''}</td>
+            <td>
+              {g.group ? `分组 ${g.group.name}: ` : ''}
+              {g.cameras.slice(0, 8).map((c) => (
+                <span key={c.id} class="grant-camera" data-testid="grant-camera" data-camera={c.id}>
+                  {c.name}
+                  {onWithdraw && !g.group && g.state === 'active' && <button class="grant-withdraw" title="撤回这台摄像机" onClick={() => onWithdraw(g, c)} data-testid="grant-withdraw">×</button>}
+                </span>
+              ))}
+              {g.cameras.length > 8 ? ` 等 ${g.cameras.length} 台` : ''}
+            </td>
             <td>{g.toUnitName}</td>
             <td>{g.grantorName} · {g.grantorUnitName}</td>
             <td>{g.actions.map((a) => ACTION_LABEL[a] ?? a).join(' ')}{g.reGrant ? ' · 可转授' : ''}</td>

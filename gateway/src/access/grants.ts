@@ -122,6 +122,39 @@ export class GrantBook {
     return ids;
   }
 
+  /**
+   * planWithdraw says what taking one camera out of a grant changes: the grant and every grant passed on from it that
+   * gives the camera lose it; those left with no camera end (with their own descendants). It changes nothing.
+   */
+  planWithdraw(id: number, camera: string): { shrunk: number[]; ended: number[] } {
+    const g = this.#grants.get(id);
+    if (!g || g.group !== null || !g.cameras.includes(camera)) return { shrunk: [], ended: [] };
+    const shrunk: number[] = [];
+    const ended: number[] = [];
+    for (const x of this.descendants(id)) {
+      if (ended.includes(x)) continue;
+      const r = this.#grants.get(x)!;
+      if (r.group !== null || !r.cameras.includes(camera)) continue;
+      if (r.cameras.length === 1) ended.push(...this.descendants(x).filter((d) => !ended.includes(d)));
+      else shrunk.push(x);
+    }
+    return { shrunk: shrunk.filter((x) => !ended.includes(x)), ended };
+  }
+
+  /** withdraw takes one camera out of a grant as planWithdraw says, and returns the plan. */
+  withdraw(id: number, camera: string): { shrunk: number[]; ended: number[] } {
+    const plan = this.planWithdraw(id, camera);
+    for (const x of plan.shrunk) {
+      const r = this.#grants.get(x)!;
+      this.#unindexCameras(r);
+      const next = { ...r, cameras: r.cameras.filter((c) => c !== camera) };
+      this.#grants.set(x, next);
+      this.#index(next);
+    }
+    for (const x of [...plan.ended].reverse()) this.#unindex(x);
+    return plan;
+  }
+
   /** setGroup adds or changes a group: the grants of the group follow its members. */
   setGroup(group: CameraGroup): void {
     const grants = [...(this.#byGroup.get(group.id) ?? [])];
@@ -147,11 +180,6 @@ export class GrantBook {
     const byCamera = this.#received.get(unit);
     if (!byCamera) return;
     for (const camera of byCamera.keys()) if (this.holder(unit, camera, action, now) !== undefined) yield camera;
-  }
-
-  /** grantsTo lists the live grants a unit received. */
-  grantsTo(unit: string): GrantRecord[] {
-    return [...this.#grants.values()].filter((g) => g.toUnit === unit);
   }
 
   /** memoryEntries counts the (unit, camera, grant) entries of the index, for sizing. */

@@ -86,6 +86,25 @@ export class GrantStore {
     return this.#access.grants.revoke(id);
   }
 
+  /**
+   * withdraw takes one camera out of a grant (and out of what was passed on from it); a grant left with no camera
+   * ends. It returns what changed.
+   */
+  withdraw(by: Subject, id: number, camera: string, now = Date.now()): { shrunk: number[]; ended: number[] } {
+    const g = this.#access.grants.get(id);
+    if (!g || !this.#access.mayRevoke(by, g)) throw new GrantError(`no grant ${id} you may change`);
+    if (g.group !== null) throw new GrantError('a group grant gives the whole group: change the group or revoke the grant');
+    const plan = this.#access.grants.planWithdraw(id, camera);
+    if (plan.shrunk.length === 0 && plan.ended.length === 0) throw new GrantError(`grant ${id} does not give camera ${camera}`);
+    this.#db.transaction(() => {
+      const del = this.#db.prepare('DELETE FROM grant_cameras WHERE grant_id = ? AND camera = ?');
+      for (const x of plan.shrunk) del.run(x, camera);
+      const end = this.#db.prepare('UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL');
+      for (const x of plan.ended) end.run(now, by.userId, x);
+    })();
+    return this.#access.grants.withdraw(id, camera);
+  }
+
   /** createGroup makes a group of cameras of the owner's subtree. */
   createGroup(by: Subject, name: string, ownerUnit: string, cameras: readonly string[], now = Date.now()): CameraGroup {
     if (!by.roles.includes('admin')) throw new GrantError('only administrators make camera groups');

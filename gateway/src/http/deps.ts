@@ -78,7 +78,7 @@ export interface HttpDeps {
   devices: DeviceView;
   onboarding: Onboarding;
   audit: AuditView;
-  grants: Pick<GrantStore, 'create' | 'revoke' | 'createGroup' | 'list'>;
+  grants: Pick<GrantStore, 'create' | 'revoke' | 'withdraw' | 'createGroup' | 'list'>;
   loginGuard: LoginGuard;
   accounts: Pick<Catalog, 'usersIn' | 'updateUser' | 'addUser'>;
   imports: Pick<ImportJobs, 'start' | 'get'>;

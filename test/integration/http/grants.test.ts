@@ -128,6 +128,20 @@ describe('push-down grants over HTTP', () => {
     expect((await req('POST', '/api/grants', 'county-admin', { toUnit: unitOf('village-clerk'), actions: ['live'] })).json().message).toMatch(/either cameras or a group/);
   });
 
+  it('withdraws one camera of a grant: the clerk keeps the other', async () => {
+    const [x, y] = foreign().slice(30, 32);
+    const g = (await req('POST', '/api/grants', 'county-admin', { toUnit: unitOf('village-clerk'), cameras: [x, y], actions: ['live'] })).json() as GrantT;
+    expect((await req('DELETE', `/api/grants/${g.id}/cameras/${x}`, 'village-clerk')).statusCode).toBe(403);
+    expect((await req('DELETE', `/api/grants/${g.id}/cameras/${x}`, 'county-admin')).json()).toEqual({ shrunk: [g.id], ended: [] });
+    expect((await req('GET', `/api/cameras/${x}`, 'village-clerk')).statusCode).toBe(404);
+    expect((await req('GET', `/api/cameras/${y}`, 'village-clerk')).statusCode).toBe(200);
+    const after = ((await req('GET', '/api/grants', 'village-clerk')).json().grants as GrantT[]).find((z) => z.id === g.id)!;
+    expect(after.cameras.map((c) => c.id)).toEqual([y]);
+    expect((await req('DELETE', `/api/grants/${g.id}/cameras/${x}`, 'county-admin')).json().message).toMatch(/does not give camera/);
+    expect((await req('DELETE', `/api/grants/${g.id}/cameras/${y}`, 'county-admin')).json()).toEqual({ shrunk: [], ended: [g.id] });
+    expect((await req('GET', `/api/cameras/${y}`, 'village-clerk')).statusCode).toBe(404);
+  });
+
   it('pushes a camera group as one', async () => {
     const members = foreign().slice(20, 23);
     const group = await req('POST', '/api/groups', 'county-admin', { name: '县道路口', ownerUnit: unitOf('county-admin'), cameras: members });

@@ -91,6 +91,21 @@ describe('push-down grants', () => {
     expect(index.may(who('t1', ['viewer']), 'live', 'k-c1')).toBe(true);
   });
 
+  it('withdrawing one camera takes it from the grant and from what was passed on; an emptied grant ends', () => {
+    const index = new AccessIndex(new OrgTree(units), cameras);
+    const townAdmin = who('t1', ['admin'], 2);
+    const parent = grant(index, countyAdmin, { toUnit: 't1', cameras: ['k-c1', 'k-c1b'], reGrant: true }) as number;
+    const onlyC1 = grant(index, townAdmin, { toUnit: 'v1', cameras: ['k-c1'], parent }) as number;
+    const both = grant(index, townAdmin, { toUnit: 'v2', cameras: ['k-c1', 'k-c1b'], parent }) as number;
+    expect(index.grants.withdraw(parent, 'k-c1')).toEqual({ shrunk: [parent, both], ended: [onlyC1] });
+    expect(index.may(who('t1', ['viewer']), 'live', 'k-c1')).toBe(false);
+    expect(index.may(who('t1', ['viewer']), 'live', 'k-c1b')).toBe(true);
+    expect(index.may(clerk, 'live', 'k-c1')).toBe(false);
+    expect(index.grants.get(onlyC1)).toBeUndefined();
+    expect(index.grants.get(both)!.cameras).toEqual(['k-c1b']);
+    expect(index.grants.withdraw(parent, 'k-c1')).toEqual({ shrunk: [], ended: [] });
+  });
+
   it('a group grant follows the group\'s members', () => {
     const index = new AccessIndex(new OrgTree(units), cameras);
     index.grants.setGroup({ id: 7, name: 'junctions', ownerUnit: 'c1', cameras: ['k-c1'] });
@@ -148,11 +163,13 @@ const world: fc.Arbitrary<World> = fc.record({
 type Op =
   | { kind: 'grant'; by: number; to: number; cams: number[]; actions: Action[]; ttl: number | null; reGrant: boolean; parent: number | null }
   | { kind: 'revoke'; by: number; which: number }
+  | { kind: 'withdraw'; by: number; which: number; camera: number }
   | { kind: 'time'; ms: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('grant' as const), by: fc.nat(), to: fc.nat(), cams: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), actions: fc.subarray([...ACTIONS], { minLength: 1 }), ttl: fc.option(fc.integer({ min: 1, max: 10_000 })), reGrant: fc.boolean(), parent: fc.option(fc.nat()) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('revoke' as const), by: fc.nat(), which: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), by: fc.nat(), which: fc.nat(), camera: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: 6000 }) }) },
 );
 
@@ -176,6 +193,14 @@ class Reference {
     g.live = false;
     for (const c of this.grants) if (c.parent === id) this.revoke(c.id);
   }
+  /** withdraw takes a camera out of a grant and of every live grant passed on from it; emptied grants end. */
+  withdraw(id: number, camera: string): void {
+    const g = this.grants.find((x) => x.id === id);
+    if (!g || !g.live || !g.cameras.has(camera)) return;
+    g.cameras.delete(camera);
+    for (const c of this.grants) if (c.parent === id && c.live) this.withdraw(c.id, camera);
+    if (g.cameras.size === 0) this.revoke(id);
+  }
   may(s: Subject, a: Action, camera: string, now: number): boolean {
     const roles: Record<Action, Role[]> = { live: ['admin', 'operator', 'viewer', 'mediator'], playback: ['admin', 'operator', 'viewer'], ptz: ['admin', 'operator'], wall: ['admin', 'operator'] };
     if (!s.roles.some((r) => roles[a].includes(r))) return false;
@@ -186,7 +211,7 @@ class Reference {
 
 describe('grants, property-based', () => {
   it('no user ever holds a right outside her subtree plus the grants in force, through any door, after any history', () => {
-    const stats = { runs: 0, accepted: 0, regrants: 0 };
+    const stats = { runs: 0, accepted: 0, regrants: 0, withdrawals: 0 };
     fc.assert(fc.property(world, fc.array(op, { minLength: 10, maxLength: 40 }), (w, ops) => {
       const index = new AccessIndex(new OrgTree(w.units), w.cameras);
       const ref = new Reference(w);
@@ -194,6 +219,21 @@ describe('grants, property-based', () => {
       let id = 1;
       for (const o of ops) {
         if (o.kind === 'time') now += o.ms;
+        else if (o.kind === 'withdraw') {
+          // Mostly a grant that was passed on, so that the withdrawal has to reach the grants made from it.
+          const all = [...index.grants.all()];
+          const parents = all.filter((g) => index.grants.children(g.id).length > 0);
+          const live = o.which % 4 !== 0 && parents.length > 0 ? parents : all;
+          if (live.length === 0) continue;
+          const g = live[o.which % live.length]!;
+          const by = w.subjects.find((x) => x.roles.includes('admin') && x.unit === g.grantorUnit) ?? w.subjects[o.by % w.subjects.length]!;
+          if (!index.mayRevoke(by, g) || g.cameras.length === 0) continue;
+          const camera = g.cameras[o.camera % g.cameras.length]!;
+          index.grants.withdraw(g.id, camera);
+          ref.withdraw(g.id, camera);
+          stats.withdrawals++;
+          for (const x of ref.grants) if (!x.live) expect(index.grants.get(x.id)).toBeUndefined();
+        }
         else if (o.kind === 'revoke') {
           const live = [...index.grants.all()];
           if (live.length === 0) continue;
@@ -254,5 +294,6 @@ describe('grants, property-based', () => {
     }), { numRuns: 300 });
     expect(stats.accepted).toBeGreaterThan(stats.runs);
     expect(stats.regrants).toBeGreaterThan(stats.runs / 10);
+    expect(stats.withdrawals).toBeGreaterThan(stats.runs / 10);
   });
 });

@@ -8,7 +8,7 @@ import { GrantError } from '../../catalog/grant-store.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
-import { GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode } from '../schemas.js';
+import { CameraId, GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode } from '../schemas.js';
 
 function requireAdmin(req: FastifyRequest): Authenticated {
   const auth = requireAuth(req);
@@ -82,6 +82,24 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       const revoked = deps.grants.revoke(auth.subject, id);
       deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.revoke', detail: { grant: id, revoked }, remote: req.ip });
       return { revoked };
+    } catch (err) {
+      if (err instanceof GrantError) throw new AppError('not-found', err.message);
+      throw err;
+    }
+  });
+
+  app.delete('/api/grants/:id/cameras/:camera', {
+    schema: {
+      tags: ['grants'], params: Type.Object({ id: Type.Integer({ minimum: 1 }), camera: CameraId }),
+      response: { 200: Type.Object({ shrunk: Type.Array(Type.Integer()), ended: Type.Array(Type.Integer()) }) },
+    },
+  }, async (req) => {
+    const auth = requireAdmin(req);
+    const { id, camera } = req.params as { id: number; camera: string };
+    try {
+      const r = deps.grants.withdraw(auth.subject, id, camera);
+      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.withdraw', camera, detail: { grant: id, ...r }, remote: req.ip });
+      return r;
     } catch (err) {
       if (err instanceof GrantError) throw new AppError('not-found', err.message);
       throw err;
