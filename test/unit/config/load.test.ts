@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../config/load.js';
-import { tempDir } from '../../support/harness.js';
+import { ROOT, tempDir } from '../../support/harness.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -18,6 +18,11 @@ function problems(fn: () => unknown): Array<{ key: string; value: unknown; expec
 }
 
 describe('loadConfig', () => {
+  it('accepts the example configuration, every section of it', () => {
+    const c = loadConfig({ file: join(ROOT, 'config/gateway.example.json') });
+    expect(c).toMatchObject({ demo: { enabled: false }, health: { concurrency: 100 }, metrics: { unitLevels: ['city', 'county', 'township'] }, auth: { lockoutFailures: 5 } });
+  });
+
   it('fills every default', () => {
     const c = loadConfig();
     expect(c.http.port).toBe(8080);
