@@ -54,7 +54,8 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     let cameras = b.cameras ?? [];
     if (b.group !== undefined) {
       const group = deps.access.grants.group(b.group);
-      if (!group || !deps.access.canSeeUnit(auth.subject, group.ownerUnit) && b.parent === undefined) throw new AppError('not-found', `no group ${b.group} among yours`);
+      // A group is pushed by an administrator above its owner, or passed on by one whose unit received it.
+      if (!group || (b.parent === undefined && !deps.access.canSeeUnit(auth.subject, group.ownerUnit))) throw new AppError('not-found', `no group ${b.group} among yours`);
       cameras = [...group.cameras];
     }
     try {
