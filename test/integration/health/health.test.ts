@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../../gateway/src/health/health-monitor.js';
-import { login, setFaults, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
+import { login, setFaults, SIM_PASSWORD, SIM_USER, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
 
 let gw: TestGateway;
 let cookies: Record<string, string>;
@@ -84,6 +84,27 @@ describe('health sweep', () => {
   });
 });
 
+describe('cameras known by their ONVIF endpoint alone', () => {
+  it('are probed with GetSystemDateAndTime, and go offline and back like the others', async () => {
+    const unit = unitOf('village-clerk');
+    gw.gateway.catalog.upsertCameras([{
+      id: 'ONVIF-ONLY-1', name: 'ONVIF only', unit, kind: 'road', latitude: null, longitude: null,
+      mainUrl: null, subUrl: null, onvifUrl: gw.simulator.onvifUrl('ONVIF-ONLY-1'), username: SIM_USER, password: SIM_PASSWORD,
+    }]);
+    gw.gateway.syncCatalog();
+    await nextSweep();
+    expect(gw.gateway.health.camera('ONVIF-ONLY-1')).toMatchObject({ state: 'online' });
+    await setFaults(gw.simulator, 'ONVIF-ONLY-1', { offline: true });
+    try {
+      await nextSweep();
+      expect(gw.gateway.health.camera('ONVIF-ONLY-1')).toMatchObject({ state: 'offline', reason: expect.stringMatching(/^GetSystemDateAndTime failed/) });
+    } finally {
+      await setFaults(gw.simulator, 'ONVIF-ONLY-1', { offline: null });
+    }
+    await waitFor('back online', () => gw.gateway.health.camera('ONVIF-ONLY-1')!.state === 'online', 10_000);
+  });
+});
+
 describe('who sees which health', () => {
   it('answers 404 for a unit or a camera outside the caller\'s subtree', async () => {
     const other = gw.gateway.access.tree.children(unitOf('city-admin')).find((u) => u.code !== unitOf('county-admin'))!;
@@ -102,7 +123,7 @@ describe('/metrics', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.body).toMatch(new RegExp(`sge_unit_online_ratio\\{unit="${unitOf('city-admin')}",name="[^"]+",level="city"\\} 1`));
-    expect(res.body).toMatch(new RegExp(`sge_cameras\\{state="online"\\} ${CAMERAS}`));
+    expect(res.body).toMatch(new RegExp(`sge_cameras\\{state="online"\\} ${gw.gateway.health.unit(unitOf('city-admin')).online}\n`));
     expect(res.body).toMatch(/sge_health_sweeps_total [1-9]/);
     expect(res.body).not.toMatch(/level="village"/);
   });
