@@ -40,6 +40,19 @@ export function requireAuth(req: FastifyRequest): Authenticated {
   return req.auth;
 }
 
+/** requireAdmin returns the caller when she is an administrator; `what` completes "only administrators ..." otherwise. */
+export function requireAdmin(req: FastifyRequest, what: string): Authenticated {
+  const auth = requireAuth(req);
+  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', `only administrators ${what}`);
+  return auth;
+}
+
+/** auditBy records an action of the caller, with the camera it concerns and what else says what was done. */
+export function auditBy(deps: HttpDeps, req: FastifyRequest, action: string, about: { camera?: string; detail?: Record<string, unknown> } = {}): void {
+  const u = requireAuth(req).user;
+  deps.audit.record({ userId: u.id, username: u.username, unit: u.unit, action, ...about, remote: req.ip });
+}
+
 function userBody(deps: HttpDeps, user: User) {
   return { id: user.id, username: user.username, displayName: user.displayName, unit: user.unit, unitName: deps.catalog.unitName(user.unit) ?? user.unit, roles: user.roles };
 }
@@ -98,9 +111,8 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   });
 
   app.post('/api/auth/logout', { schema: { tags: ['auth'], response: { 204: { type: 'null' } } } }, async (req, reply) => {
-    const auth = requireAuth(req);
-    deps.sessions.end(auth.session.idHash);
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'logout', remote: req.ip });
+    deps.sessions.end(requireAuth(req).session.idHash);
+    auditBy(deps, req, 'logout');
     reply.clearCookie(COOKIE, { path: '/' });
     return reply.status(204).send();
   });

@@ -1,20 +1,14 @@
 // Push-down grants and camera groups: administrators give cameras of their reach to units below, see what each unit
 // holds and from whom, and revoke (with everything re-granted from it).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Action } from '../../access/access-index.js';
 import type { GrantRow } from '../../catalog/grant-store.js';
 import { GrantError } from '../../catalog/grant-store.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { auditBy, requireAdmin, requireAuth } from '../auth-plugin.js';
 import { CameraId, GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode } from '../schemas.js';
-
-function requireAdmin(req: FastifyRequest): Authenticated {
-  const auth = requireAuth(req);
-  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators manage grants');
-  return auth;
-}
 
 /** accessRoutes serves /api/grants and /api/groups. */
 export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
@@ -48,7 +42,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   });
 
   app.post('/api/grants', { schema: { tags: ['grants'], body: GrantCreate, response: { 201: GrantBody } } }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage grants');
     const b = req.body as { toUnit: string; cameras?: string[]; group?: number; actions: Action[]; expiresAt?: number | null; reGrant: boolean; parent?: number };
     if ((b.cameras === undefined) === (b.group === undefined)) throw new AppError('bad-request', 'give either cameras or a group');
     let cameras = b.cameras ?? [];
@@ -62,11 +56,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       const g = deps.grants.create(auth.subject, {
         toUnit: b.toUnit, cameras, group: b.group ?? null, actions: b.actions, expiresAt: b.expiresAt ?? null, reGrant: b.reGrant, parent: b.parent ?? null,
       });
-      deps.audit.record({
-        userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.create',
-        detail: { grant: g.id, toUnit: g.toUnit, cameras: cameras.length, group: g.group, actions: g.actions, expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent },
-        remote: req.ip,
-      });
+      auditBy(deps, req, 'grant.create', { detail: { grant: g.id, toUnit: g.toUnit, cameras: cameras.length, group: g.group, actions: g.actions, expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent } });
       return reply.status(201).send(body({ ...g, revokedAt: null, revokedBy: null }));
     } catch (err) {
       if (err instanceof GrantError) throw new AppError('bad-request', err.message);
@@ -77,11 +67,11 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   app.delete('/api/grants/:id', {
     schema: { tags: ['grants'], params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Type.Object({ revoked: Type.Array(Type.Integer()) }) } },
   }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage grants');
     const { id } = req.params as { id: number };
     try {
       const revoked = deps.grants.revoke(auth.subject, id);
-      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.revoke', detail: { grant: id, revoked }, remote: req.ip });
+      auditBy(deps, req, 'grant.revoke', { detail: { grant: id, revoked } });
       return { revoked };
     } catch (err) {
       if (err instanceof GrantError) throw new AppError('not-found', err.message);
@@ -95,11 +85,11 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       response: { 200: Type.Object({ shrunk: Type.Array(Type.Integer()), ended: Type.Array(Type.Integer()) }) },
     },
   }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage grants');
     const { id, camera } = req.params as { id: number; camera: string };
     try {
       const r = deps.grants.withdraw(auth.subject, id, camera);
-      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'grant.withdraw', camera, detail: { grant: id, ...r }, remote: req.ip });
+      auditBy(deps, req, 'grant.withdraw', { camera, detail: { grant: id, ...r } });
       return r;
     } catch (err) {
       if (err instanceof GrantError) throw new AppError('not-found', err.message);
@@ -108,16 +98,16 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   });
 
   app.get('/api/groups', { schema: { tags: ['grants'], response: { 200: Type.Object({ groups: Type.Array(GroupBody) }) } } }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage grants');
     return { groups: [...deps.access.grants.groups()].filter((g) => deps.access.canSeeUnit(auth.subject, g.ownerUnit)).map((g) => ({ ...g, cameras: [...g.cameras] })) };
   });
 
   app.post('/api/groups', { schema: { tags: ['grants'], body: GroupCreate, response: { 201: GroupBody } } }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage grants');
     const b = req.body as { name: string; ownerUnit: string; cameras: string[] };
     try {
       const g = deps.grants.createGroup(auth.subject, b.name, b.ownerUnit, b.cameras);
-      deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'group.create', detail: { group: g.id, name: g.name, ownerUnit: g.ownerUnit, cameras: g.cameras.length }, remote: req.ip });
+      auditBy(deps, req, 'group.create', { detail: { group: g.id, name: g.name, ownerUnit: g.ownerUnit, cameras: g.cameras.length } });
       return reply.status(201).send({ ...g, cameras: [...g.cameras] });
     } catch (err) {
       if (err instanceof GrantError) throw new AppError('bad-request', err.message);

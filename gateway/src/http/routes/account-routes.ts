@@ -1,12 +1,12 @@
 // Accounts and sessions: administrators manage the users of their own subtree; everyone sees and ends her sessions.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Role } from '../../access/access-index.js';
 import { hashPassword } from '../../auth/password-hash.js';
 import type { User } from '../../catalog/catalog.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { auditBy, requireAdmin, requireAuth, type Authenticated } from '../auth-plugin.js';
 import { AccountBody, AccountChange, AccountCreate, SessionBody } from '../schemas.js';
 
 /** passwordProblem says what a new password lacks, or undefined. */
@@ -20,11 +20,6 @@ export function passwordProblem(password: string, username: string): string | un
 
 /** accountRoutes serves /api/users and /api/sessions. */
 export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  const requireAdmin = (req: FastifyRequest): Authenticated => {
-    const auth = requireAuth(req);
-    if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators manage accounts');
-    return auth;
-  };
   const body = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, unit: u.unit, unitName: deps.catalog.unitName(u.unit) ?? u.unit, roles: u.roles, disabled: u.disabled });
   const managed = (auth: Authenticated, id: number): User => {
     const u = deps.catalog.user(id);
@@ -34,26 +29,26 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   };
 
   app.get('/api/users', { schema: { tags: ['accounts'], response: { 200: Type.Object({ users: Type.Array(AccountBody) }) } } }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage accounts');
     return { users: deps.accounts.usersIn(deps.access.tree.subtree(auth.subject.unit).map((u) => u.code)).map(body) };
   });
 
   app.post('/api/users', { schema: { tags: ['accounts'], body: AccountCreate, response: { 201: AccountBody } } }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage accounts');
     const b = req.body as { username: string; displayName: string; unit: string; roles: Role[]; password: string };
     if (!deps.access.canSeeUnit(auth.subject, b.unit)) throw new AppError('bad-request', `unit ${b.unit} is outside your part of the tree`);
     const problem = passwordProblem(b.password, b.username);
     if (problem) throw new AppError('bad-request', problem);
     if (deps.catalog.userWithHash(b.username)) throw new AppError('conflict', `the username ${b.username} is taken`);
     const id = deps.accounts.addUser({ username: b.username, displayName: b.displayName, unit: b.unit, roles: b.roles }, await hashPassword(b.password));
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'account.create', detail: { account: id, username: b.username, unit: b.unit, roles: b.roles }, remote: req.ip });
+    auditBy(deps, req, 'account.create', { detail: { account: id, username: b.username, unit: b.unit, roles: b.roles } });
     return reply.status(201).send(body(deps.catalog.user(id)!));
   });
 
   app.patch('/api/users/:id', {
     schema: { tags: ['accounts'], params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), body: AccountChange, response: { 200: AccountBody } },
   }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'manage accounts');
     const { id } = req.params as { id: number };
     const u = managed(auth, id);
     const b = req.body as { displayName?: string; roles?: Role[]; disabled?: boolean; password?: string; unlock?: boolean };
@@ -66,11 +61,7 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     // A disabled account or a new password ends every open session of the account.
     const ended = b.disabled === true || b.password !== undefined ? deps.sessions.endAllOf(id) : 0;
     if (b.unlock) deps.loginGuard.unlock(u.username);
-    deps.audit.record({
-      userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'account.change',
-      detail: { account: id, username: u.username, ...(b.displayName !== undefined ? { displayName: b.displayName } : {}), ...(b.roles ? { roles: b.roles } : {}), ...(b.disabled !== undefined ? { disabled: b.disabled } : {}), ...(b.password !== undefined ? { password: 'changed' } : {}), ...(b.unlock ? { unlock: true } : {}), sessionsEnded: ended },
-      remote: req.ip,
-    });
+    auditBy(deps, req, 'account.change', { detail: { account: id, username: u.username, ...(b.displayName !== undefined ? { displayName: b.displayName } : {}), ...(b.roles ? { roles: b.roles } : {}), ...(b.disabled !== undefined ? { disabled: b.disabled } : {}), ...(b.password !== undefined ? { password: 'changed' } : {}), ...(b.unlock ? { unlock: true } : {}), sessionsEnded: ended } });
     return body(deps.catalog.user(id)!);
   });
 
@@ -100,7 +91,7 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const allowed = s && owner && (s.userId === auth.user.id || (auth.subject.roles.includes('admin') && deps.access.canSeeUnit(auth.subject, owner.unit)));
     if (!allowed) throw new AppError('not-found', 'no such session of yours or of your part of the tree');
     deps.sessions.end(id);
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'session.end', detail: { account: s.userId, username: owner.username }, remote: req.ip });
+    auditBy(deps, req, 'session.end', { detail: { account: s.userId, username: owner.username } });
     return reply.status(204).send();
   });
 }

@@ -4,14 +4,13 @@ import { Readable } from 'node:stream';
 import { csvField } from '../../catalog/import/exporter.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth } from '../auth-plugin.js';
+import { requireAdmin } from '../auth-plugin.js';
 import { AuditPage, AuditQueryBody } from '../schemas.js';
 
 /** auditRoutes serves /api/audit and /api/audit.csv; nothing edits an entry. */
 export async function auditRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const scope = (req: FastifyRequest) => {
-    const auth = requireAuth(req);
-    if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators read the audit trail');
+    const auth = requireAdmin(req, 'read the audit trail');
     const q = req.query as { from?: number; to?: number; action?: string; camera?: string; username?: string; unit?: string; limit: number; offset: number };
     const unit = q.unit ?? auth.subject.unit;
     if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);

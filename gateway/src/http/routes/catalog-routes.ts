@@ -1,5 +1,5 @@
 // Bulk import and export of cameras by administrators, inside their own part of the tree.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
 import type { ImportJob } from '../../catalog/import/import-jobs.js';
@@ -7,18 +7,12 @@ import { exportCameras, csvField } from '../../catalog/import/exporter.js';
 import type { ImportFormat, TextEncodingName } from '../../catalog/import/records.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { auditBy, requireAdmin } from '../auth-plugin.js';
 import { ExportQuery, ImportJobBody, ImportQuery } from '../schemas.js';
 
 /** MAX_IMPORT_BYTES bounds an upload: 33,000 cameras take about 7 MB of CSV. */
 export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
 const SHOWN_REJECTIONS = 1000;
-
-function requireAdmin(req: FastifyRequest): Authenticated {
-  const auth = requireAuth(req);
-  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators import and export cameras');
-  return auth;
-}
 
 function jobBody(job: ImportJob) {
   return {
@@ -43,7 +37,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     bodyLimit: MAX_IMPORT_BYTES,
     schema: { tags: ['catalog'], querystring: ImportQuery, response: { 202: ImportJobBody } },
   }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'import and export cameras');
     const q = req.query as { format?: ImportFormat; encoding: TextEncodingName; dryRun: boolean };
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
@@ -58,14 +52,14 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
       ownerOf: (id) => deps.access.unitOf(id),
     });
     req.log.info({ job: job.id, format, bytes: body.length, dryRun: q.dryRun }, 'import started');
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'catalog.import', detail: { job: job.id, format, bytes: body.length, dryRun: q.dryRun }, remote: req.ip });
+    auditBy(deps, req, 'catalog.import', { detail: { job: job.id, format, bytes: body.length, dryRun: q.dryRun } });
     return reply.status(202).send(jobBody(job));
   });
 
   app.get('/api/catalog/imports/:id', {
     schema: { tags: ['catalog'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: ImportJobBody } },
   }, async (req) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'import and export cameras');
     const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
     if (!job) throw new AppError('not-found', 'no such import of yours (reports are kept for an hour)');
     return jobBody(job);
@@ -74,7 +68,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   app.get('/api/catalog/imports/:id/rejections.csv', {
     schema: { tags: ['catalog'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
   }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'import and export cameras');
     const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
     if (!job?.report) throw new AppError('not-found', 'no finished import of yours with that id');
     const lines = ['line,id,reason', ...job.report.rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))];
@@ -82,7 +76,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   });
 
   app.get('/api/catalog/export', { schema: { tags: ['catalog'], querystring: ExportQuery } }, async (req, reply) => {
-    const auth = requireAdmin(req);
+    const auth = requireAdmin(req, 'import and export cameras');
     const { format, unit = auth.subject.unit } = req.query as { format: ImportFormat; unit?: string };
     if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);
     const ids = deps.access.camerasUnder(unit);
@@ -92,7 +86,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
         if (c) yield c;
       }
     })();
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'catalog.export', detail: { unit, format, cameras: ids.length }, remote: req.ip });
+    auditBy(deps, req, 'catalog.export', { detail: { unit, format, cameras: ids.length } });
     return reply
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="cameras-${unit}.${format}"`)

@@ -5,7 +5,7 @@ import type { Profile } from '../../../../adapters/core/types.js';
 import type { Action } from '../../access/access-index.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth } from '../auth-plugin.js';
+import { auditBy, requireAuth } from '../auth-plugin.js';
 import { CameraId, PresetName, ProfileName, PtzMoveBody, PtzPresetBody, PtzStateBody } from '../schemas.js';
 
 const params = Type.Object({ id: CameraId });
@@ -14,10 +14,7 @@ const params = Type.Object({ id: CameraId });
 export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   // A held arrow repeats its move every ~600 ms: the audit keeps the first of a run, not every repeat.
   const lastMove = new Map<string, number>();
-  const audit = (req: FastifyRequest, action: string, camera: string, detail: Record<string, unknown> = {}) => {
-    const u = requireAuth(req).user;
-    deps.audit.record({ userId: u.id, username: u.username, unit: u.unit, action, camera, detail, remote: req.ip });
-  };
+  const audit = (req: FastifyRequest, action: string, camera: string, detail: Record<string, unknown> = {}) => auditBy(deps, req, action, { camera, detail });
   const authorize = (req: FastifyRequest, action: Action): string => {
     const { subject } = requireAuth(req);
     const { id } = req.params as { id: string };

@@ -1,18 +1,12 @@
 // Onboarding by administrators: discover devices on the network, probe an address, add a camera under a unit.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { checkRow } from '../../catalog/import/camera-row.js';
 import { ProbeFailedError } from '../../devices/onboarding.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { auditBy, requireAdmin } from '../auth-plugin.js';
 import { CameraBody, DiscoverBody, NewCameraBody, ProbeBody, ProbeRequest } from '../schemas.js';
-
-function requireAdmin(req: FastifyRequest, what: string): Authenticated {
-  const auth = requireAuth(req);
-  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', `only administrators ${what}`);
-  return auth;
-}
 
 /** onboardingRoutes serves /api/devices/discover, /api/devices/probe and POST /api/cameras. */
 export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
@@ -51,7 +45,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
       throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`);
     }
     deps.onboarding.add(checked.camera);
-    deps.audit.record({ userId: auth.user.id, username: auth.user.username, unit: auth.user.unit, action: 'camera.add', camera: checked.camera.id, detail: { name: checked.camera.name }, remote: req.ip });
+    auditBy(deps, req, 'camera.add', { camera: checked.camera.id, detail: { name: checked.camera.name } });
     const c = deps.catalog.camera(checked.camera.id)!;
     return reply.status(201).send({
       id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
