@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, statSync
 import { once } from 'node:events';
 import type { Config } from '../../../config/schema.js';
 import { Catalog } from '../catalog/catalog.js';
-import { exportCameras, csvField } from '../catalog/import/exporter.js';
+import { exportCameras, rejectionsCsv } from '../catalog/import/exporter.js';
 import { importCameras, ImportFileError, type ImportProgress } from '../catalog/import/importer.js';
 import type { ImportFormat, TextEncodingName } from '../catalog/import/records.js';
 import { CredentialCipher } from '../secrets/credential-cipher.js';
@@ -110,7 +110,7 @@ export async function runImport(config: Config, path: string, opts: { format?: s
       for (const r of report.rejections.slice(0, 20)) out.write(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
       if (report.rejected > 20) out.write(`  ... and ${report.rejected - 20} more\n`);
       const reportPath = opts.report ?? `${path}.rejected.csv`;
-      writeFileSync(reportPath, ['line,id,reason', ...report.rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))].join('\n') + '\n');
+      writeFileSync(reportPath, rejectionsCsv(report.rejections));
       out.write(`every rejected row, with its line and reason: ${reportPath}\n`);
     }
     if (!opts.dryRun && report.changed.length > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');

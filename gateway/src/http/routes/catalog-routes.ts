@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
 import type { ImportJob } from '../../catalog/import/import-jobs.js';
-import { exportCameras, csvField } from '../../catalog/import/exporter.js';
+import { exportCameras, rejectionsCsv } from '../../catalog/import/exporter.js';
 import type { ImportFormat, TextEncodingName } from '../../catalog/import/records.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
@@ -71,8 +71,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const auth = requireAdmin(req, 'import and export cameras');
     const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
     if (!job?.report) throw new AppError('not-found', 'no finished import of yours with that id');
-    const lines = ['line,id,reason', ...job.report.rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))];
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(lines.join('\n') + '\n');
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(rejectionsCsv(job.report.rejections));
   });
 
   app.get('/api/catalog/export', { schema: { tags: ['catalog'], querystring: ExportQuery } }, async (req, reply) => {
