@@ -12,6 +12,21 @@ export function parseAuthParams(value: string): Record<string, string> {
   return out;
 }
 
+/**
+ * answerChallenge builds the Authorization header that answers a WWW-Authenticate challenge (Digest or Basic) for a
+ * request, or returns undefined for a scheme it does not speak or a Digest challenge without realm and nonce.
+ */
+export function answerChallenge(challenge: string | undefined, creds: { username: string; password: string }, method: string, uri: string): { header: string; scheme: 'digest' | 'basic' } | undefined {
+  if (!challenge) return undefined;
+  if (/^digest\s/i.test(challenge)) {
+    const p = parseAuthParams(challenge.slice(7));
+    if (!p.realm || !p.nonce) return undefined;
+    return { scheme: 'digest', header: digestResponse({ username: creds.username, password: creds.password, realm: p.realm, nonce: p.nonce, method, uri, qop: p.qop, opaque: p.opaque }) };
+  }
+  if (/^basic\s/i.test(challenge)) return { scheme: 'basic', header: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` };
+  return undefined;
+}
+
 /** digestResponse computes the client side of a Digest exchange (qop absent or "auth"). */
 export function digestResponse(opts: { username: string; password: string; realm: string; nonce: string; method: string; uri: string; qop?: string; nc?: number; cnonce?: string; opaque?: string }): string {
   const ha1 = md5(`${opts.username}:${opts.realm}:${opts.password}`);

@@ -1,7 +1,7 @@
 // Fetching a camera's JPEG snapshot over HTTP, answering a Digest (or Basic) challenge as cameras ask for one.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { digestResponse, parseAuthParams } from '../core/digest.js';
+import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
 
 /** MAX_SNAPSHOT_BYTES bounds a snapshot: a 4K JPEG is a few MB. */
@@ -54,16 +54,9 @@ export async function fetchSnapshot(url: string, credentials?: SourceCredentials
     let { res, body } = await get(u, {}, timeoutMs);
     if (res.statusCode === 401 && credentials) {
       const challenge = String(res.headers['www-authenticate'] ?? '');
-      let authorization: string;
-      if (/^digest\s/i.test(challenge)) {
-        const p = parseAuthParams(challenge.slice(7));
-        authorization = digestResponse({ username: credentials.username, password: credentials.password, realm: p.realm ?? '', nonce: p.nonce ?? '', method: 'GET', uri: path, qop: p.qop, opaque: p.opaque });
-      } else if (/^basic\s/i.test(challenge)) {
-        authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-      } else {
-        throw new SnapshotError(url, `unsupported authentication ${JSON.stringify(challenge.slice(0, 40))}`);
-      }
-      ({ res, body } = await get(u, { authorization }, timeoutMs));
+      const answer = answerChallenge(challenge, credentials, 'GET', path);
+      if (!answer) throw new SnapshotError(url, `unsupported authentication ${JSON.stringify(challenge.slice(0, 40))}`);
+      ({ res, body } = await get(u, { authorization: answer.header }, timeoutMs));
     }
     if (res.statusCode === 401) throw new SnapshotError(url, 'the camera refused the credentials (401)');
     if (res.statusCode !== 200) throw new SnapshotError(url, `the camera answered ${res.statusCode}`);

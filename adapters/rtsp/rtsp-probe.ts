@@ -1,6 +1,6 @@
 // Probes an RTSP URL the cheap way: OPTIONS and DESCRIBE over one connection, no media, no process.
 import { performance } from 'node:perf_hooks';
-import { digestResponse, parseAuthParams } from '../core/digest.js';
+import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
 import { parseSps } from './h264-sps.js';
 import { RtspConnection, RtspProtocolError } from './rtsp-connection.js';
@@ -53,17 +53,6 @@ export class RtspProbeError extends Error {
     this.operation = operation;
     this.detail = `${operation} failed: ${detail}`;
   }
-}
-
-function authorize(challenge: string | undefined, creds: SourceCredentials, method: string, uri: string): { header: string; scheme: 'digest' | 'basic' } | undefined {
-  if (!challenge) return undefined;
-  if (/^digest\s/i.test(challenge)) {
-    const p = parseAuthParams(challenge.slice(7));
-    if (!p.realm || !p.nonce) return undefined;
-    return { scheme: 'digest', header: digestResponse({ username: creds.username, password: creds.password, realm: p.realm, nonce: p.nonce, method, uri, qop: p.qop, opaque: p.opaque }) };
-  }
-  if (/^basic\s/i.test(challenge)) return { scheme: 'basic', header: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` };
-  return undefined;
 }
 
 function describeVideo(media: ReturnType<typeof parseSdp>[number]): VideoInfo {
@@ -155,7 +144,7 @@ export function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeRe
     let describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp' });
     if (describe.status === 401) {
       if (!creds) throw new RtspProbeError('unauthorized', url, operation, 'the camera asks for credentials and none were given');
-      const a = authorize(describe.headers['www-authenticate'], creds, 'DESCRIBE', uri);
+      const a = answerChallenge(describe.headers['www-authenticate'], creds, 'DESCRIBE', uri);
       if (!a) throw new RtspProbeError('protocol', url, operation, `unsupported authentication ${JSON.stringify(describe.headers['www-authenticate'] ?? '')}`);
       auth = a.scheme;
       describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp', Authorization: a.header });
