@@ -4,6 +4,7 @@
 import onvif from 'onvif';
 import type { Cam } from 'onvif';
 import type { Profile, SourceCredentials } from '../core/types.js';
+import { escapeXml } from '../core/xml.js';
 
 /** OnvifFailure classifies a failed call. */
 export type OnvifFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'fault' | 'protocol' | 'unsupported';
@@ -71,10 +72,6 @@ export interface OnvifTarget {
 }
 
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-function escXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
 
 function num(v: unknown): number | undefined {
   const n = Number(v);
@@ -240,7 +237,7 @@ export class OnvifDevice {
     if (presetToken !== undefined) this.#token(presetToken, 'SetPreset');
     if (name.length < 1 || name.length > 64) throw new OnvifError('protocol', this.#label, 'SetPreset', 'a preset name is 1-64 characters');
     // The package writes the name into the XML as it is: escaped here.
-    const r = await this.#call<unknown>('SetPreset', (cb) => this.#cam.setPreset({ profileToken, presetName: escXml(name), ...(presetToken ? { presetToken } : {}) } as never, cb as never));
+    const r = await this.#call<unknown>('SetPreset', (cb) => this.#cam.setPreset({ profileToken, presetName: escapeXml(name), ...(presetToken ? { presetToken } : {}) } as never, cb as never));
     const token = (r as Array<{ setPresetResponse?: Array<{ presetToken?: unknown[] }> }>)?.[0]?.setPresetResponse?.[0]?.presetToken?.[0];
     if (token === undefined) throw new OnvifError('protocol', this.#label, 'SetPreset', 'the answer holds no preset token');
     return String(token);

@@ -10,7 +10,8 @@ import { CAMERA_ID, type CameraFarm } from './camera-farm.js';
 import { CLIP_SPECS } from './clip-maker.js';
 import { DigestAuth } from './digest.js';
 import { PtzHead } from './ptz-state.js';
-import { attr, envelope, esc, faultEnvelope, field, MAX_SOAP_BYTES, NS, parseSoap, passwordDigest, sameDigest, SoapFault, type SoapRequest } from './soap.js';
+import { escapeXml } from '../core/xml.js';
+import { attr, envelope, faultEnvelope, field, MAX_SOAP_BYTES, NS, parseSoap, passwordDigest, sameDigest, SoapFault, type SoapRequest } from './soap.js';
 
 /** WS_DISCOVERY is the multicast group and port of WS-Discovery. */
 export const WS_DISCOVERY = { address: '239.255.255.250', port: 3702 };
@@ -203,7 +204,7 @@ export class OnvifServer {
       }
       case 'device_service:GetDeviceInformation':
         return `<tds:GetDeviceInformationResponse><tds:Manufacturer>SharpEyes</tds:Manufacturer><tds:Model>SE-SIM-D1</tds:Model>`
-          + `<tds:FirmwareVersion>V1.0.0 build 261122</tds:FirmwareVersion><tds:SerialNumber>${esc(camera)}</tds:SerialNumber><tds:HardwareId>SE-SIM</tds:HardwareId></tds:GetDeviceInformationResponse>`;
+          + `<tds:FirmwareVersion>V1.0.0 build 261122</tds:FirmwareVersion><tds:SerialNumber>${escapeXml(camera)}</tds:SerialNumber><tds:HardwareId>SE-SIM</tds:HardwareId></tds:GetDeviceInformationResponse>`;
       case 'device_service:GetCapabilities':
         return `<tds:GetCapabilitiesResponse><tds:Capabilities>`
           + `<tt:Device><tt:XAddr>${base}/device_service</tt:XAddr></tt:Device>`
@@ -221,12 +222,12 @@ export class OnvifServer {
         return `<trt:GetProfilesResponse>${(['main', 'sub'] as Profile[]).map((p) => profileXml(p)).join('')}</trt:GetProfilesResponse>`;
       case 'media_service:GetStreamUri': {
         const p = profile();
-        return `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://${this.#opts.host}:${this.#opts.rtspPort()}/cam/${esc(camera)}/${p}</tt:Uri>`
+        return `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://${this.#opts.host}:${this.#opts.rtspPort()}/cam/${escapeXml(camera)}/${p}</tt:Uri>`
           + `<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT60S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`;
       }
       case 'media_service:GetSnapshotUri': {
         const p = profile();
-        return `<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>http://${this.#opts.host}:${this.port}/snapshot/${esc(camera)}/${p}.jpg</tt:Uri>`
+        return `<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>http://${this.#opts.host}:${this.port}/snapshot/${escapeXml(camera)}/${p}.jpg</tt:Uri>`
           + `<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT60S</tt:Timeout></trt:MediaUri></trt:GetSnapshotUriResponse>`;
       }
       case 'ptz_service:ContinuousMove': {
@@ -260,7 +261,7 @@ export class OnvifServer {
       }
       case 'ptz_service:GetPresets': {
         profile();
-        return `<tptz:GetPresetsResponse>${this.head(camera).presets().map((p) => `<tptz:Preset token="${esc(p.token)}"><tt:Name>${esc(p.name)}</tt:Name><tt:PTZPosition>${positionXml(p.position)}</tt:PTZPosition></tptz:Preset>`).join('')}</tptz:GetPresetsResponse>`;
+        return `<tptz:GetPresetsResponse>${this.head(camera).presets().map((p) => `<tptz:Preset token="${escapeXml(p.token)}"><tt:Name>${escapeXml(p.name)}</tt:Name><tt:PTZPosition>${positionXml(p.position)}</tt:PTZPosition></tptz:Preset>`).join('')}</tptz:GetPresetsResponse>`;
       }
       case 'ptz_service:GotoPreset': {
         profile();
@@ -278,7 +279,7 @@ export class OnvifServer {
         if (!name || name.length > 64) throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', 'ter:InvalidPresetName: the name must be 1-64 characters');
         try {
           const token = this.head(camera).setPreset(name, field(req.body, 'PresetToken'));
-          return `<tptz:SetPresetResponse><tptz:PresetToken>${esc(token)}</tptz:PresetToken></tptz:SetPresetResponse>`;
+          return `<tptz:SetPresetResponse><tptz:PresetToken>${escapeXml(token)}</tptz:PresetToken></tptz:SetPresetResponse>`;
         } catch (err) {
           throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', (err as Error).message);
         }
@@ -319,9 +320,9 @@ export class OnvifServer {
       const answer = envelope(
         `<d:ProbeMatches><d:ProbeMatch><wsa:EndpointReference><wsa:Address>${endpointOf(camera)}</wsa:Address></wsa:EndpointReference>`
         + `<d:Types>dn:NetworkVideoTransmitter tds:Device</d:Types>`
-        + `<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/type/ptz onvif://www.onvif.org/Profile/Streaming onvif://www.onvif.org/hardware/SE-SIM-D1 onvif://www.onvif.org/name/SharpEyes_${esc(camera)} onvif://www.onvif.org/location/country/china</d:Scopes>`
+        + `<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/type/ptz onvif://www.onvif.org/Profile/Streaming onvif://www.onvif.org/hardware/SE-SIM-D1 onvif://www.onvif.org/name/SharpEyes_${escapeXml(camera)} onvif://www.onvif.org/location/country/china</d:Scopes>`
         + `<d:XAddrs>${this.deviceUrl(camera)}</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion></d:ProbeMatch></d:ProbeMatches>`,
-        `<wsa:MessageID>uuid:${randomish(camera + Date.now())}</wsa:MessageID>${probe.messageId ? `<wsa:RelatesTo>${esc(probe.messageId)}</wsa:RelatesTo>` : ''}`
+        `<wsa:MessageID>uuid:${randomish(camera + Date.now())}</wsa:MessageID>${probe.messageId ? `<wsa:RelatesTo>${escapeXml(probe.messageId)}</wsa:RelatesTo>` : ''}`
         + `<wsa:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To><wsa:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches</wsa:Action>`,
       );
       this.#udp?.send(answer, port, address);

@@ -1,6 +1,7 @@
 // SOAP 1.2 as ONVIF devices speak it: reading a request envelope (hardened), writing answers and faults.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseStringPromise, processors } from 'xml2js';
+import { escapeXml } from '../core/xml.js';
 
 /** NS are the namespaces of ONVIF Profile S answers. */
 export const NS = {
@@ -123,10 +124,6 @@ export function sameDigest(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-/** esc escapes text for an element or an attribute. */
-export function esc(s: string | number): string {
-  return String(s).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
 
 /** envelope wraps body elements in a SOAP 1.2 envelope that declares every ONVIF namespace used. */
 export function envelope(body: string, header = ''): string {
@@ -137,5 +134,5 @@ export function envelope(body: string, header = ''): string {
 /** faultEnvelope answers a SoapFault as ONVIF devices do. */
 export function faultEnvelope(f: SoapFault): string {
   return envelope(`<env:Fault><env:Code><env:Value>${f.code}</env:Value><env:Subcode><env:Value>${f.subcode}</env:Value></env:Subcode></env:Code>`
-    + `<env:Reason><env:Text xml:lang="en">${esc(f.message)}</env:Text></env:Reason></env:Fault>`);
+    + `<env:Reason><env:Text xml:lang="en">${escapeXml(f.message)}</env:Text></env:Reason></env:Fault>`);
 }
