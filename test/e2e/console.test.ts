@@ -2,7 +2,7 @@
 // The built console in Debian's Chromium against a real gateway with the 33,000-camera demo city.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, launchChromium, setFaults, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, setFaults, startGateway, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -15,14 +15,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function loginAs(username: string, password = DEMO_PASSWORD): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(gw.url);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  return page;
-}
+const loginAs = (username: string, password?: string): Promise<Page> => openConsole(browser, gw.url, username, password);
 
 const unitOf = (username: string) => gw.gateway.demoAccounts.find((a) => a.username === username)!.unit;
 

@@ -3,7 +3,7 @@
 // plays them; the admin revokes one; the clerk's open stream of it stops within 5 s; guessed and replayed media URLs fail.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD, launchChromium, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, startGateway, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -19,11 +19,7 @@ afterAll(async () => {
 const unitOf = (u: string) => gw.gateway.demoAccounts.find((a) => a.username === u)!.unit;
 
 async function loginAs(username: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(gw.url);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', DEMO_PASSWORD);
-  await page.click('button[type=submit]');
+  const page = await openConsole(browser, gw.url, username);
   await page.waitForSelector('[data-testid=tree-root]');
   return page;
 }

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../gateway/src/health/health-monitor.js';
 import { randomBytes } from 'node:crypto';
-import { DEMO_PASSWORD, launchChromium, setFaults, SIM_PASSWORD, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, setFaults, SIM_PASSWORD, startGateway, type TestGateway } from '../support/harness.js';
 
 const tag = randomBytes(3).toString('hex');
 
@@ -37,12 +37,8 @@ describe('online rate in the console', () => {
     const down = gw.gateway.access.camerasUnder(village)[0]!;
     await setFaults(gw.simulator, down, { offline: true });
     await nextSweep();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await openConsole(browser, gw.url, 'city-admin');
     try {
-      await page.goto(gw.url);
-      await page.fill('input[name=username]', 'city-admin');
-      await page.fill('input[name=password]', DEMO_PASSWORD);
-      await page.click('button[type=submit]');
 
       // The tree's root carries the city's rate: one camera of 3,000 down.
       const rootRate = page.locator(`[data-testid=tree-unit][data-code="${unitOf('city-admin')}"] [data-testid=unit-rate]`);
@@ -87,12 +83,8 @@ describe('bulk import in the console', () => {
     for (let i = 0; i < 5000; i++) lines.push(`UI${String(i).padStart(5, '0')},界面导入 ${i},${villages[i % villages.length]},road,,,rtsp://10.30.${i >> 8 & 255}.${i & 255}/main,,admin,pw-${i}`);
     lines.splice(101, 0, 'UI-BAD-1,坏行,999999999999,road,,,rtsp://10.30.0.1/main,,,');
     lines.splice(202, 0, 'UI00005,重复,' + villages[0] + ',road,,,rtsp://10.30.0.1/main,,,');
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await openConsole(browser, gw.url, 'city-admin');
     try {
-      await page.goto(gw.url);
-      await page.fill('input[name=username]', 'city-admin');
-      await page.fill('input[name=password]', DEMO_PASSWORD);
-      await page.click('button[type=submit]');
       await page.click('[data-testid=nav-import]');
       await page.setInputFiles('[data-testid=import-file]', { name: 'cameras.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
       await page.click('[data-testid=import-start]');
@@ -107,12 +99,8 @@ describe('bulk import in the console', () => {
     } finally {
       await page.close();
     }
-    const clerk = await browser.newPage();
+    const clerk = await openConsole(browser, gw.url, 'village-clerk');
     try {
-      await clerk.goto(gw.url);
-      await clerk.fill('input[name=username]', 'village-clerk');
-      await clerk.fill('input[name=password]', DEMO_PASSWORD);
-      await clerk.click('button[type=submit]');
       await clerk.waitForSelector('[data-testid=nav-health]');
       expect(await clerk.$('[data-testid=nav-import]')).toBeNull();
     } finally {
@@ -124,12 +112,8 @@ describe('bulk import in the console', () => {
 describe('onboarding in the console', () => {
   it('discovers a device, probes it, adds it under a village and plays it', async () => {
     const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await openConsole(browser, gw.url, 'city-admin');
     try {
-      await page.goto(gw.url);
-      await page.fill('input[name=username]', 'city-admin');
-      await page.fill('input[name=password]', DEMO_PASSWORD);
-      await page.click('button[type=submit]');
       await page.click('[data-testid=nav-onboard]');
       await page.click('[data-testid=onboard-discover]');
       const row = `[data-testid=onboard-device][data-name="SharpEyes_UI-${tag}"]`;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { Simulator } from '../../adapters/simulator/simulator.js';
 import { loadConfig } from '../../config/load.js';
 import { Gateway } from '../../gateway/src/app.js';
@@ -111,6 +111,16 @@ export const CHROMIUM_ARGS = [
 /** launchChromium starts Debian's Chromium headless. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** openConsole opens the console in a new page and submits the login form (it does not wait for the result). */
+export async function openConsole(browser: Browser, url: string, username: string, password = DEMO_PASSWORD): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  return page;
 }
 
 /** waitFor polls until check returns a value, or throws after timeoutMs naming what it waited for. */
