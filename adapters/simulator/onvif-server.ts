@@ -90,11 +90,6 @@ export class OnvifServer {
     return a && typeof a !== 'string' ? a.port : this.#opts.port;
   }
 
-  /** discoveryPort is the UDP port probes reach. */
-  get discoveryPort(): number | undefined {
-    return this.#udp?.address().port;
-  }
-
   /** deviceUrl is a camera's device service address. */
   deviceUrl(camera: string): string {
     return `http://${this.#opts.host}:${this.port}/onvif/${camera}/device_service`;

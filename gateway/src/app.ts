@@ -154,8 +154,8 @@ export class Gateway {
       const importLog = logger.child({ part: 'import' });
       // The gateway object does not exist yet when the jobs are made; changes reach it through this late binding.
       const late: { gateway?: Gateway } = {};
-      const imports = new ImportJobs(catalog, (ids) => {
-        importLog.info({ cameras: ids.length }, 'import changed cameras');
+      const imports = new ImportJobs(catalog, (cameras) => {
+        importLog.info({ cameras }, 'import changed cameras');
         late.gateway?.syncCatalog();
       });
       const http = await buildServer({

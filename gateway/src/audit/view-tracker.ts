@@ -63,7 +63,4 @@ export class ViewTracker {
     this.sweep(Date.now(), true);
   }
 
-  get open(): number {
-    return this.#views.size;
-  }
 }

@@ -113,7 +113,7 @@ export async function runImport(config: Config, path: string, opts: { format?: s
       writeFileSync(reportPath, rejectionsCsv(report.rejections));
       out.write(`every rejected row, with its line and reason: ${reportPath}\n`);
     }
-    if (!opts.dryRun && report.changed.length > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');
+    if (!opts.dryRun && report.added + report.updated > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');
     return report.rejected > 0 ? 3 : 0;
   } catch (err) {
     bar.end();

@@ -96,7 +96,6 @@ export class HealthMonitor extends EventEmitter {
   #loop?: Promise<void>;
   #wake?: () => void;
   #lastSweep?: SweepReport;
-  #sweeping = false;
   #current: Promise<void> = Promise.resolve();
   #sweeps = 0;
   #probes = { ok: 0, failed: 0 };
@@ -146,8 +145,8 @@ export class HealthMonitor extends EventEmitter {
   }
 
   /** stats are running totals, for metrics. */
-  get stats(): { sweeps: number; probesOk: number; probesFailed: number; sweeping: boolean } {
-    return { sweeps: this.#sweeps, probesOk: this.#probes.ok, probesFailed: this.#probes.failed, sweeping: this.#sweeping };
+  get stats(): { sweeps: number; probesOk: number; probesFailed: number } {
+    return { sweeps: this.#sweeps, probesOk: this.#probes.ok, probesFailed: this.#probes.failed };
   }
 
   /** start runs a sweep now and then one every interval (measured start to start; a slow sweep is followed at once). */
@@ -194,7 +193,6 @@ export class HealthMonitor extends EventEmitter {
       else report.backingOff++;
     }
     report.due = due.length;
-    this.#sweeping = true;
     const flusher = setInterval(() => this.#flush(), 1000);
     try {
       const retry: string[] = [];
@@ -214,7 +212,6 @@ export class HealthMonitor extends EventEmitter {
       }
     } finally {
       clearInterval(flusher);
-      this.#sweeping = false;
       this.#flush();
     }
     report.cancelled = signal.aborted;

@@ -20,11 +20,11 @@ const KEEP_MS = 3600_000;
 /** ImportJobs runs imports one at a time (the store has one writer) and keeps their reports for an hour. */
 export class ImportJobs {
   #catalog: Pick<Catalog, 'upsertCameras'>;
-  #onChanged: (ids: string[]) => void;
+  #onChanged: (cameras: number) => void;
   #jobs = new Map<string, ImportJob>();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(catalog: Pick<Catalog, 'upsertCameras'>, onChanged: (ids: string[]) => void) {
+  constructor(catalog: Pick<Catalog, 'upsertCameras'>, onChanged: (cameras: number) => void) {
     this.#catalog = catalog;
     this.#onChanged = onChanged;
   }
@@ -44,7 +44,8 @@ export class ImportJobs {
         });
         job.progress = progressOf(job.report);
         job.state = 'done';
-        if (job.report.changed.length > 0) this.#onChanged(job.report.changed);
+        const written = job.report.dryRun ? 0 : job.report.added + job.report.updated;
+        if (written > 0) this.#onChanged(written);
       } catch (err) {
         job.state = 'failed';
         job.error = err instanceof ImportFileError ? err.message : `the import failed: ${(err as Error).message}`;

@@ -33,8 +33,6 @@ export interface ImportReport extends ImportProgress {
   rejections: Rejection[];
   /** movedCredentials counts rows whose credentials were written in a URL and were moved to the encrypted store. */
   movedCredentials: number;
-  /** changed lists the ids added or updated, for the gateway to pick up. */
-  changed: string[];
   durationMs: number;
 }
 
@@ -70,7 +68,7 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
   const batchSize = opts.batchSize ?? 1000;
   const report: ImportReport = {
     format: opts.format, dryRun: !!opts.dryRun, bytesRead: 0, bytesTotal: opts.bytesTotal, rows: 0,
-    added: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [], movedCredentials: 0, changed: [], durationMs: 0,
+    added: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [], movedCredentials: 0, durationMs: 0,
   };
   const counted = countBytes(source, (n) => { report.bytesRead += n; });
   const records: AsyncIterable<RawRecord> = opts.format === 'csv' ? csvRecords(counted, opts.encoding) : jsonRecords(counted, opts.encoding);
@@ -88,7 +86,6 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
       report.added += r.added.length;
       report.updated += r.updated.length;
       report.unchanged += r.unchanged;
-      report.changed.push(...r.added, ...r.updated);
     }
     batch = [];
     opts.onProgress?.({ ...progressOf(report) });
