@@ -174,10 +174,7 @@ export class AccessIndex {
   visible(subject: Subject, now = Date.now()): string[] {
     if (!roleAllows(subject.roles, 'live')) return [];
     const out = this.camerasUnder(subject.unit);
-    for (const c of this.grants.received(subject.unit, 'live', now)) {
-      const unit = this.#unitOf.get(c);
-      if (unit !== undefined && !this.tree.contains(subject.unit, unit)) out.push(c);
-    }
+    for (const c of this.granted(subject, now)) out.push(c);
     return out;
   }
 
