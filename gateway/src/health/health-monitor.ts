@@ -91,6 +91,7 @@ export class HealthMonitor extends EventEmitter {
   #now: () => number;
   #cameras = new Map<string, CameraHealth>();
   #rates: OnlineRates;
+  #root: string;
   #pending: Transition[] = [];
   #abort = new AbortController();
   #loop?: Promise<void>;
@@ -105,6 +106,7 @@ export class HealthMonitor extends EventEmitter {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
     this.#rates = new OnlineRates(tree);
+    this.#root = tree.root.code;
     // Every probe in flight listens to the one abort signal.
     setMaxListeners(0, this.#abort.signal);
   }
@@ -216,10 +218,9 @@ export class HealthMonitor extends EventEmitter {
     }
     report.cancelled = signal.aborted;
     report.durationMs = this.#now() - startedAt;
-    for (const h of this.#cameras.values()) {
-      if (h.state === 'online') report.online++;
-      else if (h.state === 'offline') report.offline++;
-    }
+    const all = this.#rates.of(this.#root);
+    report.online = all.online;
+    report.offline = all.offline;
     if (!report.cancelled) {
       this.#sweeps++;
       this.#lastSweep = report;
