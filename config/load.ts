@@ -21,7 +21,7 @@ export class ConfigError extends Error {
   readonly problems: Array<{ key: string; value: unknown; expected: string }>;
 
   constructor(source: string, problems: Array<{ key: string; value: unknown; expected: string }>) {
-    super(`invalid configuration (${source}):\n` + problems.map((p) => `  - ${p.key}: ${JSON.stringify(p.value)} — expected ${p.expected}`).join('\n'));
+    super(`invalid configuration (${source}):\n` + problems.map((p) => `  - ${p.key}: ${JSON.stringify(p.value)} — ${p.expected.startsWith('no such key') ? '' : 'expected '}${p.expected}`).join('\n'));
     this.problems = problems;
   }
 }
@@ -51,7 +51,52 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 function describeExpected(schema: { anyOf?: Array<{ const?: unknown }> }, message: string): string {
   const choices = schema.anyOf?.map((s) => s.const);
   if (choices && choices.every((c) => c !== undefined)) return `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
-  return message.replace(/^Expected /, '').replace(/^Unexpected property$/, 'no such key (check its spelling)');
+  return message.replace(/^Expected /, '');
+}
+
+/** envName is the environment variable that sets a key: http.publicUrl is SEG__HTTP__PUBLIC_URL. */
+export function envName(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__');
+}
+
+/** editDistance is the Damerau-Levenshtein distance (adjacent swaps count once), compared without case or underscores. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase().replace(/_/g, '');
+  const y = b.toLowerCase().replace(/_/g, '');
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[x.length]![y.length]!;
+}
+
+type SchemaNode = { properties?: Record<string, SchemaNode> };
+
+/** closestKey names the key of the schema's section that an unknown key most likely meant, or undefined. */
+export function closestKey(path: readonly string[]): string[] | undefined {
+  let node: SchemaNode | undefined = ConfigSchema as unknown as SchemaNode;
+  for (const p of path.slice(0, -1)) node = node?.properties?.[p];
+  const wrong = path[path.length - 1]!;
+  const candidates = Object.keys(node?.properties ?? {});
+  let best: { key: string; d: number } | undefined;
+  for (const key of candidates) {
+    const d = editDistance(wrong, key);
+    if (!best || d < best.d) best = { key, d };
+  }
+  // A suggestion far from what was written would mislead more than it helps.
+  if (!best || best.d > Math.max(2, Math.floor(best.key.length / 3))) return undefined;
+  return [...path.slice(0, -1), best.key];
+}
+
+function unknownKey(path: readonly string[], envPath: readonly string[] | undefined): string {
+  const near = closestKey(path);
+  const where = envPath ? ` (from ${envName(envPath)})` : '';
+  if (!near) return `no such key${where}: check its spelling against config/schema.ts`;
+  return `no such key${where}: did you mean ${near.join('.')}${envPath ? ` (${envName(near)})` : ''}?`;
 }
 
 /** LoadOptions name where the configuration comes from. */
@@ -92,18 +137,25 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     merge(raw, parsed as Record<string, unknown>);
     sources.push(opts.file);
   }
+  const fromEnv = new Set<string>();
   for (const [name, value] of Object.entries(opts.env ?? {})) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    setPath(raw, name.slice(ENV_PREFIX.length).split('__').map(camel), parseEnvValue(value));
+    const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    setPath(raw, path, parseEnvValue(value));
+    fromEnv.add(path.join('.'));
     if (!sources.includes('environment')) sources.push('environment');
   }
   if (opts.overrides) merge(raw, opts.overrides);
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
-  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => ({
-    key: e.path.replace(/^\//, '').replace(/\//g, '.') || '(root)',
-    value: e.value,
-    expected: describeExpected(e.schema as { anyOf?: Array<{ const?: unknown }> }, e.message),
-  }));
+  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => {
+    const key = e.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    const unexpected = e.message === 'Unexpected property';
+    return {
+      key,
+      value: e.value,
+      expected: unexpected ? unknownKey(key.split('.'), [...fromEnv].find((k) => k === key || k.startsWith(`${key}.`))?.split('.')) : describeExpected(e.schema as { anyOf?: Array<{ const?: unknown }> }, e.message),
+    };
+  });
   if (problems.length > 0) {
     // Report each key once, with its first complaint: unions otherwise list every alternative.
     const seen = new Set<string>();

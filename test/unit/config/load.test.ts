@@ -50,6 +50,18 @@ describe('loadConfig', () => {
     expect(byKey['media.maxStreams']).toMatchObject({ value: 'many', expected: expect.stringMatching(/integer/) });
   });
 
+  it('names the closest key, in the spelling of where the misspelt one came from', () => {
+    const p = problems(() => loadConfig({ env: { SEG__MEDIA__HLSDIR: '/x', SEG__HEALTH__INTERVAL_SECOND: '5' }, overrides: { media: { maxStream: 3 }, log: { zzzzzzzz: 1 } } }));
+    const byKey = Object.fromEntries(p.map((x) => [x.key, x.expected]));
+    expect(byKey['media.hlsdir']).toBe('no such key (from SEG__MEDIA__HLSDIR): did you mean media.hlsDir (SEG__MEDIA__HLS_DIR)?');
+    expect(byKey['health.intervalSecond']).toMatch(/did you mean health\.intervalSeconds \(SEG__HEALTH__INTERVAL_SECONDS\)\?$/);
+    expect(byKey['media.maxStream']).toBe('no such key: did you mean media.maxStreams?');
+    // Nothing near: no guess, but where to look.
+    expect(byKey['log.zzzzzzzz']).toMatch(/^no such key: check its spelling against config\/schema\.ts$/);
+    const err = (() => { try { loadConfig({ env: { SEG__MEDIA__HLSDIR: '/x' } }); } catch (e) { return e as Error; } })()!;
+    expect(err.message).toContain('media.hlsdir: "/x" — no such key (from SEG__MEDIA__HLSDIR): did you mean media.hlsDir (SEG__MEDIA__HLS_DIR)?');
+  });
+
   it('accepts an http(s) public URL and refuses anything else', () => {
     expect(loadConfig({ overrides: { http: { publicUrl: 'https://video.example.gov.cn' } } }).http.publicUrl).toBe('https://video.example.gov.cn');
     expect(problems(() => loadConfig({ env: { SEG__HTTP__PUBLIC_URL: 'ftp://x' } }))[0]).toMatchObject({ key: 'http.publicUrl', expected: expect.stringMatching(/uri/) });
