@@ -3,11 +3,9 @@
 // the tree, lowers the rate of its village, township, county and city, and is listed among the offline cameras of each;
 // an administrator imports a file, follows its progress and reads the rejected rows, and onboards a discovered device.
 import type { Browser } from 'playwright-core';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SweepReport } from '../../gateway/src/health/health-monitor.js';
 import { randomBytes } from 'node:crypto';
-import { launchChromium, openConsole, setFaults, SIM_PASSWORD, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, setFaults, SIM_PASSWORD, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 const tag = randomBytes(3).toString('hex');
 
@@ -23,20 +21,16 @@ afterAll(async () => {
 });
 
 const unitOf = (username: string) => gw.gateway.demoAccounts.find((a) => a.username === username)!.unit;
-async function nextSweep(): Promise<void> {
-  const after = Date.now();
-  for (;;) {
-    const [r] = (await once(gw.gateway.health, 'sweep')) as [SweepReport];
-    if (r.startedAt >= after) return;
-  }
-}
+/** untilState waits, with a bound, for the health monitor to see a camera in a state (backoff may take a few sweeps). */
+const untilState = (id: string, state: 'online' | 'offline') =>
+  waitFor(`${id} ${state}`, () => gw.gateway.health.camera(id)?.state === state, 30_000);
 
 describe('online rate in the console', () => {
   it('colours the tree and lists the offline cameras of a unit, down from the city', async () => {
     const village = unitOf('village-clerk');
     const down = gw.gateway.access.camerasUnder(village)[0]!;
     await setFaults(gw.simulator, down, { offline: true });
-    await nextSweep();
+    await untilState(down, 'offline');
     const page = await openConsole(browser, gw.url, 'city-admin');
     try {
 
@@ -64,9 +58,9 @@ describe('online rate in the console', () => {
         await page.waitForSelector(`[data-testid=offline-camera][data-camera="${down}"]`);
       }
 
-      // Back in the camera's village in the tree, its dot is red; it turns green after it comes back and one sweep.
+      // Back in the camera's village in the tree, its dot is red; it turns green once the sweep sees it back.
       await setFaults(gw.simulator, down, { offline: null });
-      await nextSweep();
+      await untilState(down, 'online');
       await page.click('[data-testid=nav-live]');
       for (const code of path.slice(1)) await page.click(`[data-testid=tree-unit][data-code="${code}"]`);
       await page.waitForSelector(`[data-testid=tree-camera][data-camera="${down}"][data-health=online]`, { timeout: 10_000 });
