@@ -3,27 +3,26 @@
 // whose answer the package cannot digest fails that call instead of throwing out of a callback.
 import onvif from 'onvif';
 import type { Cam } from 'onvif';
+import { parseStringPromise, processors } from 'xml2js';
 import type { Profile, SourceCredentials } from '../core/types.js';
 import { escapeXml } from '../core/xml.js';
+import { DeviceError } from '../core/device-error.js';
 
 /** OnvifFailure classifies a failed call. */
 export type OnvifFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'fault' | 'protocol' | 'unsupported';
 
 /** OnvifError names the device and the operation. */
-export class OnvifError extends Error {
+export class OnvifError extends DeviceError {
   override name = 'OnvifError';
   readonly kind: OnvifFailure;
   readonly device: string;
   readonly operation: string;
-  /** detail is the failure without the device's address, for people who may not see it. */
-  readonly detail: string;
 
   constructor(kind: OnvifFailure, device: string, operation: string, detail: string) {
-    super(`ONVIF device ${device}: ${operation} failed: ${detail}`);
+    super(`ONVIF device ${device}: ${operation} failed: ${detail}`, `${operation} failed: ${detail}`);
     this.kind = kind;
     this.device = device;
     this.operation = operation;
-    this.detail = `${operation} failed: ${detail}`;
   }
 }
 
@@ -72,6 +71,15 @@ export interface OnvifTarget {
 }
 
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** MAX_REPLY_CHARS bounds a reply this client parses itself (a camera's 256 presets take a few tens of kB). */
+const MAX_REPLY_CHARS = 4 * 1024 * 1024;
+
+/** textOf is an element's text as xml2js gives it (a string, or an object with _ when it carries attributes). */
+function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { _?: unknown })._ === 'string') return (v as { _: string })._;
+  return '';
+}
 
 function num(v: unknown): number | undefined {
   const n = Number(v);
@@ -141,26 +149,41 @@ export class OnvifDevice {
     return !!(this.#cam as unknown as { uri?: Record<string, unknown> }).uri?.ptz;
   }
 
+  /**
+   * deviceInformation reads the identity of the device from the reply as written: the package turns text that looks
+   * like a number into one, and a 20-digit serial number (GB/T 28181 ids are such) would lose its last digits.
+   */
   async deviceInformation(): Promise<DeviceInformation> {
-    const info = await this.#call<Partial<DeviceInformation>>('GetDeviceInformation', (cb) => this.#cam.getDeviceInformation(cb as never));
+    const { xml } = await this.#callRaw('GetDeviceInformation', (cb) => this.#cam.getDeviceInformation(cb as never));
+    const info = (await this.#body(xml, 'GetDeviceInformation')).GetDeviceInformationResponse?.[0] as Record<string, unknown[]> | undefined;
+    if (!info) throw new OnvifError('protocol', this.#label, 'GetDeviceInformation', 'the answer holds no GetDeviceInformationResponse');
+    const text = (name: string) => textOf(info[name]?.[0]);
     return {
-      manufacturer: String(info.manufacturer ?? ''), model: String(info.model ?? ''), firmwareVersion: String(info.firmwareVersion ?? ''),
-      serialNumber: String(info.serialNumber ?? ''), hardwareId: String(info.hardwareId ?? ''),
+      manufacturer: text('Manufacturer'), model: text('Model'), firmwareVersion: text('FirmwareVersion'),
+      serialNumber: text('SerialNumber'), hardwareId: text('HardwareId'),
     };
   }
 
-  /** profiles lists the media profiles with their video encoding. */
+  /** profiles lists the media profiles with their video encoding, tokens read as written ("001" stays "001"). */
   async profiles(): Promise<MediaProfile[]> {
-    const list = await this.#call<unknown[]>('GetProfiles', (cb) => this.#cam.getProfiles(cb as never));
-    if (!Array.isArray(list)) throw new OnvifError('protocol', this.#label, 'GetProfiles', 'the answer holds no profile list');
-    return list.map((p) => {
-      const profile = p as { $?: { token?: unknown }; name?: unknown; videoEncoderConfiguration?: Record<string, unknown>; PTZConfiguration?: unknown };
-      const enc = profile.videoEncoderConfiguration as { encoding?: unknown; resolution?: { width?: unknown; height?: unknown }; rateControl?: { frameRateLimit?: unknown; bitrateLimit?: unknown } } | undefined;
+    const { value, xml } = await this.#callRaw<unknown[]>('GetProfiles', (cb) => this.#cam.getProfiles(cb as never));
+    // The package's own result also tells a reply it could not digest (no list at all).
+    if (!Array.isArray(value)) throw new OnvifError('protocol', this.#label, 'GetProfiles', 'the answer holds no profile list');
+    const first = (await this.#body(xml, 'GetProfiles')).GetProfilesResponse?.[0];
+    const response = typeof first === 'object' ? first as { Profiles?: unknown[] } : undefined;
+    type Node = Record<string, unknown[] | undefined> & { $?: Record<string, unknown> };
+    const child = (n: Node | undefined, name: string) => n?.[name]?.[0] as Node | undefined;
+    return (response?.Profiles ?? []).map((p) => {
+      const profile = p as Node;
+      const enc = child(profile, 'VideoEncoderConfiguration');
+      const res = child(enc, 'Resolution');
+      const rate = child(enc, 'RateControl');
+      const encoding = textOf(enc?.Encoding?.[0]);
       return {
-        token: String(profile.$?.token ?? ''), name: String(profile.name ?? ''),
-        encoding: enc?.encoding === undefined ? undefined : String(enc.encoding),
-        width: num(enc?.resolution?.width), height: num(enc?.resolution?.height),
-        fps: num(enc?.rateControl?.frameRateLimit), bitrateKbps: num(enc?.rateControl?.bitrateLimit),
+        token: String(profile.$?.token ?? ''), name: textOf(profile.Name?.[0]),
+        encoding: encoding || undefined,
+        width: num(textOf(res?.Width?.[0])), height: num(textOf(res?.Height?.[0])),
+        fps: num(textOf(rate?.FrameRateLimit?.[0])), bitrateKbps: num(textOf(rate?.BitrateLimit?.[0])),
         ptz: profile.PTZConfiguration !== undefined,
       };
     }).filter((p) => p.token !== '');
@@ -217,11 +240,36 @@ export class OnvifDevice {
     };
   }
 
-  /** presets lists the stored positions. */
+  /**
+   * presets lists the stored positions in the device's order, read from the reply as written: the package keys its
+   * result by preset name, so presets that share a name (or have none) would collapse into one.
+   */
   async presets(profileToken: string): Promise<PtzPreset[]> {
     this.#ptz(profileToken, 'GetPresets');
-    const byName = await this.#call<Record<string, { $?: { token?: unknown }; name?: unknown }>>('GetPresets', (cb) => this.#cam.getPresets({ profileToken }, cb as never));
-    return Object.values(byName ?? {}).map((p) => ({ token: String(p.$?.token ?? ''), name: String(p.name ?? '') })).filter((p) => p.token !== '');
+    const { xml } = await this.#callRaw('GetPresets', (cb) => this.#cam.getPresets({ profileToken }, cb as never));
+    const body = await this.#body(xml, 'GetPresets');
+    if (!body.GetPresetsResponse) throw new OnvifError('protocol', this.#label, 'GetPresets', 'the answer holds no GetPresetsResponse');
+    // An empty response element (no presets) reads as text, not as an element with children.
+    const response = body.GetPresetsResponse[0] as { Preset?: unknown[] } | string;
+    return ((typeof response === 'object' ? response.Preset : undefined) ?? []).map((p) => {
+      const node = p as { $?: { token?: unknown }; Name?: unknown[] };
+      return { token: String(node.$?.token ?? ''), name: textOf(node.Name?.[0]) };
+    }).filter((p) => p.token !== '');
+  }
+
+  /** #body parses a reply's SOAP Body without the package's number and date guessing; names lose their prefixes. */
+  async #body(xml: string, operation: string): Promise<Record<string, unknown[]>> {
+    if (typeof xml !== 'string' || xml.length > MAX_REPLY_CHARS) throw new OnvifError('protocol', this.#label, operation, 'the answer is missing or too large');
+    if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new OnvifError('protocol', this.#label, operation, 'the answer carries a DTD, which SOAP forbids');
+    let doc: { Envelope?: { Body?: Array<Record<string, unknown[]>> } };
+    try {
+      doc = await parseStringPromise(xml, { tagNameProcessors: [processors.stripPrefix], attrNameProcessors: [processors.stripPrefix] }) as typeof doc;
+    } catch (err) {
+      throw new OnvifError('protocol', this.#label, operation, `the answer is not well-formed XML (${(err as Error).message.split('\n')[0]})`);
+    }
+    const body = doc?.Envelope?.Body?.[0];
+    if (!body || typeof body !== 'object') throw new OnvifError('protocol', this.#label, operation, 'the answer is not a SOAP envelope with a Body');
+    return body;
   }
 
   /** gotoPreset moves to a stored position. */
@@ -253,21 +301,26 @@ export class OnvifDevice {
   }
 
   /** #call runs one call after the ones before it, within the timeout, and classifies its failure. */
-  #call<T>(operation: string, start: (cb: Callback) => void): Promise<T> {
-    const run = () => new Promise<T>((resolve, reject) => {
+  async #call<T>(operation: string, start: (cb: Callback) => void): Promise<T> {
+    return (await this.#callRaw<T>(operation, start)).value;
+  }
+
+  /** #callRaw is #call that also gives the raw reply the package parsed. */
+  #callRaw<T>(operation: string, start: (cb: Callback) => void): Promise<{ value: T; xml: string }> {
+    const run = () => new Promise<{ value: T; xml: string }>((resolve, reject) => {
       let settled = false;
-      const settle = (err: Error | null, value?: T) => {
+      const settle = (err: Error | null, value?: T, xml?: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.#failCurrent = undefined;
         if (err) reject(this.#classify(operation, err));
-        else resolve(value as T);
+        else resolve({ value: value as T, xml: typeof xml === 'string' ? xml : '' });
       };
       const timer = setTimeout(() => settle(new OnvifError('timeout', this.#label, operation, `no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
       this.#failCurrent = (err) => settle(new OnvifError('protocol', this.#label, operation, `the answer is not in the shape ONVIF defines (${err.message})`));
       try {
-        start((err, value) => settle(err, value as T));
+        start((err, value, xml) => settle(err, value as T, xml));
       } catch (err) {
         settle(err as Error);
       }

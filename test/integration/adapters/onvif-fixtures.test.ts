@@ -66,6 +66,57 @@ describe('captured replies', () => {
   });
 });
 
+/** envelopeOf wraps a body as a device writes its answers (namespaces declared on the envelope). */
+const envelopeOf = (body: string) => '<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" '
+  + 'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tptz="http://www.onvif.org/ver20/ptz/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema">'
+  + `<env:Body>${body}</env:Body></env:Envelope>`;
+
+describe('what a real dome camera answers', () => {
+  it('keeps every preset, in order, whatever their names: shared, empty, digits, a leading zero', async () => {
+    // A typical Chinese dome camera: 46 presets, tokens 1..46 with one written "05", several named alike or unnamed.
+    const names = Array.from({ length: 46 }, (_, i) => (i < 10 ? `预置点${i + 1}` : i < 20 ? '巡航点' : i < 30 ? '' : i < 40 ? '01' : `门口 ${i}`));
+    const tokens = names.map((_, i) => (i === 4 ? '05' : String(i + 1)));
+    const presets = names.map((n, i) => `<tptz:Preset token="${tokens[i]}">${n === '' ? '<tt:Name></tt:Name>' : `<tt:Name>${n}</tt:Name>`}`
+      + '<tt:PTZPosition><tt:PanTilt x="0.1" y="0.2"/><tt:Zoom x="0"/></tt:PTZPosition></tptz:Preset>').join('');
+    overrides.set('GetPresets', { status: 200, body: envelopeOf(`<tptz:GetPresetsResponse>${presets}</tptz:GetPresetsResponse>`) });
+    try {
+      const got = await (await connect()).presets('Profile_1');
+      expect(got).toHaveLength(46);
+      expect(got).toEqual(names.map((name, i) => ({ token: tokens[i], name })));
+    } finally {
+      overrides.clear();
+    }
+  });
+
+  it('keeps profile tokens as written: "001" is not 1', async () => {
+    overrides.set('GetProfiles', { status: 200, body: fixtures.GetProfiles!.replaceAll('Profile_1', '001').replaceAll('Profile_2', '002') });
+    try {
+      const p = await (await connect()).streamProfiles();
+      expect([p.main?.token, p.sub?.token]).toEqual(['001', '002']);
+      expect(p.main).toMatchObject({ width: 1280, height: 720, encoding: 'H264', fps: 25 });
+    } finally {
+      overrides.clear();
+    }
+  });
+
+  it('reads a 20-digit GB/T 28181 serial number digit for digit (two devices, two serials)', async () => {
+    const info = (serial: string) => envelopeOf('<tds:GetDeviceInformationResponse><tds:Manufacturer>HIKVISION</tds:Manufacturer><tds:Model>DS-2DE4425IW-DE</tds:Model>'
+      + `<tds:FirmwareVersion>V5.7.3 build 220112</tds:FirmwareVersion><tds:SerialNumber>${serial}</tds:SerialNumber><tds:HardwareId>88</tds:HardwareId></tds:GetDeviceInformationResponse>`);
+    const d = await connect();
+    try {
+      const seen = [];
+      for (const serial of ['34020000001320000001', '34020000001320000002']) {
+        overrides.set('GetDeviceInformation', { status: 200, body: info(serial) });
+        seen.push(await d.deviceInformation());
+      }
+      expect(seen.map((x) => x.serialNumber)).toEqual(['34020000001320000001', '34020000001320000002']);
+      expect(seen[0]).toEqual({ manufacturer: 'HIKVISION', model: 'DS-2DE4425IW-DE', firmwareVersion: 'V5.7.3 build 220112', serialNumber: '34020000001320000001', hardwareId: '88' });
+    } finally {
+      overrides.clear();
+    }
+  });
+});
+
 describe('replies no device should send', () => {
   it.each([
     ['GetProfiles', 200, fixtures.GetStatus!, /GetProfiles failed/],
