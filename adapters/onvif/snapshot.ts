@@ -3,18 +3,17 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
+import { DeviceError } from '../core/device-error.js';
 
 /** MAX_SNAPSHOT_BYTES bounds a snapshot: a 4K JPEG is a few MB. */
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 
 /** SnapshotError names the address (without credentials) and what went wrong. */
-export class SnapshotError extends Error {
+export class SnapshotError extends DeviceError {
   override name = 'SnapshotError';
-  readonly detail: string;
 
   constructor(url: string, detail: string) {
-    super(`snapshot ${redactUrl(url)}: ${detail}`);
-    this.detail = `snapshot failed: ${detail}`;
+    super(`snapshot ${redactUrl(url)}: ${detail}`, `snapshot failed: ${detail}`);
   }
 }
 

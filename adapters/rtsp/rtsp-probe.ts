@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
+import { DeviceError } from '../core/device-error.js';
 import { parseSps } from './h264-sps.js';
 import { RtspConnection, RtspProtocolError } from './rtsp-connection.js';
 import { parseSdp, SdpError } from './sdp.js';
@@ -38,20 +39,17 @@ export interface ProbeResult {
 export type ProbeFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'not-found' | 'protocol';
 
 /** RtspProbeError names the device (without its password), the operation and what went wrong. */
-export class RtspProbeError extends Error {
+export class RtspProbeError extends DeviceError {
   override name = 'RtspProbeError';
   readonly kind: ProbeFailure;
   readonly url: string;
   readonly operation: string;
-  /** detail is what went wrong, without the device: for people who may not see its address. */
-  readonly detail: string;
 
   constructor(kind: ProbeFailure, url: string, operation: string, detail: string) {
-    super(`${redactUrl(url)}: ${operation} failed: ${detail}`);
+    super(`${redactUrl(url)}: ${operation} failed: ${detail}`, `${operation} failed: ${detail}`);
     this.kind = kind;
     this.url = redactUrl(url);
     this.operation = operation;
-    this.detail = `${operation} failed: ${detail}`;
   }
 }
 

@@ -1,6 +1,7 @@
 // A snapshot of a camera without ONVIF: ffmpeg reads its stream until the first picture and writes it as a JPEG.
 import { spawn } from 'node:child_process';
-import { withCredentials, type SourceCredentials } from '../../../adapters/core/types.js';
+import { redactUrl, withCredentials, type SourceCredentials } from '../../../adapters/core/types.js';
+import { DeviceError } from '../../../adapters/core/device-error.js';
 
 /** MAX_FRAME_BYTES bounds the JPEG read from ffmpeg. */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -32,7 +33,7 @@ export function grabFrame(ffmpegPath: string, url: string, credentials: SourceCr
       if (code === 0 && jpeg[0] === 0xff && jpeg[1] === 0xd8) return resolve(jpeg);
       // ffmpeg's message may quote the URL: it never leaves this function.
       const reason = signal ? `no picture within ${timeoutMs} ms` : (stderr.split('\n').find((l) => l.trim()) ?? `ffmpeg exit ${code}`).replace(/rtsps?:\/\/\S+/g, '<camera>');
-      reject(new Error(`snapshot failed: ${reason}`));
+      reject(new DeviceError(`snapshot of ${redactUrl(url)} failed: ${reason}`, `snapshot failed: ${reason}`));
     });
   });
 }
