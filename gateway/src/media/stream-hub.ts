@@ -76,7 +76,8 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
 
   /** start clears what a previous run left behind (its ffmpeg children and files) and checks that ffmpeg runs. */
   async start(): Promise<void> {
-    mkdirSync(this.#opts.hlsDir, { recursive: true });
+    // Live pictures are for authorised viewers through the gateway, not for every local user of the machine.
+    mkdirSync(this.#opts.hlsDir, { recursive: true, mode: 0o700 });
     this.#reapStale();
     rmSync(join(this.#opts.hlsDir, 'streams'), { recursive: true, force: true });
     await checkFfmpeg(this.#opts.ffmpegPath);

@@ -1,7 +1,7 @@
 // SQLite persistence: one file, WAL, numbered migrations applied at open.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { privateDir, privateFile } from './private-files.js';
 
 /** Db is the handle every repository receives. */
 export type Db = Database.Database;
@@ -149,11 +149,26 @@ const MIGRATIONS: Migration[] = [
    CREATE INDEX audit_camera_unit ON audit_log(camera_unit, at);
    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries cannot be deleted'); END;`,
+  // 5: usernames are unique without regard to case: "SEC-VICT" beside "sec-vict" would be one person to a reader and
+  // two accounts to the lockout. A store that already holds such twins stops here, naming them (checkCaseTwins).
+  `CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);`,
 ];
+
+/** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */
+function checkCaseTwins(db: Database.Database, path: string): void {
+  const twins = db.prepare('SELECT group_concat(username, \', \') AS names FROM users GROUP BY username COLLATE NOCASE HAVING count(*) > 1').all() as Array<{ names: string }>;
+  if (twins.length > 0) {
+    throw new Error(`database ${path}: usernames must be unique without regard to case, and these accounts differ only in case: ${twins.map((t) => t.names).join('; ')}. Rename or remove all but one of each (sqlite3 ${path} "UPDATE users SET username = ... WHERE id = ..."), then start again`);
+  }
+}
 
 /** openDatabase opens (creating) the file and brings its schema up to date. */
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  // The store holds sealed credentials, password hashes and the audit trail: for the gateway's user alone.
+  if (path !== ':memory:') {
+    privateDir(dirname(path));
+    privateFile(path);
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -166,6 +181,7 @@ export function openDatabase(path: string): Db {
   for (let v = version; v < MIGRATIONS.length; v++) {
     const m = MIGRATIONS[v]!;
     const rebuild = typeof m !== 'string';
+    if (v === 4) checkCaseTwins(db, path);
     if (rebuild) db.pragma('foreign_keys = OFF');
     try {
       db.transaction(() => {
