@@ -122,10 +122,14 @@ describe('import over the API', () => {
   it('keeps an administrator inside her subtree, and others out', async () => {
     const otherCounty = gw.gateway.access.tree.children(unitOf('city-admin')).find((u) => u.code !== unitOf('county-admin'))!.code;
     const foreignCamera = gw.gateway.access.camerasUnder(otherCounty)[0]!;
-    const job = await importFile('county-admin', [HEADER, row('IMP-401', otherCounty), row(foreignCamera, unitOf('county-admin'))].join('\n'), 'text/csv');
+    // A GB/T 28181 id names its county: another county's id is refused by its digits, whether or not it exists there.
+    const madeUp = `${otherCounty.slice(0, 6)}01001329999999`;
+    expect(gw.gateway.access.unitOf(madeUp)).toBeUndefined();
+    const job = await importFile('county-admin', [HEADER, row('IMP-401', otherCounty), row(foreignCamera, unitOf('county-admin')), row(madeUp, unitOf('county-admin'))].join('\n'), 'text/csv');
     expect(job.report!.rejections.map((r) => r.reason)).toEqual([
       `unit ${otherCounty} is outside your part of the tree`,
-      `camera ${foreignCamera} belongs to a unit outside your part of the tree`,
+      `id ${foreignCamera} names region ${otherCounty.slice(0, 6)} (GB/T 28181), outside your part of the tree`,
+      `id ${madeUp} names region ${otherCounty.slice(0, 6)} (GB/T 28181), outside your part of the tree`,
     ]);
     expect(gw.gateway.access.unitOf(foreignCamera)).toBe(otherCounty);
     expect((await get(`/api/catalog/export?unit=${otherCounty}`, 'county-admin')).statusCode).toBe(404);

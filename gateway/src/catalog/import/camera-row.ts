@@ -1,6 +1,7 @@
 // One camera of an import file: the columns, and the checks that turn a row into a camera or into a reason.
 import type { CameraKind, NewCamera } from '../catalog.js';
 import { CAMERA_KINDS } from '../catalog.js';
+import { unguardFormula } from './csv-formula.js';
 
 /** COLUMNS are the fields of a camera in CSV and JSON files, in export order. */
 export const COLUMNS = ['id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url', 'username', 'password'] as const;
@@ -20,6 +21,8 @@ export interface RowContext {
   unitExists(code: string): boolean;
   /** mayUse says whether the importing user may place cameras in a unit (her subtree). */
   mayUse(code: string): boolean;
+  /** mayUseId says whether she may give a camera this id (a GB/T 28181 id names its county); absent: any id. */
+  mayUseId?(id: string): boolean;
 }
 
 /** RowResult is a camera ready to write, or why the row was refused. */
@@ -44,11 +47,14 @@ export function headerColumns(fields: string[]): Column[] {
   return out;
 }
 
-/** rowFromCsv pairs a record's fields with the header's columns. */
+/**
+ * rowFromCsv pairs a record's fields with the header's columns. A field guarded against spreadsheet formulas by our
+ * export ('=cam) reads back as it was (=cam): exporting and importing again changes nothing.
+ */
 export function rowFromCsv(columns: readonly Column[], fields: string[]): Partial<Record<Column, string>> | string {
   if (fields.length !== columns.length) return `${fields.length} columns where the header has ${columns.length}`;
   const row: Partial<Record<Column, string>> = {};
-  columns.forEach((c, i) => { row[c] = fields[i]; });
+  columns.forEach((c, i) => { row[c] = unguardFormula(fields[i]!); });
   return row;
 }
 
@@ -98,6 +104,7 @@ function coordinate(column: string, value: string | undefined, limit: number): n
 export function checkRow(row: Partial<Record<Column, string>>, ctx: RowContext): RowResult {
   const id = row.id?.trim() ?? '';
   if (!CAMERA_ID.test(id)) return { reason: id ? `id ${JSON.stringify(id)} is not 1-64 letters, digits, - or _` : 'id is empty' };
+  if (ctx.mayUseId && !ctx.mayUseId(id)) return { reason: `id ${id} names region ${id.slice(0, 6)} (GB/T 28181), outside your part of the tree` };
   const name = row.name?.trim() ?? '';
   if (!name) return { reason: 'name is empty' };
   if (name.length > MAX_NAME) return { reason: `name is longer than ${MAX_NAME} characters` };

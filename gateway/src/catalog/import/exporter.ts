@@ -4,6 +4,7 @@ import type { Camera } from '../catalog.js';
 import { COLUMNS, type Column } from './camera-row.js';
 import type { ImportFormat } from './records.js';
 import type { Rejection } from './importer.js';
+import { guardFormula } from './csv-formula.js';
 
 function fieldsOf(c: Camera): Record<Column, string | number | null> {
   return {
@@ -12,10 +13,10 @@ function fieldsOf(c: Camera): Record<Column, string | number | null> {
   };
 }
 
-/** csvField quotes a value when it holds a comma, a quote, a line end or surrounding spaces. */
+/** csvField writes one field: text guarded against formulas, quoted when it holds a comma, a quote, a line end or surrounding spaces. */
 export function csvField(v: string | number | null): string {
   if (v === null) return '';
-  const s = String(v);
+  const s = typeof v === 'string' ? guardFormula(v) : String(v);
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
 import type { ImportJob } from '../../catalog/import/import-jobs.js';
 import { exportCameras, rejectionsCsv } from '../../catalog/import/exporter.js';
+import { idFitsReach } from '../../catalog/camera-id.js';
 import type { ImportFormat, TextEncodingName } from '../../catalog/import/records.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
@@ -49,6 +50,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
       format, encoding: q.encoding, dryRun: q.dryRun,
       unitExists: (code) => tree.get(code) !== undefined,
       mayUse: (code) => tree.contains(auth.subject.unit, code),
+      mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id),
       ownerOf: (id) => deps.access.unitOf(id),
     });
     req.log.info({ job: job.id, format, bytes: body.length, dryRun: q.dryRun }, 'import started');

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { checkRow } from '../../catalog/import/camera-row.js';
+import { idFitsReach } from '../../catalog/camera-id.js';
 import { ProbeFailedError } from '../../devices/onboarding.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
@@ -39,7 +40,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     const checked = checkRow({
       id: str(b.id), name: str(b.name), unit: str(b.unit), kind: str(b.kind), latitude: str(b.latitude), longitude: str(b.longitude),
       main_url: str(b.mainUrl), sub_url: str(b.subUrl), onvif_url: str(b.onvifUrl), username: str(b.username), password: str(b.password),
-    }, { unitExists: (code) => tree.get(code) !== undefined, mayUse: (code) => tree.contains(auth.subject.unit, code) });
+    }, { unitExists: (code) => tree.get(code) !== undefined, mayUse: (code) => tree.contains(auth.subject.unit, code), mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id) });
     if ('reason' in checked) throw new AppError('bad-request', checked.reason);
     if (deps.access.unitOf(checked.camera.id) !== undefined || deps.catalog.camera(checked.camera.id)) {
       throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`);
