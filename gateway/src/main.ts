@@ -11,6 +11,7 @@ import { pidFileOf, runExport, runImport } from './cli/catalog-commands.js';
 import { runAdd, runDiscover, runProbe } from './cli/device-commands.js';
 import { AuditLog } from './audit/audit-log.js';
 import { openDatabase } from './store/database.js';
+import { MasterKey } from './secrets/master-key.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -134,15 +135,22 @@ if (values.help) {
   }, null, 2) + '\n');
 } else if (command === 'audit-verify') {
   const config = load();
+  let key: MasterKey;
+  try {
+    key = MasterKey.load(config.secrets.keyFile);
+  } catch (err) {
+    process.stderr.write(`audit-verify needs the master key the trail was written with (secrets.keyFile ${config.secrets.keyFile}): ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const db = openDatabase(config.store.path);
-  const r = new AuditLog(db).verify();
+  const r = new AuditLog(db, key.derive('audit-chain'), { readOnly: true }).verify();
   const head = db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
   db.close();
   if (r.broken) {
     process.stdout.write(`audit trail BROKEN at entry ${r.broken.id}: ${r.broken.reason} (${r.entries} entries read)\n`);
     process.exit(4);
   }
-  process.stdout.write(`audit trail intact: ${r.entries} entries${head ? `, last ${head.id} with hash ${head.hash} (keep it elsewhere to detect a cut tail)` : ''}\n`);
+  process.stdout.write(`audit trail intact: ${r.entries} entries${r.unkeyed > 0 ? ` (the first ${r.unkeyed} written before the chain was keyed)` : ''}${head ? `, last ${head.id} with MAC ${head.hash} (keep it elsewhere to detect a cut tail)` : ''}\n`);
 } else if (command === 'discover' || command === 'probe' || command === 'add') {
   const config = load();
   const run = command === 'discover' ? runDiscover(config, Number(values.timeout ?? 3000))

@@ -35,7 +35,8 @@ export class ViewTracker {
 
   /** touch notes a media request; the first one of a view records its start. */
   touch(viewer: Viewer, camera: string, cameraUnit: string | null, profile: string, now = Date.now()): void {
-    const key = `${viewer.userId}\u0000${viewer.session}\u0000${camera}\u0000${profile}`;
+    // The address is part of a view: the same media URL used from elsewhere is another view, recorded with its address.
+    const key = `${viewer.userId}\u0000${viewer.session}\u0000${viewer.remote ?? ''}\u0000${camera}\u0000${profile}`;
     const v = this.#views.get(key);
     if (v) {
       v.lastAt = now;
