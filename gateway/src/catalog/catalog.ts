@@ -235,7 +235,8 @@ export class Catalog {
 
   /** userWithHash returns an account and its password hash by username (for login only). */
   userWithHash(username: string): { user: User; passwordHash: string } | undefined {
-    const r = this.#db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    // Usernames are unique without regard to case (the store's index says so): any spelling finds the one account.
+    const r = this.#db.prepare('SELECT * FROM users WHERE username = ? COLLATE NOCASE').get(username) as UserRow | undefined;
     return r && { user: toUser(r), passwordHash: r.password_hash };
   }
 
