@@ -11,6 +11,10 @@ export const ConfigSchema = Type.Object({
     /** publicUrl is printed for people; it defaults to http://host:port. */
     publicUrl: Type.Optional(Type.String({ format: 'uri' })),
     secureCookies: Type.Boolean({ default: false }),
+    /** requestTimeoutSeconds bounds the whole of a request, body included (an import upload is the largest). */
+    requestTimeoutSeconds: Type.Number({ default: 120, minimum: 1, maximum: 3600 }),
+    /** idleTimeoutSeconds closes a connection that sends nothing for that long (a body trickled byte by byte). */
+    idleTimeoutSeconds: Type.Number({ default: 20, minimum: 1, maximum: 3600 }),
   }, { default: {}, ...strict }),
   store: Type.Object({
     driver: Type.Literal('sqlite', { default: 'sqlite' }),
@@ -23,11 +27,17 @@ export const ConfigSchema = Type.Object({
   auth: Type.Object({
     sessionTtlHours: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
     mediaTokenTtlSeconds: Type.Integer({ default: 120, minimum: 10, maximum: 3600 }),
-    /** lockoutFailures wrong passwords in a row lock an account for lockoutMinutes. */
+    /** lockoutFailures wrong passwords in a row lock an account for lockoutMinutes, for the address they came from. */
     lockoutFailures: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
     lockoutMinutes: Type.Number({ default: 15, minimum: 0.01, maximum: 1440 }),
     /** addressFailures failed logins from one address within ten minutes refuse further attempts from it. */
     addressFailures: Type.Integer({ default: 30, minimum: 1, maximum: 10000 }),
+    /**
+     * accountFailures failed logins of one account from all addresses within ten minutes slow it down: an address it
+     * never logged in from may try it once every accountDelaySeconds. Nobody can lock another out for good.
+     */
+    accountFailures: Type.Integer({ default: 50, minimum: 1, maximum: 100000 }),
+    accountDelaySeconds: Type.Number({ default: 5, minimum: 0.1, maximum: 600 }),
   }, { default: {}, ...strict }),
   media: Type.Object({
     ffmpegPath: Type.String({ default: 'ffmpeg', minLength: 1 }),
@@ -73,12 +83,14 @@ export const ConfigSchema = Type.Object({
   audit: Type.Object({
     /** viewIdleSeconds ends a recorded view when no media request of it came for that long. */
     viewIdleSeconds: Type.Number({ default: 15, minimum: 0.5, maximum: 3600 }),
+    /** repeatWindowSeconds: a refusal repeated within it (same caller, route and reason) is counted into one entry. */
+    repeatWindowSeconds: Type.Number({ default: 60, minimum: 0.1, maximum: 3600 }),
   }, { default: {}, ...strict }),
   metrics: Type.Object({
     /** enabled serves Prometheus metrics at /metrics. */
     enabled: Type.Boolean({ default: true }),
-    /** bearerToken, when set, is required from scrapers; when empty only loopback clients may scrape. */
-    bearerToken: Type.String({ default: '' }),
+    /** bearerToken is what scrapers send (Authorization: Bearer ...); while it is empty /metrics answers 403 to everyone. */
+    bearerToken: Type.Union([Type.Literal(''), Type.String({ minLength: 16 })], { default: '' }),
     /** unitLevels are the levels whose units get an online-rate series (every village would be ~1,600 series). */
     unitLevels: Type.Array(Type.Union((['province', 'city', 'county', 'township', 'village', 'grid'] as const).map((l) => Type.Literal(l))), { default: ['province', 'city', 'county', 'township'] }),
   }, { default: {}, ...strict }),

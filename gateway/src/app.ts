@@ -23,8 +23,9 @@ import { ImportJobs } from './catalog/import/import-jobs.js';
 import { GrantStore } from './catalog/grant-store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ViewTracker } from './audit/view-tracker.js';
+import { RepeatFilter } from './audit/repeat-filter.js';
 import { LoginGuard } from './auth/login-guard.js';
-import { DevicePool } from './devices/device-pool.js';
+import { DevicePool, NotSupportedError } from './devices/device-pool.js';
 import { discoverDevices, probeDevice } from './devices/onboarding.js';
 import { grabFrame } from './media/frame-grab.js';
 import { pingOnvif } from '../../adapters/onvif/onvif-ping.js';
@@ -64,11 +65,12 @@ export class Gateway {
   readonly audit: AuditLog;
   readonly grants: GrantStore;
   #views: ViewTracker;
+  #refusals: RepeatFilter;
   #db: Db;
   #healthTargets: Map<string, HealthTarget>;
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -81,6 +83,7 @@ export class Gateway {
     this.audit = parts.audit;
     this.grants = parts.grants;
     this.#views = parts.views;
+    this.#refusals = parts.refusals;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
   }
@@ -111,9 +114,10 @@ export class Gateway {
       const access = new AccessIndex(catalog.tree(), catalog.summaries());
       const grants = new GrantStore(db, access);
       grants.load();
-      const audit = new AuditLog(db);
+      const audit = new AuditLog(db, key.derive('audit-chain'));
       const unitOfCamera = (camera: string) => access.unitOf(camera) ?? null;
       const views = new ViewTracker((e, at) => audit.record(e, at), config.audit.viewIdleSeconds * 1000);
+      const refusals = new RepeatFilter((e, at) => audit.record(e, at), { windowMs: config.audit.repeatWindowSeconds * 1000, maxKeys: 10_000 });
       const m = config.media;
       const dc = config.devices;
       const devices = new DevicePool({
@@ -125,7 +129,7 @@ export class Gateway {
         fallbackSnapshot: async (camera, profile) => {
           const c = catalog.camera(camera);
           const url = (profile === 'sub' ? c?.subUrl : undefined) ?? c?.mainUrl;
-          if (!url) throw new Error(`camera ${camera} has no stream address`);
+          if (!url) throw new NotSupportedError('this camera has neither an ONVIF endpoint nor a stream address to take a picture from');
           return grabFrame(m.ffmpegPath, url, catalog.credentials(camera), dc.snapshotTimeoutSeconds * 1000);
         },
       });
@@ -167,12 +171,14 @@ export class Gateway {
         devices,
         audit: {
           record: (e) => audit.record({ ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
+          refuse: (key, e) => refusals.note(key, { ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
           touchView: (viewer, camera, profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
           query: (q) => audit.query(q),
         },
         grants,
         loginGuard: new LoginGuard({
           maxFailures: config.auth.lockoutFailures, lockMs: config.auth.lockoutMinutes * 60_000, maxPerAddress: config.auth.addressFailures, windowMs: 10 * 60_000,
+          accountFailures: config.auth.accountFailures, accountDelayMs: config.auth.accountDelaySeconds * 1000,
         }),
         accounts: catalog,
         onboarding: {
@@ -197,9 +203,11 @@ export class Gateway {
         consoleDir: opts.consoleDir,
         secureCookies: config.http.secureCookies,
         playlistWaitMs: m.startTimeoutSeconds * 1000,
+        requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
+        idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, http, demoAccounts });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -254,6 +262,7 @@ export class Gateway {
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
     this.devices.close();
     this.#views.close();
+    this.#refusals.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }

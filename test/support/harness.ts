@@ -50,12 +50,12 @@ export interface TestGateway {
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; http?: Record<string, unknown>; imports?: Record<string, unknown>; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
   const dir = tempDir();
   const simulator = await startSimulator({ discoverable: opts.discoverable });
   const config = loadConfig({
     overrides: {
-      http: { port: 0 },
+      http: { port: 0, ...opts.http },
       store: { path: join(dir.path, 'gateway.db') },
       secrets: { keyFile: join(dir.path, 'master.key') },
       media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, ...opts.media },

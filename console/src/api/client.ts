@@ -43,6 +43,7 @@ export const api = {
   login: (username: string, password: string) => call<User>('POST', '/api/auth/login', { username, password }),
   logout: () => call<void>('POST', '/api/auth/logout'),
   me: () => call<User>('GET', '/api/auth/me'),
+  changePassword: (current: string, password: string) => call<void>('POST', '/api/auth/password', { current, password }),
   tree: () => call<TreeRoot>('GET', '/api/tree'),
   children: (code: string) => call<Children>('GET', `/api/units/${encodeURIComponent(code)}/children`),
   search: (q: string, limit = 50) => call<SearchResult>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`),

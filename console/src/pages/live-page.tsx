@@ -1,5 +1,6 @@
 // The console's frame: header with the views, the tree, and the live grid or the online-rate page.
 import { useAppState } from '../state/app-state.js';
+import { api } from '../api/client.js';
 import { Tree } from '../components/tree/tree.js';
 import { Grid } from '../components/grid/grid.js';
 import { HealthPage } from './health-page.js';
@@ -32,6 +33,11 @@ export function LivePage() {
           )}
         </nav>
         <span class="topbar-user" data-testid="user-name">{user.displayName} ({user.username} · {user.roles.join(', ')})</span>
+        <button onClick={() => {
+          const current = window.prompt('当前密码 current password');
+          const next = current ? window.prompt('新密码 (≥10 位, 三类字符) new password') : null;
+          if (current && next) api.changePassword(current, next).then(() => window.alert('密码已更改, 其他会话已结束 · password changed'), (err: unknown) => window.alert(err instanceof Error ? err.message : String(err)));
+        }} data-testid="change-password">改密码</button>
         <button onClick={() => void state.logout()} data-testid="logout">退出 Log out</button>
       </header>
       <div class="workspace">

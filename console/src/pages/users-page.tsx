@@ -48,14 +48,14 @@ export function UsersPage() {
               <td>{u.username}</td><td>{u.displayName}</td><td>{u.unitName}</td>
               <td>{u.roles.map((r) => ROLE_LABEL[r] ?? r).join('、')}</td>
               <td>{u.disabled ? '已停用' : '正常'}</td>
-              <td>
+              <td>{u.manageable && <>
                 {u.id !== me.id && <button class="link" onClick={() => void act(api.changeUser(u.id, { disabled: !u.disabled }), `${u.username} 已${u.disabled ? '启用' : '停用'}`)} data-testid="user-toggle">{u.disabled ? '启用' : '停用'}</button>}{' '}
                 <button class="link" onClick={() => void act(api.changeUser(u.id, { unlock: true }), `${u.username} 已解锁`)}>解锁</button>{' '}
                 <button class="link" onClick={() => {
                   const password = window.prompt(`${u.username} 的新密码 (≥10 位, 三类字符)`);
                   if (password) void act(api.changeUser(u.id, { password }), `${u.username} 的密码已更改, 其会话已结束`);
                 }}>重设密码</button>
-              </td>
+              </>}{!u.manageable && u.id !== me.id && <span title="同级管理员由上级管理">由上级管理</span>}</td>
             </tr>
           ))}
         </tbody>

@@ -26,7 +26,13 @@ export interface CameraPlacement {
 }
 
 /** Decision explains an answer, so that a refusal can say why. */
-export type Decision = { allow: true; grant?: number } | { allow: false; reason: 'unknown-camera' | 'outside-subtree' | 'role' };
+export type Decision = { allow: true; grant?: number } | { allow: false; reason: DenialReason };
+
+/**
+ * DenialReason says why: 'unknown-camera' and 'outside-subtree' are for cameras the subject may not know of (callers
+ * answer as if they did not exist); 'role' and 'not-granted' for cameras she knows, whose action she lacks.
+ */
+export type DenialReason = 'unknown-camera' | 'outside-subtree' | 'role' | 'not-granted';
 
 /** GrantRequest is what an administrator asks to push down. */
 export interface GrantRequest {
@@ -91,16 +97,19 @@ export class AccessIndex {
 
   /**
    * decide answers whether subject may perform action on camera at time now: her role must allow the action, and the
-   * camera must lie in her unit's subtree or be given to her unit by a grant in force that carries the action.
+   * camera must lie in her unit's subtree or be given to her unit by a grant in force that carries the action. A camera
+   * she cannot know of at all is refused as unknown before anything else, so that no answer tells it exists.
    */
   decide(subject: Subject, action: Action, camera: string, now = Date.now()): Decision {
     const unit = this.#unitOf.get(camera);
     if (unit === undefined) return { allow: false, reason: 'unknown-camera' };
+    const own = this.tree.contains(subject.unit, unit);
+    if (!own && !this.grants.holdsAny(subject.unit, camera, now)) return { allow: false, reason: 'outside-subtree' };
     if (!roleAllows(subject.roles, action)) return { allow: false, reason: 'role' };
-    if (this.tree.contains(subject.unit, unit)) return { allow: true };
+    if (own) return { allow: true };
     const grant = this.grants.holder(subject.unit, camera, action, now);
     if (grant !== undefined) return { allow: true, grant };
-    return { allow: false, reason: 'outside-subtree' };
+    return { allow: false, reason: 'not-granted' };
   }
 
   /** may is decide(...).allow. */
@@ -145,6 +154,23 @@ export class AccessIndex {
   /** mayRevoke says whether an administrator may revoke a grant: its grantor's unit lies in her subtree. */
   mayRevoke(subject: Subject, grant: GrantRecord): boolean {
     return subject.roles.includes('admin') && this.tree.contains(subject.unit, grant.grantorUnit);
+  }
+
+  /**
+   * managesAccount says whether an administrator manages an account (its password, roles, state and sessions): every
+   * account of the units strictly below hers, and the non-administrator accounts of her own unit. Administrators of
+   * one unit are peers: each is managed from above, never by the other.
+   */
+  managesAccount(admin: Subject, account: { userId: number; unit: string; roles: readonly Role[] }): boolean {
+    if (!admin.roles.includes('admin') || account.userId === admin.userId) return false;
+    if (account.unit === admin.unit) return !account.roles.includes('admin');
+    return this.tree.contains(admin.unit, account.unit);
+  }
+
+  /** mayAssignRoles says whether an administrator may give these roles to an account of unit: no peer administrators. */
+  mayAssignRoles(admin: Subject, unit: string, roles: readonly Role[]): boolean {
+    if (!admin.roles.includes('admin') || !this.tree.contains(admin.unit, unit)) return false;
+    return unit !== admin.unit || !roles.includes('admin');
   }
 
   /** canSeeUnit says whether subject may browse unit (it lies in her subtree). */

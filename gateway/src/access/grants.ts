@@ -175,6 +175,17 @@ export class GrantBook {
     return undefined;
   }
 
+  /** holdsAny says whether a grant in force gives unit any action on camera at time now. */
+  holdsAny(unit: string, camera: string, now: number): boolean {
+    const ids = this.#received.get(unit)?.get(camera);
+    if (!ids) return false;
+    for (const id of ids) {
+      const g = this.#grants.get(id)!;
+      if (this.#masks.get(id)! !== 0 && (g.expiresAt === null || g.expiresAt > now)) return true;
+    }
+    return false;
+  }
+
   /** received iterates the cameras unit holds the action on at time now. */
   *received(unit: string, action: Action, now: number): Generator<string> {
     const byCamera = this.#received.get(unit);

@@ -29,6 +29,33 @@ declare module 'fastify' {
   }
 }
 
+/** bearerOf returns the token of an "Authorization: Bearer <token>" header; the scheme is case-insensitive (RFC 9110 11.1). */
+export function bearerOf(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * sameOrigin says whether an Origin header names this server. "null" (sandboxed or privacy-sensitive contexts), an
+ * empty value and anything that is not a URL are not our origin.
+ */
+export function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!origin || origin === 'null' || !host) return false;
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  // Compared as URL hosts, so that a default port written in one and left out of the other still matches.
+  try {
+    return u.host === new URL(`${u.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
+}
+
 /** subjectOf is how the access model sees a user. */
 export function subjectOf(user: User): Subject {
   return { userId: user.id, unit: user.unit, roles: user.roles };
@@ -61,17 +88,15 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   app.decorateRequest('auth', undefined);
   app.addHook('onRequest', async (req) => {
     if (!req.url.startsWith('/api/') || req.routeOptions.config?.public) return;
-    const header = req.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const bearer = bearerOf(req.headers.authorization);
     const secret = bearer ?? req.cookies[COOKIE];
     const session = secret ? deps.sessions.find(secret) : undefined;
     if (!session) throw new AppError('unauthenticated', secret ? 'your session has ended: log in again' : 'log in first');
     const user = deps.catalog.user(session.userId);
     if (!user || user.disabled) throw new AppError('unauthenticated', 'this account is disabled');
     // Cookies ride along on cross-site requests: a state change must come from our own origin.
-    if (!bearer && req.method !== 'GET' && req.method !== 'HEAD') {
-      const origin = req.headers.origin;
-      if (origin !== undefined && new URL(origin).host !== req.headers.host) throw new AppError('forbidden', 'cross-site request refused');
+    if (!bearer && req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      throw new AppError('forbidden', 'cross-site request refused');
     }
     req.auth = { user, session, subject: subjectOf(user) };
   });
@@ -84,11 +109,15 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
     const refused = deps.loginGuard.check(username, req.ip);
     if (refused) {
       const minutes = Math.max(1, Math.ceil(refused.retryAfterMs / 60_000));
-      reply.header('retry-after', String(Math.ceil(refused.retryAfterMs / 1000)));
-      deps.audit.record({ userId: null, username, unit: null, action: 'login.refused', detail: { why: refused.kind }, remote: req.ip });
+      const seconds = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
+      reply.header('retry-after', String(seconds));
+      // A throttled address may keep trying: its refusals are counted, one entry per address and window.
+      deps.audit.refuse(`login.refused\u0000${req.ip}\u0000${refused.kind}\u0000${refused.kind === 'locked' ? username.toLowerCase() : ''}`, { userId: null, username, unit: null, action: 'login.refused', detail: { why: refused.kind }, remote: req.ip });
       throw new AppError('too-many-attempts', refused.kind === 'locked'
-        ? `too many wrong passwords for this account: try again in ${minutes} min, or ask an administrator to unlock it`
-        : `too many failed logins from your address: try again in ${minutes} min`);
+        ? `too many wrong passwords for this account from your address: try again in ${minutes} min, or ask an administrator to unlock it`
+        : refused.kind === 'slowed'
+          ? `this account is under attack and is slowed down for new addresses: try again in ${seconds} s`
+          : `too many failed logins from your address: try again in ${minutes} min`, { why: refused.kind, retryAfterSeconds: seconds });
     }
     const found = deps.catalog.userWithHash(username);
     // Verify against a dummy hash for unknown names, so the answer time does not reveal which names exist.
@@ -99,7 +128,7 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
       deps.audit.record({ userId: found?.user.id ?? null, username, unit: found?.user.unit ?? null, action: 'login.failed', detail: { locked, ...(found?.user.disabled ? { disabled: true } : {}) }, remote: req.ip });
       throw new AppError('bad-credentials', 'wrong username or password');
     }
-    deps.loginGuard.succeeded(username);
+    deps.loginGuard.succeeded(username, req.ip);
     const { secret, record } = deps.sessions.create(found.user.id, req.ip, req.headers['user-agent'] ?? null);
     reply.setCookie(COOKIE, secret, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies,

@@ -62,6 +62,8 @@ export interface Onboarding {
 /** AuditView is what routes record and read. */
 export interface AuditView {
   record(e: AuditEvent): void;
+  /** refuse records a refusal; repeats of one key within a while are written as one summary. */
+  refuse(key: string, e: AuditEvent): void;
   /** touchView keeps a viewer's view of a camera open (media requests call it). */
   touchView(viewer: Viewer, camera: string, profile: Profile): void;
   query: AuditLog['query'];
@@ -89,4 +91,7 @@ export interface HttpDeps {
   secureCookies: boolean;
   /** playlistWaitMs is how long a playlist request waits for a starting stream. */
   playlistWaitMs: number;
+  /** requestTimeoutMs bounds a whole request; idleTimeoutMs a connection that sends nothing. */
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
 }

@@ -24,11 +24,17 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
+  /**
+   * refusal marks an answer that denies the caller something (every 403, and the 404 of what she may not know of): the
+   * error handler audits it. A 404 of something that is simply gone (a rotated segment) is not one.
+   */
+  readonly refusal: boolean;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, opts: { refusal?: boolean } = {}) {
     super(message);
     this.code = code;
     this.details = details;
+    this.refusal = opts.refusal ?? (code === 'forbidden' || code === 'not-found');
   }
 
   get status(): number {

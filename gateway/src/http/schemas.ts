@@ -16,6 +16,12 @@ export const ProfileName = Type.Union(PROFILES.map((p) => Type.Literal(p)));
 export const UnitCode = Type.String({ pattern: '^[0-9]{6,20}$', description: 'region code of an org unit' });
 export const Level = Type.Union(UNIT_LEVELS.map((l) => Type.Literal(l)));
 export const RoleName = Type.Union(ROLES.map((r) => Type.Literal(r)));
+/** RowId is a stored row's id: a positive integer that SQLite and JavaScript both hold exactly. */
+export const RowId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+/** Offset skips entries of a listing; bounded so that no query is asked to skip more than a store can hold. */
+export const Offset = Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 });
+/** EpochMs is a time in Unix milliseconds, up to the end of year 9999 (what a Date and SQLite hold). */
+export const EpochMs = Type.Number({ minimum: 0, maximum: 253_402_300_799_999 });
 
 export const UserBody = Type.Object({
   id: Type.Integer(),
@@ -113,14 +119,15 @@ export const TokenBody = Type.Object({ token: Type.String(), tokenExpires: Type.
 export const SweepBody = Type.Object({
   startedAt: Type.Number(),
   durationMs: Type.Number(),
-  due: Type.Integer(),
-  probes: Type.Integer(),
-  streaming: Type.Integer({ description: 'cameras a live stream proved online without a probe' }),
-  backingOff: Type.Integer({ description: 'failing cameras skipped until their backoff ends' }),
-  online: Type.Integer(),
-  offline: Type.Integer(),
-  transitions: Type.Integer(),
-});
+  // The counts cover the whole tree: they are given to users of its top unit only.
+  due: Type.Optional(Type.Integer()),
+  probes: Type.Optional(Type.Integer()),
+  streaming: Type.Optional(Type.Integer({ description: 'cameras a live stream proved online without a probe' })),
+  backingOff: Type.Optional(Type.Integer({ description: 'failing cameras skipped until their backoff ends' })),
+  online: Type.Optional(Type.Integer()),
+  offline: Type.Optional(Type.Integer()),
+  transitions: Type.Optional(Type.Integer()),
+}, { description: 'the last sweep; its counts (of the whole tree) for users of the top unit only' });
 export const UnitHealthReport = Type.Object({
   unit: UnitNode,
   children: Type.Array(UnitNode),
@@ -128,7 +135,7 @@ export const UnitHealthReport = Type.Object({
   sweep: Type.Optional(SweepBody),
 });
 export const OfflineQuery = Type.Object({
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Offset,
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 });
 export const OfflineBody = Type.Object({
@@ -235,8 +242,8 @@ export const NewCameraBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128 }),
   unit: UnitCode,
   kind: Type.Optional(Type.String({ maxLength: 16 })),
-  latitude: Type.Optional(Type.Number()),
-  longitude: Type.Optional(Type.Number()),
+  latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
   mainUrl: Type.Optional(Type.String({ maxLength: 1024 })),
   subUrl: Type.Optional(Type.String({ maxLength: 1024 })),
   onvifUrl: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -248,11 +255,11 @@ export const ActionName = Type.Union(['live', 'playback', 'ptz', 'wall'].map((a)
 export const GrantCreate = Type.Object({
   toUnit: UnitCode,
   cameras: Type.Optional(Type.Array(CameraId, { minItems: 1, maxItems: 5000 })),
-  group: Type.Optional(Type.Integer({ minimum: 1 })),
+  group: Type.Optional(RowId),
   actions: Type.Array(ActionName, { minItems: 1, uniqueItems: true }),
-  expiresAt: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'Unix ms; absent or null: no expiry' })),
+  expiresAt: Type.Optional(Type.Union([EpochMs, Type.Null()], { description: 'Unix ms; absent or null: no expiry' })),
   reGrant: Type.Boolean({ default: false, description: 'the receiving unit may push these cameras further down' }),
-  parent: Type.Optional(Type.Integer({ minimum: 1, description: 'a grant your unit received, passed on' })),
+  parent: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'a grant your unit received, passed on' })),
 }, { additionalProperties: false });
 export const GrantBody = Type.Object({
   id: Type.Integer(),
@@ -281,7 +288,12 @@ export const GroupBody = Type.Object({ id: Type.Integer(), name: Type.String(), 
 export const AccountBody = Type.Object({
   id: Type.Integer(), username: Type.String(), displayName: Type.String(), unit: Type.String(), unitName: Type.String(),
   roles: Type.Array(RoleName), disabled: Type.Boolean(),
+  manageable: Type.Boolean({ description: 'the caller may change this account (accounts below her unit, and the non-administrators of her own)' }),
 });
+export const PasswordChange = Type.Object({
+  current: Type.String({ minLength: 1, maxLength: 256 }),
+  password: Type.String({ minLength: 10, maxLength: 256 }),
+}, { additionalProperties: false });
 export const AccountCreate = Type.Object({
   username: Type.String({ pattern: '^[a-zA-Z0-9._-]{3,64}$' }),
   displayName: Type.String({ minLength: 1, maxLength: 64 }),
@@ -302,10 +314,10 @@ export const SessionBody = Type.Object({
   remote: Type.Union([Type.String(), Type.Null()]), userAgent: Type.Union([Type.String(), Type.Null()]), current: Type.Boolean(),
 });
 export const AuditQueryBody = Type.Object({
-  from: Type.Optional(Type.Number()), to: Type.Optional(Type.Number()),
+  from: Type.Optional(EpochMs), to: Type.Optional(EpochMs),
   action: Type.Optional(Type.String({ maxLength: 32 })), camera: Type.Optional(CameraId), username: Type.Optional(Type.String({ maxLength: 64 })),
   unit: Type.Optional(UnitCode),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), offset: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), offset: Offset,
 });
 export const AuditEntryBody = Type.Object({
   id: Type.Integer(), at: Type.Number(), userId: Type.Union([Type.Integer(), Type.Null()]), username: Type.String(),

@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapacityError } from '../media/stream-hub.js';
 import { NotSupportedError } from '../devices/device-pool.js';
-import { OnvifError } from '../../../adapters/onvif/onvif-client.js';
-import { SnapshotError } from '../../../adapters/onvif/snapshot.js';
+import { DeviceError } from '../../../adapters/core/device-error.js';
 import { AppError, ERROR_STATUS } from './errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorBody } from './schemas.js';
-import { authPlugin } from './auth-plugin.js';
+import { illFormedPath } from '../store/well-formed.js';
+import { authPlugin, bearerOf } from './auth-plugin.js';
 import { treeRoutes } from './routes/tree-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { mediaRoutes } from './routes/media-routes.js';
@@ -34,8 +34,21 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+/**
+ * auditRefusal records that a request was refused: who (the caller, or only her address), what route, which camera and
+ * why. Repeats of one refusal are counted and written as one summary (a client retrying must not flood the trail).
+ */
+function auditRefusal(deps: HttpDeps, req: FastifyRequest, err: AppError): void {
+  const user = req.auth?.user;
+  const route = req.routeOptions.url ?? req.url.split('?')[0]!;
+  const camera = (req.params as { camera?: unknown; id?: unknown } | undefined)?.camera ?? (route.startsWith('/api/cameras/:id') ? (req.params as { id?: unknown }).id : undefined);
+  const who = user ? `u${user.id}` : `a${req.ip}`;
+  deps.audit.refuse(`refused\u0000${who}\u0000${req.method}\u0000${route}\u0000${String(camera ?? '')}\u0000${err.code}`, {
+    userId: user?.id ?? null, username: user?.username ?? '', unit: user?.unit ?? null, action: 'refused',
+    camera: typeof camera === 'string' ? camera : null,
+    detail: { method: req.method, route, status: err.status, code: err.code, reason: err.message },
+    remote: req.ip,
+  });
 }
 
 /** buildServer creates the app; call listen() on it, or inject() in tests. */
@@ -43,19 +56,37 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   const app = Fastify({
     ...(logger ? { loggerInstance: logger.child({}, { serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactQuery(req.url), remote: req.ip }) } }) } : { logger: false }),
     bodyLimit: 64 * 1024,
+    // Slow clients are cut: a request has requestTimeoutMs in all, and a connection that sends nothing for idleTimeoutMs
+    // is closed, so that a body trickled a byte at a time cannot hold a connection for ever.
+    // Node honours its request timeouts only when they are given as the server is made (set later, they are ignored).
+    requestTimeout: deps.requestTimeoutMs,
+    http: {
+      requestTimeout: deps.requestTimeoutMs,
+      headersTimeout: Math.min(deps.requestTimeoutMs, 20_000),
+      connectionsCheckingInterval: Math.min(1000, deps.requestTimeoutMs / 2),
+    },
+    connectionTimeout: deps.idleTimeoutMs,
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.addSchema(ErrorBody);
+  // Text the store cannot keep as it came (a lone UTF-16 surrogate) is refused at the door, naming the field.
+  app.addHook('preValidation', async (req) => {
+    for (const [part, value] of [['body', req.body], ['querystring', req.query], ['params', req.params]] as const) {
+      const at = illFormedPath(value);
+      if (at) throw new AppError('bad-request', `${part} ${at} holds text that is not valid Unicode (a lone surrogate)`, undefined, { refusal: false });
+    }
+  });
 
   app.setErrorHandler((err: Error & { validation?: unknown; validationContext?: string; statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof AppError) {
+      if (err.refusal) auditRefusal(deps, req, err);
       return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     }
     if (err instanceof NotSupportedError) {
       return reply.status(ERROR_STATUS['not-supported']).send({ code: 'not-supported', message: err.message });
     }
-    if (err instanceof OnvifError || err instanceof SnapshotError) {
+    if (err instanceof DeviceError) {
       // The device's address stays in the log; the caller learns what failed.
       req.log.warn({ err: err.message }, 'device call failed');
       return reply.status(ERROR_STATUS['device-error']).send({ code: 'device-error', message: `the camera did not do it: ${err.detail}` });
@@ -103,11 +134,9 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   if (deps.metrics) {
     const { registry, token } = deps.metrics;
     app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (req, reply) => {
-      if (token) {
-        if (!sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) throw new AppError('unauthenticated', 'send the scrape token as "Authorization: Bearer <metrics.bearerToken>"');
-      } else if (!isLoopback(req.socket.remoteAddress)) {
-        throw new AppError('forbidden', 'metrics are served to loopback clients only: set metrics.bearerToken to scrape from elsewhere');
-      }
+      // Every local user can reach loopback: the tree's figures are given to whoever holds the token, from anywhere.
+      if (!token) throw new AppError('forbidden', 'metrics need a scrape token: set metrics.bearerToken and send "Authorization: Bearer <token>"');
+      if (!sameSecret(bearerOf(req.headers.authorization) ?? '', token)) throw new AppError('unauthenticated', 'send the scrape token as "Authorization: Bearer <metrics.bearerToken>"');
       return reply.type(registry.contentType).send(await registry.metrics());
     });
   }

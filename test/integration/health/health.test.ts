@@ -8,8 +8,9 @@ import { login, setFaults, SIM_PASSWORD, SIM_USER, startGateway, waitFor, type T
 let gw: TestGateway;
 let cookies: Record<string, string>;
 const CAMERAS = 3000;
+const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
 beforeAll(async () => {
-  gw = await startGateway({ cameras: CAMERAS, health: { enabled: true, intervalSeconds: 1, retryDelaySeconds: 0.2, backoffMaxSeconds: 1, timeoutSeconds: 2 } });
+  gw = await startGateway({ cameras: CAMERAS, metrics: { bearerToken: METRICS_TOKEN }, health: { enabled: true, intervalSeconds: 1, retryDelaySeconds: 0.2, backoffMaxSeconds: 1, timeoutSeconds: 2 } });
   cookies = {};
   for (const u of ['city-admin', 'county-admin', 'village-clerk']) cookies[u] = await login(gw, u);
 }, 60_000);
@@ -127,20 +128,25 @@ describe('who sees which health', () => {
 });
 
 describe('/metrics', () => {
-  it('serves the online rate of the upper units to a loopback scraper', async () => {
-    const res = await get('/metrics', undefined, {});
-    // inject() comes from 127.0.0.1.
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toMatch(/text\/plain/);
-    expect(res.body).toMatch(new RegExp(`sge_unit_online_ratio\\{unit="${unitOf('city-admin')}",name="[^"]+",level="city"\\} 1`));
-    expect(res.body).toMatch(new RegExp(`sge_cameras\\{state="online"\\} ${gw.gateway.health.unit(unitOf('city-admin')).online}\n`));
-    expect(res.body).toMatch(/sge_health_sweeps_total [1-9]/);
-    expect(res.body).not.toMatch(/level="village"/);
+  it('serves the online rate of the upper units to a scraper with the token, the scheme in any case', async () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const res = await get('/metrics', undefined, { authorization: `${scheme} ${METRICS_TOKEN}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/text\/plain/);
+      expect(res.body).toMatch(new RegExp(`sge_unit_online_ratio\\{unit="${unitOf('city-admin')}",name="[^"]+",level="city"\\} 1`));
+      expect(res.body).toMatch(new RegExp(`sge_cameras\\{state="online"\\} ${gw.gateway.health.unit(unitOf('city-admin')).online}\n`));
+      expect(res.body).toMatch(/sge_health_sweeps_total [1-9]/);
+      expect(res.body).not.toMatch(/level="village"/);
+    }
   });
 
-  it('refuses a remote scraper without the token', async () => {
-    const res = await gw.gateway.http.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
-    expect(res.statusCode).toBe(403);
-    expect(res.json().message).toMatch(/metrics.bearerToken/);
+  it('refuses a scraper without the token or with a wrong one, loopback included', async () => {
+    // inject() comes from 127.0.0.1: every local user of the machine reaches loopback.
+    expect((await get('/metrics')).statusCode).toBe(401);
+    expect((await get('/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}x` })).statusCode).toBe(401);
+    expect((await get('/metrics', undefined, { authorization: `Basic ${METRICS_TOKEN}` })).statusCode).toBe(401);
+    const remote = await gw.gateway.http.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
+    expect(remote.statusCode).toBe(401);
+    expect(remote.json().message).toMatch(/metrics.bearerToken/);
   });
 });

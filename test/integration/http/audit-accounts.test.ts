@@ -56,7 +56,7 @@ describe('audit trail', () => {
     } finally {
       db.close();
     }
-    expect(gw.gateway.audit.verify().broken).toEqual({ id: 3, reason: 'its content does not match its hash (it was changed)' });
+    expect(gw.gateway.audit.verify().broken).toEqual({ id: 3, reason: 'its content does not match its MAC (it was changed, or this is not the key of this trail)' });
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'audit-verify'], {
       cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEG__STORE__PATH: gw.gateway.config.store.path, SEG__SECRETS__KEY_FILE: gw.gateway.config.secrets.keyFile },
     });
@@ -71,7 +71,7 @@ describe('login throttling', () => {
       for (let i = 0; i < 3; i++) expect((await req('POST', '/api/auth/login', undefined, { username, password: 'wrong-Pass-1' })).statusCode).toBe(401);
       const locked = await req('POST', '/api/auth/login', undefined, { username, password: DEMO_PASSWORD });
       expect(locked.statusCode).toBe(429);
-      expect(locked.json().message).toMatch(/too many wrong passwords for this account: try again in 10 min/);
+      expect(locked.json().message).toMatch(/too many wrong passwords for this account from your address: try again in 10 min/);
       expect(locked.headers['retry-after']).toBe('600');
     }
     const clerk2 = (await req('GET', '/api/users', 'city-admin')).json().users.find((u: { username: string }) => u.username === 'village-clerk-2');

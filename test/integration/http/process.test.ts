@@ -78,7 +78,7 @@ describe('the gateway process', () => {
     const err = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve', '--config', file], { cwd: ROOT }).then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain('http.port: "eighty" — expected integer');
-    expect(err?.stderr).toContain('media.segmentSecond: 1 — expected no such key (check its spelling)');
+    expect(err?.stderr).toContain('media.segmentSecond: 1 — no such key: did you mean media.segmentSeconds?');
   });
 
   it('says which port is taken and how to choose another, and leaves no simulator behind', async () => {

@@ -8,7 +8,7 @@ import { GrantError } from '../../catalog/grant-store.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy, requireAdmin, requireAuth } from '../auth-plugin.js';
-import { CameraId, GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode } from '../schemas.js';
+import { CameraId, GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode, RowId } from '../schemas.js';
 
 /** accessRoutes serves /api/grants and /api/groups. */
 export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
@@ -65,7 +65,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   });
 
   app.delete('/api/grants/:id', {
-    schema: { tags: ['grants'], params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Type.Object({ revoked: Type.Array(Type.Integer()) }) } },
+    schema: { tags: ['grants'], params: Type.Object({ id: RowId }), response: { 200: Type.Object({ revoked: Type.Array(Type.Integer()) }) } },
   }, async (req) => {
     const auth = requireAdmin(req, 'manage grants');
     const { id } = req.params as { id: number };
@@ -81,7 +81,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
 
   app.delete('/api/grants/:id/cameras/:camera', {
     schema: {
-      tags: ['grants'], params: Type.Object({ id: Type.Integer({ minimum: 1 }), camera: CameraId }),
+      tags: ['grants'], params: Type.Object({ id: RowId, camera: CameraId }),
       response: { 200: Type.Object({ shrunk: Type.Array(Type.Integer()), ended: Type.Array(Type.Integer()) }) },
     },
   }, async (req) => {

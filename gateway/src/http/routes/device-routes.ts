@@ -5,7 +5,8 @@ import type { Profile } from '../../../../adapters/core/types.js';
 import type { Action } from '../../access/access-index.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { auditBy, requireAuth } from '../auth-plugin.js';
+import { auditBy } from '../auth-plugin.js';
+import { requireCameraRight } from '../camera-access.js';
 import { CameraId, PresetName, ProfileName, PtzMoveBody, PtzPresetBody, PtzStateBody } from '../schemas.js';
 
 const params = Type.Object({ id: CameraId });
@@ -16,13 +17,8 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   const lastMove = new Map<string, number>();
   const audit = (req: FastifyRequest, action: string, camera: string, detail: Record<string, unknown> = {}) => auditBy(deps, req, action, { camera, detail });
   const authorize = (req: FastifyRequest, action: Action): string => {
-    const { subject } = requireAuth(req);
     const { id } = req.params as { id: string };
-    const d = deps.access.decide(subject, action, id);
-    if (!d.allow) {
-      if (d.reason === 'role') throw new AppError('forbidden', action === 'ptz' ? 'your roles do not include PTZ control' : 'your roles do not allow this');
-      throw new AppError('not-found', `no camera ${id} among yours`);
-    }
+    requireCameraRight(deps, req, action, id);
     if (action === 'ptz' && !deps.devices.hasOnvif(id)) throw new AppError('not-supported', 'this camera has no ONVIF endpoint: PTZ needs one');
     return id;
   };

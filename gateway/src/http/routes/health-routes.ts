@@ -19,9 +19,11 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   app.get('/api/health/units/:code', {
     schema: { tags: ['health'], params: Type.Object({ code: UnitCode }), response: { 200: UnitHealthReport } },
   }, async (req) => {
-    const { code } = visibleUnit(req);
+    const { subject, code } = visibleUnit(req);
     const tree = deps.access.tree;
-    const sweep = deps.health.lastSweep;
+    const last = deps.health.lastSweep;
+    // A sweep covers the whole tree: its totals are for those who see the whole tree; others learn when it ran.
+    const sweep = last && (subject.unit === tree.root.code ? last : { startedAt: last.startedAt, durationMs: last.durationMs });
     return {
       unit: unitNode(deps, tree.get(code)!),
       children: tree.children(code).map((u) => unitNode(deps, u)),

@@ -9,7 +9,8 @@ import { PLAYLIST } from '../../media/hls-pipeline.js';
 import { SEGMENT_NAME } from '../../media/stream-hub.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { subjectOf } from '../auth-plugin.js';
+import { COOKIE, subjectOf } from '../auth-plugin.js';
+import { hashSessionId } from '../../auth/session-store.js';
 import { viewerOf } from './stream-routes.js';
 import { CameraId, ProfileName } from '../schemas.js';
 
@@ -37,6 +38,12 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     } catch (err) {
       if (err instanceof MediaTokenError) throw new AppError('forbidden', err.message);
       throw err;
+    }
+    // A browser sends its session cookie with every media request: a URL replayed from another login is refused.
+    // Players without the cookie (a decoder, VLC) hold the token alone; their views are audited with their address.
+    const cookie = req.cookies[COOKIE];
+    if (cookie !== undefined && hashSessionId(cookie) !== grant.session) {
+      throw new AppError('forbidden', 'this media URL belongs to another login session: open the stream yourself');
     }
     // The token is not enough: the session must still be open and the right still held (revocation is immediate).
     const session = deps.sessions.findByHash(grant.session);
@@ -70,13 +77,13 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     }
     deps.hub.touch(camera, profile, viewer);
     const path = deps.hub.filePath(camera, profile, file);
-    if (!path) throw new AppError('not-found', 'no such segment (the stream is not running)');
+    if (!path) throw new AppError('not-found', 'no such segment (the stream is not running)', undefined, { refusal: false });
     const stream = createReadStream(path);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', reject);
     }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`);
+      if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`, undefined, { refusal: false });
       throw err;
     });
     return reply.type('video/mp2t').send(stream);

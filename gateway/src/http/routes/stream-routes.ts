@@ -6,6 +6,7 @@ import type { StreamInfo } from '../../media/stream.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
+import { requireCameraRight } from '../camera-access.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
 
 /** viewerOf names a viewer for the hub's count: one per login session. */
@@ -25,14 +26,8 @@ function stopped(camera: string, profile: Profile): StreamInfo {
 /** streamRoutes serves /api/streams. */
 export async function streamRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const authorize = (req: FastifyRequest): { auth: Authenticated; camera: string; profile: Profile } => {
-    const auth = requireAuth(req);
     const { camera, profile } = (req.body ?? req.params) as { camera: string; profile: Profile };
-    const decision = deps.access.decide(auth.subject, 'live', camera);
-    if (!decision.allow) {
-      if (decision.reason === 'role') throw new AppError('forbidden', 'your roles do not include live viewing');
-      throw new AppError('not-found', `no camera ${camera} among yours`);
-    }
-    return { auth, camera, profile };
+    return { auth: requireCameraRight(deps, req, 'live', camera), camera, profile };
   };
   const sign = (auth: Authenticated, camera: string, profile: Profile) =>
     deps.tokens.sign({ userId: auth.user.id, session: auth.session.idHash, camera, profile, action: 'live' });
