@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkRow, headerColumns } from '../../../gateway/src/catalog/import/camera-row.js';
 import { csvField } from '../../../gateway/src/catalog/import/exporter.js';
-import { csvRecords, jsonRecords, MAX_RECORD_BYTES, parseCsvRecord, type RawRecord } from '../../../gateway/src/catalog/import/records.js';
+import { csvRecords, jsonRecords, MAX_RECORD_BYTES, type RawRecord } from '../../../gateway/src/catalog/import/records.js';
 
 /** chunked feeds bytes in pieces of n, so that records and characters are cut at every possible place. */
 async function* chunked(bytes: Buffer, n: number): AsyncGenerator<Uint8Array> {
@@ -34,23 +34,38 @@ describe('CSV records', () => {
     expect((await all(csvRecords(chunked(bytes, 3), 'gb18030')))[1]).toEqual({ line: 2, fields: ['1', '中文'] });
   });
 
-  it('names a stray quote, an unclosed quote, and a record too long to be one', async () => {
-    expect(() => parseCsvRecord('1,a"b')).toThrow(/column 2: a quote inside an unquoted field/);
-    expect(() => parseCsvRecord('1,"ab"c')).toThrow(/column 2: text after the closing quote/);
+  it('keeps a stray quote inside an unquoted field as text, as spreadsheets write it, and reads every row after it', async () => {
+    const rows = Array.from({ length: 5001 }, (_, i) => (i === 2 ? `${i},Tom"s cam` : `${i},cam ${i}`));
+    const recs = await all(csvRecords(chunked(Buffer.from(`id,name\n${rows.join('\n')}\n`), 777)));
+    expect(recs).toHaveLength(5002);
+    expect(recs[3]).toEqual({ line: 4, fields: ['2', 'Tom"s cam'] });
+    expect(recs[5001]).toEqual({ line: 5002, fields: ['5000', 'cam 5000'] });
+  });
+
+  it('names an unclosed quote and a record too long to be one, and reads on after the long one', async () => {
     expect(await all(csvRecords(chunked(Buffer.from('id\n"open\n1\n'), 4)))).toEqual([
       { line: 1, fields: ['id'] },
       { line: 2, error: 'a quoted field is never closed before the end of the file' },
     ]);
     const long = Buffer.from(`id\n${'x'.repeat(MAX_RECORD_BYTES + 10)}\n2\n`);
     const recs = await all(csvRecords(chunked(long, 4096)));
-    expect(recs[1]).toEqual({ line: 2, error: expect.stringMatching(/longer than/) });
-    expect(recs[2]).toEqual({ line: 3, fields: ['2'] });
+    expect(recs).toEqual([{ line: 1, fields: ['id'] }, { line: 2, error: `the record is longer than ${MAX_RECORD_BYTES} characters (an unclosed quote?): line 2 could not be read` }, { line: 3, fields: ['2'] }]);
+    // An unclosed quote in a long file: the lines it swallows are named, and every row after them is read.
+    const rows = Array.from({ length: 10_000 }, (_, i) => (i === 2 ? `${i},"open quote` : `${i},cam ${i}`));
+    const got = await all(csvRecords(chunked(Buffer.from(`id,name\n${rows.join('\n')}\n`), 65_536)));
+    const bad = got.filter((r) => 'error' in r);
+    expect(bad).toEqual([{ line: 4, error: expect.stringMatching(/^the record is longer than 65536 characters \(an unclosed quote\?\): lines 4-\d+ could not be read$/) }]);
+    const to = Number(/lines 4-(\d+)/.exec((bad[0] as { error: string }).error)![1]);
+    const read = got.filter((r) => 'fields' in r);
+    // Every line is accounted for: read as a row, or named in the error.
+    expect(read.length + (to - 4 + 1)).toBe(10_001);
+    expect(read.at(-1)).toEqual({ line: 10_001, fields: ['9999', 'cam 9999'] });
   });
 
-  it('writes fields that read back the same', () => {
-    for (const v of ['plain', 'a,b', 'say "hi"', 'two\nlines', ' padded ', '']) {
-      expect(parseCsvRecord(`x,${csvField(v)},y`)).toEqual(['x', v, 'y']);
-    }
+  it('writes fields that read back the same', async () => {
+    const values = ['plain', 'a,b', 'say "hi"', 'two\nlines', ' padded ', '', 'Tom"s'];
+    const text = values.map((v) => `x,${csvField(v)},y`).join('\n');
+    expect((await all(csvRecords(chunked(Buffer.from(text), 5)))).map((r) => ('fields' in r ? r.fields[1] : r))).toEqual(values);
   });
 });
 

@@ -1,6 +1,7 @@
-// Reading import files record by record, as bytes arrive: CSV (RFC 4180, quoted fields may span lines) and JSON (an
-// array of objects, or one object per line). Every record keeps the line it starts on, so a rejection can name it; a
-// record that cannot be read is reported and the next one is read as usual.
+// Reading import files record by record, as bytes arrive: CSV (RFC 4180 with csv-parse, quoted fields may span lines)
+// and JSON (an array of objects, or one object per line). Every record keeps the line it starts on, so a rejection can
+// name it; a record that cannot be read is reported and the next one is read as usual.
+import { parse, type CsvError } from 'csv-parse';
 
 /** RawRecord is one record: its first line and its fields (CSV) or its value (JSON), or why it could not be read. */
 export type RawRecord =
@@ -20,96 +21,8 @@ export const MAX_RECORD_BYTES = 64 * 1024;
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-
-/**
- * splitCsv yields the byte ranges of CSV records. Splitting bytes is safe for UTF-8 and GBK alike: neither uses the
- * bytes of '"', CR or LF inside a multi-byte character.
- */
-async function* splitCsv(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ line: number; bytes: Buffer } | { line: number; error: string }> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let inQuotes = false;
-  let line = 1;
-  let recordLine = 1;
-  let oversized = false;
-  for await (const chunk of chunks) {
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i]!;
-      if (b === QUOTE) inQuotes = !inQuotes;
-      else if (b === LF) {
-        line++;
-        if (!inQuotes) {
-          const part = buf.subarray(start, i);
-          if (pendingBytes + part.length > MAX_RECORD_BYTES) oversized = true;
-          const bytes = oversized ? part : pending.length > 0 ? Buffer.concat([...pending, part]) : part;
-          pending = [];
-          pendingBytes = 0;
-          start = i + 1;
-          if (oversized) yield { line: recordLine, error: `the record is longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)` };
-          else yield { line: recordLine, bytes: stripCr(bytes) };
-          oversized = false;
-          recordLine = line;
-        }
-      }
-    }
-    if (!oversized) {
-      pending.push(Buffer.from(buf.subarray(start)));
-      pendingBytes += buf.length - start;
-      if (pendingBytes > MAX_RECORD_BYTES) {
-        oversized = true;
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-  }
-  if (oversized) {
-    yield { line: recordLine, error: inQuotes ? 'a quoted field is never closed before the end of the file' : `the record is longer than ${MAX_RECORD_BYTES} bytes` };
-    return;
-  }
-  const rest = Buffer.concat(pending);
-  if (inQuotes) yield { line: recordLine, error: 'a quoted field is never closed before the end of the file' };
-  else if (rest.length > 0) yield { line: recordLine, bytes: stripCr(rest) };
-}
-
-function stripCr(b: Buffer): Buffer {
-  return b.length > 0 && b[b.length - 1] === CR ? b.subarray(0, b.length - 1) : b;
-}
-
-/** parseCsvRecord splits one decoded record into fields; it throws a message naming the column for a stray quote. */
-export function parseCsvRecord(text: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (text[i] === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) throw new Error(`column ${fields.length + 1}: the quoted field is not closed`);
-        value += text.slice(i, q);
-        if (text[q + 1] === '"') {
-          value += '"';
-          i = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      if (i < text.length && text[i] !== ',') throw new Error(`column ${fields.length + 1}: text after the closing quote`);
-      fields.push(value);
-    } else {
-      const comma = text.indexOf(',', i);
-      const value = comma < 0 ? text.slice(i) : text.slice(i, comma);
-      if (value.includes('"')) throw new Error(`column ${fields.length + 1}: a quote inside an unquoted field (quote the field and double the quote)`);
-      fields.push(value);
-      i = comma < 0 ? text.length : comma;
-    }
-    if (i >= text.length) return fields;
-    i++; // the comma
-  }
-}
+/** REPLACEMENT is what a decoder gives for bytes that are not valid in its encoding. */
+const REPLACEMENT = '\uFFFD';
 
 /** decoder returns a strict decoder: a byte sequence that is not valid in the encoding is an error, not a U+FFFD. */
 function decoder(encoding: TextEncodingName): TextDecoder {
@@ -120,33 +33,111 @@ function encodingHint(encoding: TextEncodingName): string {
   return encoding === 'utf-8' ? 'the bytes are not valid UTF-8 (a file saved as GBK? import it with encoding gb18030)' : `the bytes are not valid ${encoding.toUpperCase()}`;
 }
 
-/** csvRecords reads CSV records; blank lines are skipped. */
-export async function* csvRecords(chunks: AsyncIterable<Uint8Array>, encoding: TextEncodingName = 'utf-8'): AsyncGenerator<RawRecord> {
-  const dec = decoder(encoding);
-  let first = true;
-  for await (const r of splitCsv(chunks)) {
-    if ('error' in r) {
-      yield r;
-      continue;
-    }
-    let text: string;
-    try {
-      let bytes = r.bytes;
-      if (first && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-      text = dec.decode(bytes);
-    } catch {
-      yield { line: r.line, error: encodingHint(encoding) };
-      continue;
-    } finally {
-      first = false;
-    }
-    if (text.trim() === '') continue;
-    try {
-      yield { line: r.line, fields: parseCsvRecord(text) };
-    } catch (err) {
-      yield { line: r.line, error: (err as Error).message };
-    }
+/** csvProblem says in words what csv-parse found wrong with a record. */
+function csvProblem(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED': return 'a quoted field is never closed before the end of the file';
+    case 'CSV_INVALID_CLOSING_QUOTE': return 'text follows the closing quote of a field (quote the whole field and double the quotes inside it)';
+    default: return err.message.replace(/^Invalid [A-Za-z ]+: /, '');
   }
+}
+
+function newlines(fields: readonly string[]): number {
+  let n = 0;
+  for (const f of fields) for (let i = f.indexOf('\n'); i >= 0; i = f.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * csvRecords reads CSV records (RFC 4180) with csv-parse, as bytes arrive; blank lines are skipped. A record keeps the
+ * line it starts on. Quotes inside an unquoted field are kept as text (Tom"s cam), as spreadsheets write them; a record
+ * csv-parse cannot read is reported with its line and the next one is read as usual; bytes that are not valid in the
+ * encoding spoil their record only. A record longer than MAX_RECORD_BYTES (an unclosed quote, a file without line
+ * ends) is reported and reading starts again at the next line end, so that the rows after it are not lost.
+ */
+export async function* csvRecords(chunks: AsyncIterable<Uint8Array>, encoding: TextEncodingName = 'utf-8'): AsyncGenerator<RawRecord> {
+  // Not fatal: a bad byte becomes U+FFFD and rejects its own record, instead of ending the whole file.
+  const dec = new TextDecoder(encoding, { fatal: false, ignoreBOM: false });
+  const queue: RawRecord[] = [];
+  let failure: Error | undefined;
+  /** linesFed counts the line ends given to parsers so far: where a fresh parser's line 1 lies. */
+  let linesFed = 0;
+  /** nextStart is the line after the last record read: where a record csv-parse cannot read began. */
+  let nextStart = 1;
+  /** overflow is set while the rest of an over-long record is skipped up to its line end; overflowFrom is its line. */
+  let overflow = false;
+  let overflowFrom = 0;
+  const overflowed = (to: number | undefined) => {
+    const where = to === undefined ? `lines ${overflowFrom} to the end of the file` : to > overflowFrom ? `lines ${overflowFrom}-${to}` : `line ${overflowFrom}`;
+    queue.push({ line: overflowFrom, error: `the record is longer than ${MAX_RECORD_BYTES} characters (an unclosed quote?): ${where} could not be read` });
+  };
+
+  const start = (lineBase: number) => {
+    const p = parse({
+      relax_quotes: true, relax_column_count: true, skip_records_with_error: true, skip_empty_lines: true,
+      // Files mix line ends (a header from one editor, rows from another): any of them ends a record.
+      record_delimiter: ['\r\n', '\n', '\r'],
+      max_record_size: MAX_RECORD_BYTES,
+      // Records are taken here, as csv-parse reads them, so that they and the errors between them keep file order.
+      on_record: (record: string[], context: { lines: number }) => {
+        const line = lineBase + context.lines - newlines(record);
+        nextStart = lineBase + context.lines + 1;
+        if (record.some((f) => f.includes(REPLACEMENT))) queue.push({ line, error: encodingHint(encoding) });
+        else queue.push({ line, fields: record });
+        return null;
+      },
+    });
+    p.on('skip', (err: CsvError) => {
+      if (overflow) return;
+      // csv-parse does not recover from an over-long record: a new parser takes over after its line end.
+      if (err.code === 'CSV_MAX_RECORD_SIZE') {
+        overflow = true;
+        overflowFrom = nextStart;
+        return;
+      }
+      queue.push({ line: nextStart, error: csvProblem(err) });
+      nextStart = lineBase + ((err as CsvError & { lines?: number }).lines ?? 0) + 1;
+    });
+    p.on('error', (err) => { failure = err; });
+    p.resume();
+    return p;
+  };
+  let parser = start(0);
+  const write = (text: string) => new Promise<void>((resolve) => {
+    if (text === '') return resolve();
+    parser.write(text, () => resolve());
+  });
+  // Text goes to the parser a line at a time: when a record overflows, the lines after its line end are not yet
+  // written, and a fresh parser reads them.
+  const feed = async (text: string) => {
+    let from = 0;
+    while (from < text.length) {
+      const lf = text.indexOf('\n', from);
+      const piece = lf < 0 ? text.slice(from) : text.slice(from, lf + 1);
+      from += piece.length;
+      if (lf >= 0) linesFed++;
+      // Inside an over-long record, text is dropped up to its line end.
+      if (!overflow) await write(piece);
+      if (overflow && lf >= 0) {
+        // The over-long record ends at this line end: a fresh parser reads on from the next line.
+        overflowed(linesFed);
+        parser.destroy();
+        overflow = false;
+        nextStart = linesFed + 1;
+        parser = start(linesFed);
+      }
+    }
+  };
+  for await (const chunk of chunks) {
+    await feed(dec.decode(chunk, { stream: true }));
+    if (failure) throw failure;
+    yield* queue.splice(0);
+  }
+  await feed(dec.decode());
+  if (overflow) overflowed(undefined);
+  else await new Promise<void>((resolve) => parser.end(() => resolve()));
+  if (failure) throw failure;
+  yield* queue.splice(0);
 }
 
 /**
