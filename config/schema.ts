@@ -80,6 +80,21 @@ export const ConfigSchema = Type.Object({
     /** snapshotTimeoutSeconds bounds a picture taken from the stream of a camera without ONVIF (it waits for a key frame). */
     snapshotTimeoutSeconds: Type.Number({ default: 8, minimum: 1, maximum: 60 }),
   }, { default: {}, ...strict }),
+  imports: Type.Object({
+    /** dir holds uploads while they wait and the rejection reports of finished imports; empty: beside the store. */
+    dir: Type.String({ default: '' }),
+    /** maxMegabytes bounds one uploaded file: 33,000 cameras take about 7 MB of CSV. */
+    maxMegabytes: Type.Number({ default: 100, minimum: 1, maximum: 10_000 }),
+    /** maxRows bounds the rows one import reads; more stop there, saying so. */
+    maxRows: Type.Integer({ default: 500_000, minimum: 1, maximum: 10_000_000 }),
+    /** keepRejections is how many rejected rows a report shows; every one of them is in its rejections file. */
+    keepRejections: Type.Integer({ default: 1000, minimum: 1, maximum: 100_000 }),
+    /** maxQueued bounds the imports waiting or running at once; maxPerUser those of one user. */
+    maxQueued: Type.Integer({ default: 4, minimum: 1, maximum: 100 }),
+    maxPerUser: Type.Integer({ default: 2, minimum: 1, maximum: 100 }),
+    /** keepMinutes is how long a finished import's report stays readable. */
+    keepMinutes: Type.Number({ default: 60, minimum: 1, maximum: 10_080 }),
+  }, { default: {}, ...strict }),
   audit: Type.Object({
     /** viewIdleSeconds ends a recorded view when no media request of it came for that long. */
     viewIdleSeconds: Type.Number({ default: 15, minimum: 0.5, maximum: 3600 }),

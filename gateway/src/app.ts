@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Profile, StreamSourceSpec } from '../../adapters/core/types.js';
@@ -158,9 +158,13 @@ export class Gateway {
       const importLog = logger.child({ part: 'import' });
       // The gateway object does not exist yet when the jobs are made; changes reach it through this late binding.
       const late: { gateway?: Gateway } = {};
+      const ic = config.imports;
       const imports = new ImportJobs(catalog, (cameras) => {
         importLog.info({ cameras }, 'import changed cameras');
         late.gateway?.syncCatalog();
+      }, {
+        dir: ic.dir || join(dirname(resolve(config.store.path)), 'imports'), maxBytes: ic.maxMegabytes * 1024 * 1024, maxRows: ic.maxRows,
+        keepRejections: ic.keepRejections, maxQueued: ic.maxQueued, maxPerUser: ic.maxPerUser, keepMs: ic.keepMinutes * 60_000,
       });
       const http = await buildServer({
         catalog, access,

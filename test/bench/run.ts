@@ -1,10 +1,11 @@
-// npm run bench [-- hls|simulator|import|sweep|storm|access] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
+// npm run bench [-- hls|simulator|import|import-flood|sweep|storm|access] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
 // that print figures. With no name, hls and simulator run (the device benchmarks take minutes each: name them).
 import { parseArgs } from 'node:util';
 import { runHlsBench } from './hls-bench.js';
 import { runSimulatorBench } from './simulator-bench.js';
 import { runImportBench, runStormBench, runSweepBench } from './devices-bench.js';
 import { runAccessBench } from './access-bench.js';
+import { runImportFloodBench } from './import-flood-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -16,6 +17,8 @@ const { positionals, values } = parseArgs({
     interval: { type: 'string', default: '15' },
     'backoff-max': { type: 'string', default: '60' },
     down: { type: 'string', default: '20' },
+    mb: { type: 'string', default: '50' },
+    files: { type: 'string', default: '1' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -31,11 +34,12 @@ if (command === 'simulator' || command === 'all') {
 }
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();
+if (command === 'import-flood') await runImportFloodBench({ sizeMb: Number(values.mb), files: Number(values.files) });
 if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['hls', 'simulator', 'all', 'import', 'sweep', 'storm', 'access'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | sweep | storm | access, or nothing for hls and simulator)\n`);
+if (!['hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | import-flood | sweep | storm | access, or nothing for hls and simulator)\n`);
   process.exit(2);
 }

@@ -64,6 +64,7 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       health: { enabled: false, ...opts.health },
       metrics: { ...opts.metrics },
       audit: { ...opts.audit },
+      imports: { ...opts.imports },
       demo: {
         enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
         simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, onvifPort: simulator.onvif!.port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },

@@ -40,7 +40,7 @@ export function ImportPage() {
   const follow = (id: string) => {
     api.importJob(id).then((j) => {
       setJob(j);
-      if (j.state === 'running') timer.current = window.setTimeout(() => follow(id), POLL_MS);
+      if (j.state === 'running' || j.state === 'queued') timer.current = window.setTimeout(() => follow(id), POLL_MS);
     }, (err: unknown) => {
       state.sessionEnded(err);
       setError(err instanceof ApiError ? err.message : String(err));
@@ -80,7 +80,7 @@ export function ImportPage() {
         {' '}<label>编码 <select value={encoding} onChange={(e) => setEncoding(e.currentTarget.value as 'utf-8' | 'gb18030')}>
           <option value="utf-8">UTF-8</option><option value="gb18030">GBK / GB18030</option>
         </select></label>
-        {' '}<button class="link" disabled={!file || job?.state === 'running'} onClick={() => void start()} data-testid="import-start">导入 Import</button>
+        {' '}<button class="link" disabled={!file || job?.state === 'running' || job?.state === 'queued'} onClick={() => void start()} data-testid="import-start">导入 Import</button>
       </p>
       {error && <p class="health-error" role="alert" data-testid="import-error">{error}</p>}
       {uploaded !== null && uploaded < 1 && <p class="health-facts">上传中 {(uploaded * 100).toFixed(0)}%</p>}
@@ -88,7 +88,7 @@ export function ImportPage() {
         <div data-testid="import-status" data-state={job.state}>
           <p>
             <span class="bar" style={{ width: '20rem', display: 'inline-block' }}><span class={job.state === 'failed' ? 'rate-bad' : 'rate-good'} style={{ width: `${(fraction * 100).toFixed(1)}%` }} /></span>
-            {' '}{job.state === 'running' ? `导入中 ${(fraction * 100).toFixed(0)}%` : job.state === 'done' ? '完成' : '失败'}
+            {' '}{job.state === 'queued' ? '排队中 (等待前一个导入完成)' : job.state === 'running' ? `导入中 ${(fraction * 100).toFixed(0)}%` : job.state === 'done' ? '完成' : '失败'}
           </p>
           <p class="health-facts" data-testid="import-counts">
             {p.rows} 行: 新增 {p.added}, 更新 {p.updated}, 未变 {p.unchanged}, 拒绝 {p.rejected}
@@ -96,6 +96,7 @@ export function ImportPage() {
             {job.report && ` · 用时 ${(job.report.durationMs / 1000).toFixed(1)} 秒`}
           </p>
           {job.error && <p class="health-error" role="alert">{job.error}</p>}
+          {job.report?.stopped && <p class="health-error" role="alert" data-testid="import-stopped">第 {job.report.stopped.line} 行起未读取: 文件超过行数上限 · {job.report.stopped.reason}</p>}
           {job.report && job.report.rejections.length > 0 && (
             <>
               <h3>被拒绝的行 ({p.rejected}) <a href={`/api/catalog/imports/${job.id}/rejections.csv`} class="link">下载全部 CSV</a></h3>

@@ -1,9 +1,10 @@
 // The catalog commands of the CLI: import and export cameras straight in the store, with a progress bar.
-import { createReadStream, createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Config } from '../../../config/schema.js';
 import { Catalog } from '../catalog/catalog.js';
-import { exportCameras, rejectionsCsv } from '../catalog/import/exporter.js';
+import { exportCameras } from '../catalog/import/exporter.js';
+import { RejectionFile } from '../catalog/import/rejection-file.js';
 import { importCameras, ImportFileError, type ImportProgress } from '../catalog/import/importer.js';
 import type { ImportFormat, TextEncodingName } from '../catalog/import/records.js';
 import { CredentialCipher } from '../secrets/credential-cipher.js';
@@ -88,6 +89,9 @@ export async function runImport(config: Config, path: string, opts: { format?: s
   if (encoding !== 'utf-8' && encoding !== 'gb18030' && encoding !== 'gbk') throw new Error(`--encoding ${encoding}: use utf-8 or gb18030 (which also reads GBK)`);
   const { db, catalog, tree } = openCatalog(config);
   const bar = new ProgressBar();
+  // Every rejected row goes to the report file as it is found; memory keeps the 20 shown here.
+  const reportPath = opts.report ?? `${path}.rejected.csv`;
+  const sink = new RejectionFile(reportPath);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -99,30 +103,36 @@ export async function runImport(config: Config, path: string, opts: { format?: s
       ownerOf: (id) => (db.prepare('SELECT unit FROM cameras WHERE id = ?').get(id) as { unit: string } | undefined)?.unit,
       onProgress: (p) => bar.update(p),
       signal: controller.signal,
+      rejectionSink: sink, keepRejections: 20, maxRows: config.imports.maxRows,
     });
+    sink.close();
     bar.update(report, true);
     bar.end();
     const out = process.stdout;
     out.write(`${opts.dryRun ? 'dry run (nothing written): ' : ''}${report.rows} rows in ${(report.durationMs / 1000).toFixed(1)} s: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected} rejected\n`);
     if (report.movedCredentials > 0) out.write(`${report.movedCredentials} rows carried credentials in a URL: they were moved to the encrypted store and the URLs kept without them\n`);
     if (controller.signal.aborted) out.write('interrupted: the rows written so far are kept; import the file again to finish\n');
+    if (report.stopped) out.write(`${report.stopped.reason}\n`);
     if (report.rejected > 0) {
-      for (const r of report.rejections.slice(0, 20)) out.write(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
-      if (report.rejected > 20) out.write(`  ... and ${report.rejected - 20} more\n`);
-      const reportPath = opts.report ?? `${path}.rejected.csv`;
-      writeFileSync(reportPath, rejectionsCsv(report.rejections));
+      for (const r of report.rejections) out.write(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
+      if (report.rejected > report.rejections.length) out.write(`  ... and ${report.rejected - report.rejections.length} more\n`);
       out.write(`every rejected row, with its line and reason: ${reportPath}\n`);
+    } else {
+      rmSync(reportPath, { force: true });
     }
     if (!opts.dryRun && report.added + report.updated > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');
     return report.rejected > 0 ? 3 : 0;
   } catch (err) {
     bar.end();
     if (err instanceof ImportFileError) {
+      sink.close();
+      rmSync(reportPath, { force: true });
       process.stderr.write(`${path}: ${err.message}\n`);
       return 2;
     }
     throw err;
   } finally {
+    sink.close();
     process.off('SIGINT', onSignal);
     db.close();
   }

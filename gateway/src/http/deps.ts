@@ -83,7 +83,7 @@ export interface HttpDeps {
   grants: Pick<GrantStore, 'create' | 'revoke' | 'withdraw' | 'createGroup' | 'list'>;
   loginGuard: LoginGuard;
   accounts: Pick<Catalog, 'usersIn' | 'updateUser' | 'addUser'>;
-  imports: Pick<ImportJobs, 'start' | 'get'>;
+  imports: Pick<ImportJobs, 'spool' | 'start' | 'get' | 'rejections'>;
   /** metrics is served at /metrics when set; metricsToken, when non-empty, is the bearer token scrapers must send. */
   metrics?: { registry: Registry; token: string };
   /** consoleDir holds the built console; undefined serves a page saying how to build it. */

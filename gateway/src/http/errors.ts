@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   'not-supported': 409,
   conflict: 409,
   'too-many-attempts': 429,
+  'too-large': 413,
+  busy: 429,
   'device-error': 502,
   'stream-unavailable': 503,
   capacity: 503,

@@ -178,7 +178,7 @@ export const ImportProgressBody = Type.Object({
 export const RejectionBody = Type.Object({ line: Type.Integer(), id: Type.Optional(Type.String()), reason: Type.String() });
 export const ImportJobBody = Type.Object({
   id: Type.String(),
-  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+  state: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
   startedAt: Type.Number(),
   progress: ImportProgressBody,
   error: Type.Optional(Type.String({ description: 'why the file could not be imported at all' })),
@@ -187,7 +187,8 @@ export const ImportJobBody = Type.Object({
     dryRun: Type.Boolean(),
     durationMs: Type.Number(),
     movedCredentials: Type.Integer({ description: 'rows whose credentials were written in a URL and were moved to the encrypted store' }),
-    rejections: Type.Array(RejectionBody, { description: 'the first 1,000 rejected rows; all of them at /rejections.csv' }),
+    rejections: Type.Array(RejectionBody, { description: 'the first imports.keepRejections rejected rows; all of them at /rejections.csv' }),
+    stopped: Type.Optional(Type.Object({ line: Type.Integer(), reason: Type.String() }, { description: 'set when the file had more rows than imports.maxRows' })),
   })),
 });
 export const ExportQuery = Type.Object({

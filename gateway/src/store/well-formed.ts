@@ -34,7 +34,8 @@ export function illFormedPath(value: unknown, path = ''): string | undefined {
     }
     return undefined;
   }
-  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+  // Plain data only: a request whose body is a stream (an upload) is checked where it is read.
+  if (value && typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
     for (const [k, v] of Object.entries(value)) {
       const at = path ? `${path}.${k}` : k;
       if (!isWellFormed(k)) return at;

@@ -2,6 +2,7 @@
 import type { CameraKind, NewCamera } from '../catalog.js';
 import { CAMERA_KINDS } from '../catalog.js';
 import { unguardFormula } from './csv-formula.js';
+import { isWellFormed } from '../../store/well-formed.js';
 
 /** COLUMNS are the fields of a camera in CSV and JSON files, in export order. */
 export const COLUMNS = ['id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url', 'username', 'password'] as const;
@@ -66,6 +67,8 @@ export function rowFromJson(value: unknown): Partial<Record<Column, string>> | s
     if (!(COLUMNS as readonly string[]).includes(key)) return `unknown field ${JSON.stringify(key)} (known fields: ${COLUMNS.join(', ')})`;
     if (v === null || v === undefined) continue;
     if (typeof v !== 'string' && typeof v !== 'number') return `field ${key} must be a string or a number`;
+    // JSON can write a lone surrogate ("\ud800"), which the store cannot keep as it came.
+    if (typeof v === 'string' && !isWellFormed(v)) return `field ${key} holds text that is not valid Unicode (a lone surrogate)`;
     row[key as Column] = String(v);
   }
   return row;

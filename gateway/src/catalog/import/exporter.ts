@@ -3,7 +3,6 @@
 import type { Camera } from '../catalog.js';
 import { COLUMNS, type Column } from './camera-row.js';
 import type { ImportFormat } from './records.js';
-import type { Rejection } from './importer.js';
 import { guardFormula } from './csv-formula.js';
 
 function fieldsOf(c: Camera): Record<Column, string | number | null> {
@@ -18,11 +17,6 @@ export function csvField(v: string | number | null): string {
   if (v === null) return '';
   const s = typeof v === 'string' ? guardFormula(v) : String(v);
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** rejectionsCsv is the report of the rejected rows of an import: line, id, reason. */
-export function rejectionsCsv(rejections: readonly Rejection[]): string {
-  return ['line,id,reason', ...rejections.map((r) => [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(','))].join('\n') + '\n';
 }
 
 /** exportCameras yields the file in pieces (a header, then one line per camera). */

@@ -5,6 +5,7 @@
 import type { Catalog, NewCamera } from '../catalog.js';
 import { checkRow, headerColumns, rowFromCsv, rowFromJson, type Column, type RowContext } from './camera-row.js';
 import { csvRecords, jsonRecords, type ImportFormat, type RawRecord, type TextEncodingName } from './records.js';
+import type { RejectionSink } from './rejection-file.js';
 
 /** Rejection is a row that did not land. */
 export interface Rejection {
@@ -29,8 +30,10 @@ export interface ImportProgress {
 export interface ImportReport extends ImportProgress {
   format: ImportFormat;
   dryRun: boolean;
-  /** rejections lists every rejected row, in file order. */
+  /** rejections are the first keepRejections rejected rows, in file order; all of them went to the sink. */
   rejections: Rejection[];
+  /** stoppedAt is set when the file had more rows than maxRows: the line reading stopped at, and why. */
+  stopped?: { line: number; reason: string };
   /** movedCredentials counts rows whose credentials were written in a URL and were moved to the encrypted store. */
   movedCredentials: number;
   durationMs: number;
@@ -49,6 +52,12 @@ export interface ImportOptions extends RowContext {
   onProgress?(p: ImportProgress): void;
   /** signal aborts between batches: what was written stays, the rest is not read. */
   signal?: AbortSignal;
+  /** rejectionSink receives every rejected row; the report keeps only the first keepRejections of them. */
+  rejectionSink?: RejectionSink;
+  /** keepRejections bounds the rejections the report holds in memory (default 1000). */
+  keepRejections?: number;
+  /** maxRows bounds the rows read (default unbounded): an import of more stops there, saying so. */
+  maxRows?: number;
 }
 
 /** ImportFileError is a file that cannot be imported at all (a bad header, an unreadable start). */
@@ -75,9 +84,12 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
   const firstLine = new Map<string, number>();
   let batch: Array<{ line: number; camera: NewCamera }> = [];
   let columns: Column[] | undefined;
+  const keep = opts.keepRejections ?? 1000;
   const reject = (line: number, reason: string, id?: string) => {
     report.rejected++;
-    report.rejections.push({ line, reason, ...(id ? { id } : {}) });
+    const r: Rejection = { line, reason, ...(id ? { id } : {}) };
+    if (report.rejections.length < keep) report.rejections.push(r);
+    opts.rejectionSink?.add(r);
   };
   const flush = () => {
     if (batch.length === 0) return;
@@ -91,7 +103,19 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
     opts.onProgress?.({ ...progressOf(report) });
   };
 
+  let lastProgress = 0;
   for await (const rec of records) {
+    if (opts.maxRows !== undefined && report.rows >= opts.maxRows && (columns || opts.format === 'json')) {
+      report.stopped = { line: rec.line, reason: `the file has more than ${opts.maxRows} rows (imports.maxRows): reading stopped at line ${rec.line}; import the rest as another file` };
+      break;
+    }
+    // A file of bad rows writes no batch: progress is still reported as it is read.
+    if (report.rows - lastProgress >= batchSize) {
+      lastProgress = report.rows;
+      opts.onProgress?.({ ...progressOf(report) });
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal?.aborted) break;
+    }
     if ('error' in rec) {
       if (opts.format === 'csv' && !columns) throw new ImportFileError(rec.line, `the header cannot be read: ${rec.error}`);
       report.rows++;

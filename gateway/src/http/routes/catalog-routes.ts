@@ -2,18 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
-import type { ImportJob } from '../../catalog/import/import-jobs.js';
-import { exportCameras, rejectionsCsv } from '../../catalog/import/exporter.js';
+import { ImportRefused, type ImportJob } from '../../catalog/import/import-jobs.js';
+import { exportCameras } from '../../catalog/import/exporter.js';
 import { idFitsReach } from '../../catalog/camera-id.js';
 import type { ImportFormat, TextEncodingName } from '../../catalog/import/records.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy, requireAdmin } from '../auth-plugin.js';
 import { ExportQuery, ImportJobBody, ImportQuery } from '../schemas.js';
-
-/** MAX_IMPORT_BYTES bounds an upload: 33,000 cameras take about 7 MB of CSV. */
-export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
-const SHOWN_REJECTIONS = 1000;
 
 function jobBody(job: ImportJob) {
   return {
@@ -22,7 +18,8 @@ function jobBody(job: ImportJob) {
     ...(job.report ? {
       report: {
         format: job.report.format, dryRun: job.report.dryRun, durationMs: job.report.durationMs, movedCredentials: job.report.movedCredentials,
-        rejections: job.report.rejections.slice(0, SHOWN_REJECTIONS),
+        rejections: job.report.rejections,
+        ...(job.report.stopped ? { stopped: job.report.stopped } : {}),
       },
     } : {}),
   };
@@ -30,31 +27,43 @@ function jobBody(job: ImportJob) {
 
 /** catalogRoutes serves /api/catalog/imports and /api/catalog/export. Registered encapsulated: its body parsers stay here. */
 export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  // Files arrive raw: the importer reads them itself, row by row, whatever their type says.
+  // Files arrive raw, as a stream: they are spooled to disk as they come, and the importer reads them row by row.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.post('/api/catalog/imports', {
-    bodyLimit: MAX_IMPORT_BYTES,
     schema: { tags: ['catalog'], querystring: ImportQuery, response: { 202: ImportJobBody } },
   }, async (req, reply) => {
     const auth = requireAdmin(req, 'import and export cameras');
     const q = req.query as { format?: ImportFormat; encoding: TextEncodingName; dryRun: boolean };
-    const body = req.body;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
     const type = req.headers['content-type'] ?? '';
     const format: ImportFormat | undefined = q.format ?? (/csv/i.test(type) ? 'csv' : /json/i.test(type) ? 'json' : undefined);
     if (!format) throw new AppError('bad-request', `say the format: ?format=csv or ?format=json (Content-Type ${JSON.stringify(type)} does not tell)`);
+    if (!(req.body instanceof Readable)) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
+    let body;
+    try {
+      body = await deps.imports.spool(auth.user.id, req.body);
+    } catch (err) {
+      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, undefined, { refusal: true });
+      throw err;
+    }
+    if (body.bytes === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
     const tree = deps.access.tree;
-    const job = deps.imports.start(auth.user.id, body, {
+    let job;
+    try {
+      job = deps.imports.start(auth.user.id, body, {
       format, encoding: q.encoding, dryRun: q.dryRun,
       unitExists: (code) => tree.get(code) !== undefined,
       mayUse: (code) => tree.contains(auth.subject.unit, code),
       mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id),
       ownerOf: (id) => deps.access.unitOf(id),
-    });
-    req.log.info({ job: job.id, format, bytes: body.length, dryRun: q.dryRun }, 'import started');
-    auditBy(deps, req, 'catalog.import', { detail: { job: job.id, format, bytes: body.length, dryRun: q.dryRun } });
+      });
+    } catch (err) {
+      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, undefined, { refusal: true });
+      throw err;
+    }
+    req.log.info({ job: job.id, format, bytes: body.bytes, dryRun: q.dryRun }, 'import started');
+    auditBy(deps, req, 'catalog.import', { detail: { job: job.id, format, bytes: body.bytes, dryRun: q.dryRun } });
     return reply.status(202).send(jobBody(job));
   });
 
@@ -71,9 +80,9 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     schema: { tags: ['catalog'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
   }, async (req, reply) => {
     const auth = requireAdmin(req, 'import and export cameras');
-    const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
-    if (!job?.report) throw new AppError('not-found', 'no finished import of yours with that id');
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(rejectionsCsv(job.report.rejections));
+    const stream = deps.imports.rejections((req.params as { id: string }).id, auth.user.id);
+    if (!stream) throw new AppError('not-found', 'no finished import of yours with that id');
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(stream);
   });
 
   app.get('/api/catalog/export', { schema: { tags: ['catalog'], querystring: ExportQuery } }, async (req, reply) => {
