@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this checkout on a fresh Debian machine: system packages, npm packages, the native SQLite module,
-# the console build and the simulator's clips. Each step is skipped when already done. --browser adds Chromium.
+# the console build and the simulator's clips. Each step is skipped when already done. --browser adds the test tools
+# (Chromium, xmllint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,13 @@ apt_install() {
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || apt_install ffmpeg
 muxers=$(ffmpeg -hide_banner -muxers 2>/dev/null || true)
 grep -qw hls <<<"$muxers" || die "this ffmpeg has no hls muxer; install Debian's ffmpeg"
-if [ $browser = 1 ] && ! command -v chromium >/dev/null; then apt_install chromium; fi
+if [ $browser = 1 ]; then
+  # The suite's own tools: Chromium for the browser tests, xmllint to validate ONVIF replies against their schemas.
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+fi
 
 # npm packages; install scripts are run below, one by one, so that nothing downloads a prebuilt binary.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

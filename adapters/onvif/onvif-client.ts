@@ -314,7 +314,7 @@ export class OnvifDevice {
         settled = true;
         clearTimeout(timer);
         this.#failCurrent = undefined;
-        if (err) reject(this.#classify(operation, err));
+        if (err) reject(this.#classify(operation, err, typeof xml === 'string' ? xml : undefined));
         else resolve({ value: value as T, xml: typeof xml === 'string' ? xml : '' });
       };
       const timer = setTimeout(() => settle(new OnvifError('timeout', this.#label, operation, `no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
@@ -330,10 +330,19 @@ export class OnvifDevice {
     return next;
   }
 
-  #classify(operation: string, err: Error): OnvifError {
+  #classify(operation: string, err: Error, xml?: string): OnvifError {
     if (err instanceof OnvifError) return err;
     const code = (err as NodeJS.ErrnoException).code;
     const m = err.message ?? String(err);
+    // A SOAP fault names what went wrong in its subcodes (ter:InvalidArgVal / ter:NoProfile): they are what to go by.
+    const subcodes = xml ? faultSubcodes(xml) : [];
+    if (subcodes.length > 0) {
+      const reason = m.replace(/^ONVIF SOAP Fault:\s*/, '').split('\n')[0]!.trim();
+      const detail = `the device answered ${subcodes.join(' / ')}${reason ? ` (${reason})` : ''}`;
+      if (subcodes.includes('ter:NotAuthorized')) return new OnvifError('unauthorized', this.#label, operation, 'the device refused the credentials');
+      if (subcodes.some((s) => /ActionNotSupported|NotSupported$/.test(s))) return new OnvifError('unsupported', this.#label, operation, detail);
+      return new OnvifError('fault', this.#label, operation, detail);
+    }
     if (code && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE/.test(code)) return new OnvifError('unreachable', this.#label, operation, `${code}`);
     if (/timeout/i.test(m)) return new OnvifError('timeout', this.#label, operation, `no answer within ${this.#timeoutMs} ms`);
     if (/not ?authori[sz]ed|401|authentication/i.test(m)) return new OnvifError('unauthorized', this.#label, operation, 'the device refused the credentials');
@@ -341,6 +350,14 @@ export class OnvifDevice {
     if (/ActionNotSupported|not supported/i.test(m)) return new OnvifError('unsupported', this.#label, operation, m.split('\n')[0]!);
     return new OnvifError('fault', this.#label, operation, m.split('\n')[0]!);
   }
+}
+
+/** faultSubcodes reads the subcodes of a SOAP 1.2 fault, from general to particular (prefixes as the device wrote them). */
+export function faultSubcodes(xml: string): string[] {
+  const code = /<(?:[\w-]+:)?Code\b[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?Code>/.exec(xml.slice(0, 64 * 1024))?.[1];
+  if (!code) return [];
+  const values = [...code.matchAll(/<(?:[\w-]+:)?Value\b[^>]*>\s*([^<\s]{1,128})\s*<\//g)].map((v) => v[1]!);
+  return values.slice(1);
 }
 
 /** DiscoveredDevice is a device that answered a WS-Discovery probe. */

@@ -10,16 +10,20 @@ export class DigestAuth {
   #key = randomBytes(32);
   #nonceTtlMs: number;
 
-  constructor(realm: string, nonceTtlMs = 5 * 60_000) {
+  #qop: boolean;
+
+  /** qop offers qop="auth" (RFC 7616, what HTTP clients expect); RTSP cameras commonly offer none. */
+  constructor(realm: string, opts: { nonceTtlMs?: number; qop?: boolean } = {}) {
     this.realm = realm;
-    this.#nonceTtlMs = nonceTtlMs;
+    this.#nonceTtlMs = opts.nonceTtlMs ?? 5 * 60_000;
+    this.#qop = opts.qop ?? false;
   }
 
   /** challenge returns a WWW-Authenticate header value. */
   challenge(): string {
     const ts = Date.now().toString(16);
     const mac = createHmac('sha256', this.#key).update(ts).digest('hex').slice(0, 32);
-    return `Digest realm="${this.realm}", nonce="${ts}${mac}", algorithm=MD5`;
+    return `Digest realm="${this.realm}", nonce="${ts}${mac}", algorithm=MD5${this.#qop ? ', qop="auth"' : ''}`;
   }
 
   /** verify checks an Authorization header for method against the expected credentials. */
@@ -30,6 +34,8 @@ export class DigestAuth {
     if (!this.#nonceValid(p.nonce)) return false;
     const ha1 = md5(`${username}:${this.realm}:${password}`);
     const ha2 = md5(`${method}:${p.uri}`);
+    // A challenge that offered qop must be answered with it (RFC 7616 3.4); one that did not, without.
+    if (this.#qop !== (p.qop === 'auth')) return false;
     const expected = p.qop === 'auth'
       ? md5(`${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:auth:${ha2}`)
       : md5(`${ha1}:${p.nonce}:${ha2}`);

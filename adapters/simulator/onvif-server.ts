@@ -36,6 +36,8 @@ export interface OnvifServerOptions {
   snapshots: Record<Profile, Buffer>;
   /** discovery answers WS-Discovery probes on this UDP port (3702 for the real thing) for these camera ids. */
   discovery?: { port: number; cameras: string[] };
+  /** defaultCamera answers at the stock paths (/onvif/device_service, ...): the first discoverable one by default. */
+  defaultCamera?: string;
   now?: () => number;
 }
 
@@ -47,12 +49,17 @@ export class OnvifServer {
   #sockets = new Set<Socket>();
   #heads = new Map<string, PtzHead>();
   #nonces = new Map<string, number>();
-  #digest = new DigestAuth('SharpEyes-Simulator');
+  // HTTP Digest as RFC 7616 writes it for snapshots: qop=auth offered.
+  #digest = new DigestAuth('SharpEyes-Simulator', { qop: true });
   #now: () => number;
+  #defaultCamera: string;
+  #bootId = Math.floor(Date.now() / 1000) >>> 0;
+  #messageNumber = 0;
 
   constructor(opts: OnvifServerOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.#defaultCamera = opts.defaultCamera ?? opts.discovery?.cameras[0] ?? 'SIM-DEFAULT';
     this.#http = createServer((req, res) => void this.#onRequest(req, res));
     this.#http.on('connection', (s) => {
       this.#sockets.add(s);
@@ -113,7 +120,11 @@ export class OnvifServer {
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const m = /^\/(onvif|snapshot)\/([^/]+)\/([^/?]+)$/.exec((req.url ?? '').split('?')[0]!);
+    const path = (req.url ?? '').split('?')[0]!;
+    // A camera's own services are at /onvif/<id>/<service>; the paths every stock client tries first
+    // (/onvif/device_service, ...) are those of the farm's default device, as a real camera has only one.
+    const stock = /^\/onvif\/(device_service|media_service|ptz_service)$/.exec(path);
+    const m = stock ? ['', 'onvif', this.#defaultCamera, stock[1]!] as const : /^\/(onvif|snapshot)\/([^/]+)\/([^/?]+)$/.exec(path);
     const camera = m?.[2];
     if (!m || !camera || !CAMERA_ID.test(camera)) {
       res.writeHead(404).end();
@@ -145,7 +156,7 @@ export class OnvifServer {
       res.writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8' }).end(envelope(answer));
     } catch (err) {
       if (err instanceof SoapFault) return this.#fault(res, err);
-      return this.#fault(res, new SoapFault(500, 'env:Receiver', 'ter:Action', (err as Error).message));
+      return this.#fault(res, new SoapFault(500, 'env:Receiver', 'ter:Action', 'the device failed to do it'));
     }
   }
 
@@ -156,23 +167,25 @@ export class OnvifServer {
   #authorize(camera: string, req: SoapRequest): void {
     if (PRE_AUTH.has(req.operation)) return;
     const t = req.token;
-    const notAuthorized = (why: string) => new SoapFault(400, 'env:Sender', 'ter:NotAuthorized', `Sender not Authorized: ${why}`);
-    if (!t) throw notAuthorized('the request carries no WS-Security UsernameToken');
+    // One answer for every refusal, as ONVIF Core says: it must not tell an unknown user from a wrong password.
+    const notAuthorized = () => new SoapFault(400, 'env:Sender', 'ter:NotAuthorized', 'Sender not Authorized');
+    if (!t) throw notAuthorized();
     const farm = this.#opts.farm;
-    if (t.username !== farm.username) throw notAuthorized('unknown user');
     const password = farm.passwordOf(camera);
+    // The digest is checked even for an unknown user, so that timing tells nothing either.
+    const known = t.username === farm.username;
     if (t.passwordType === 'text') {
-      if (!sameDigest(t.password, password)) throw notAuthorized('wrong password');
+      if (!sameDigest(t.password, password) || !known) throw notAuthorized();
       return;
     }
-    if (!t.nonce || !t.created) throw notAuthorized('a PasswordDigest needs Nonce and Created');
+    if (!t.nonce || !t.created) throw notAuthorized();
     const created = Date.parse(t.created);
-    if (!Number.isFinite(created) || Math.abs(created - this.#now()) > CLOCK_SKEW_MS) throw notAuthorized('Created is not within 5 minutes of the device clock');
-    if (!sameDigest(t.password, passwordDigest(t.nonce, t.created, password))) throw notAuthorized('wrong password');
+    if (!Number.isFinite(created) || Math.abs(created - this.#now()) > CLOCK_SKEW_MS) throw notAuthorized();
+    if (!sameDigest(t.password, passwordDigest(t.nonce, t.created, password)) || !known) throw notAuthorized();
     // A nonce is accepted once: a replayed request is refused.
     const key = `${camera}:${t.nonce}`;
     this.#pruneNonces();
-    if (this.#nonces.has(key)) throw notAuthorized('the nonce was used before (replay)');
+    if (this.#nonces.has(key)) throw notAuthorized();
     this.#nonces.set(key, this.#now() + CLOCK_SKEW_MS * 2);
   }
 
@@ -183,11 +196,11 @@ export class OnvifServer {
   }
 
   #dispatch(service: string, camera: string, req: SoapRequest): string {
-    const base = `http://${this.#opts.host}:${this.port}/onvif/${camera}`;
+    const base = camera === this.#defaultCamera ? `http://${this.#opts.host}:${this.port}/onvif` : `http://${this.#opts.host}:${this.port}/onvif/${camera}`;
     const profile = () => {
       const token = field(req.body, 'ProfileToken');
       const p = token === undefined ? undefined : PROFILE_OF[token];
-      if (!p) throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', `ter:NoProfile: no media profile ${JSON.stringify(token ?? '')}`);
+      if (!p) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:NoProfile'], `no media profile ${JSON.stringify(token ?? '')}`);
       return p;
     };
     switch (`${service}:${req.operation}`) {
@@ -231,7 +244,7 @@ export class OnvifServer {
           const v = attr(req.body, path, name);
           if (v === undefined) return undefined;
           const n = Number(v);
-          if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', `ter:InvalidVelocity: ${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
+          if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:InvalidVelocity'], `${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
           return n;
         };
         const timeout = field(req.body, 'Timeout');
@@ -264,23 +277,24 @@ export class OnvifServer {
         try {
           this.head(camera).gotoPreset(token);
         } catch {
-          throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', `ter:NoToken: no preset ${JSON.stringify(token)}`);
+          throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:NoToken'], `no preset ${JSON.stringify(token)}`);
         }
         return '<tptz:GotoPresetResponse/>';
       }
       case 'ptz_service:SetPreset': {
         profile();
         const name = field(req.body, 'PresetName') ?? '';
-        if (!name || name.length > 64) throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', 'ter:InvalidPresetName: the name must be 1-64 characters');
+        if (!name || name.length > 64) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:InvalidPresetName'], 'the name must be 1-64 characters');
         try {
           const token = this.head(camera).setPreset(name, field(req.body, 'PresetToken'));
           return `<tptz:SetPresetResponse><tptz:PresetToken>${escapeXml(token)}</tptz:PresetToken></tptz:SetPresetResponse>`;
         } catch (err) {
-          throw new SoapFault(400, 'env:Sender', 'ter:InvalidArgVal', (err as Error).message);
+          const full = /at most/.test((err as Error).message);
+          throw new SoapFault(400, full ? 'env:Receiver' : 'env:Sender', full ? ['ter:Action', 'ter:TooManyPresets'] : ['ter:InvalidArgVal', 'ter:NoToken'], (err as Error).message);
         }
       }
       default:
-        throw new SoapFault(400, 'env:Sender', 'ter:ActionNotSupported', `${req.operation} is not supported by the ${service.replace('_service', '')} service of this device`);
+        throw new SoapFault(400, 'env:Receiver', 'ter:ActionNotSupported', `${req.operation} is not supported by the ${service.replace('_service', '')} service of this device`);
     }
   }
 
@@ -318,7 +332,9 @@ export class OnvifServer {
         + `<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/type/ptz onvif://www.onvif.org/Profile/Streaming onvif://www.onvif.org/hardware/SE-SIM-D1 onvif://www.onvif.org/name/SharpEyes_${escapeXml(camera)} onvif://www.onvif.org/location/country/china</d:Scopes>`
         + `<d:XAddrs>${this.deviceUrl(camera)}</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion></d:ProbeMatch></d:ProbeMatches>`,
         `<wsa:MessageID>uuid:${randomish(camera + Date.now())}</wsa:MessageID>${probe.messageId ? `<wsa:RelatesTo>${escapeXml(probe.messageId)}</wsa:RelatesTo>` : ''}`
-        + `<wsa:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To><wsa:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches</wsa:Action>`,
+        + `<wsa:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:To><wsa:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches</wsa:Action>`
+        // WS-Discovery 2005/04, 7.1: a ProbeMatches carries the device's AppSequence (instance, message number).
+        + `<d:AppSequence InstanceId="${this.#bootId}" MessageNumber="${++this.#messageNumber}"/>`,
       );
       this.#udp?.send(answer, port, address);
     }
@@ -334,6 +350,8 @@ function profileXml(p: Profile): string {
     + `<tt:Resolution><tt:Width>${spec.width}</tt:Width><tt:Height>${spec.height}</tt:Height></tt:Resolution><tt:Quality>4</tt:Quality>`
     + `<tt:RateControl><tt:FrameRateLimit>${spec.fps}</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>${Math.round(spec.bitrateKbps)}</tt:BitrateLimit></tt:RateControl>`
     + `<tt:H264><tt:GovLength>${spec.fps * 2}</tt:GovLength><tt:H264Profile>${p === 'main' ? 'High' : 'Main'}</tt:H264Profile></tt:H264>`
+    // Multicast is required before SessionTimeout even for a camera that streams unicast only (ONVIF Media 5.2).
+    + `<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>`
     + `<tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration>`
     + `<tt:PTZConfiguration token="PTZConfig_1"><tt:Name>PTZConfig_1</tt:Name><tt:UseCount>2</tt:UseCount><tt:NodeToken>PTZNode_1</tt:NodeToken>`
     + `<tt:DefaultContinuousPanTiltVelocitySpace>http://www.onvif.org/ver10/tptz/PanTiltSpaces/VelocityGenericSpace</tt:DefaultContinuousPanTiltVelocitySpace>`

@@ -21,18 +21,22 @@ export const NS = {
 /** MAX_SOAP_BYTES bounds a request: no ONVIF request a camera answers is anywhere near it. */
 export const MAX_SOAP_BYTES = 64 * 1024;
 
-/** SoapFault is an answer that says the request failed; code and subcode are qualified names (env:Sender, ter:NotAuthorized). */
+/**
+ * SoapFault is an answer that says the request failed. code and subcodes are qualified names: the code
+ * (env:Sender), then ONVIF's subcodes from general to particular (ter:InvalidArgVal, ter:NoProfile), each written as
+ * its own nested Subcode, as SOAP 1.2 and ONVIF Core 5.11 write them; the reason is words for people.
+ */
 export class SoapFault extends Error {
   override name = 'SoapFault';
   readonly status: number;
   readonly code: string;
-  readonly subcode: string;
+  readonly subcodes: readonly string[];
 
-  constructor(status: number, code: string, subcode: string, reason: string) {
+  constructor(status: number, code: string, subcodes: string | readonly string[], reason: string) {
     super(reason);
     this.status = status;
     this.code = code;
-    this.subcode = subcode;
+    this.subcodes = typeof subcodes === 'string' ? [subcodes] : subcodes;
   }
 }
 
@@ -133,6 +137,7 @@ export function envelope(body: string, header = ''): string {
 
 /** faultEnvelope answers a SoapFault as ONVIF devices do. */
 export function faultEnvelope(f: SoapFault): string {
-  return envelope(`<env:Fault><env:Code><env:Value>${f.code}</env:Value><env:Subcode><env:Value>${f.subcode}</env:Value></env:Subcode></env:Code>`
+  const subcodes = f.subcodes.reduceRight((inner, code) => `<env:Subcode><env:Value>${code}</env:Value>${inner}</env:Subcode>`, '');
+  return envelope(`<env:Fault><env:Code><env:Value>${f.code}</env:Value>${subcodes}</env:Code>`
     + `<env:Reason><env:Text xml:lang="en">${escapeXml(f.message)}</env:Text></env:Reason></env:Fault>`);
 }

@@ -62,7 +62,7 @@ describe('Digest authentication', () => {
   });
 
   it('rejects an expired nonce', async () => {
-    const short = new DigestAuth('Test', 1);
+    const short = new DigestAuth('Test', { nonceTtlMs: 1 });
     const n = parseAuthParams(short.challenge().slice(7)).nonce!;
     await new Promise((r) => setTimeout(r, 5));
     const header = digestResponse({ username: 'a', password: 'p', realm: 'Test', nonce: n, method: 'PLAY', uri: 'x' });
