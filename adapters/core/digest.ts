@@ -1,7 +1,9 @@
 // HTTP Digest (RFC 2617, MD5) as IP cameras speak it over RTSP: the parts both clients and the simulator need.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+/** CNONCE is this process's client nonce for qop=auth answers. */
+const CNONCE = randomBytes(8).toString('hex');
 
 /** parseAuthParams parses the comma-separated key=value list of a WWW-Authenticate or Authorization header. */
 export function parseAuthParams(value: string): Record<string, string> {
@@ -16,12 +18,13 @@ export function parseAuthParams(value: string): Record<string, string> {
  * answerChallenge builds the Authorization header that answers a WWW-Authenticate challenge (Digest or Basic) for a
  * request, or returns undefined for a scheme it does not speak or a Digest challenge without realm and nonce.
  */
-export function answerChallenge(challenge: string | undefined, creds: { username: string; password: string }, method: string, uri: string): { header: string; scheme: 'digest' | 'basic' } | undefined {
+export function answerChallenge(challenge: string | undefined, creds: { username: string; password: string }, method: string, uri: string, nc = 1): { header: string; scheme: 'digest' | 'basic' } | undefined {
   if (!challenge) return undefined;
   if (/^digest\s/i.test(challenge)) {
     const p = parseAuthParams(challenge.slice(7));
     if (!p.realm || !p.nonce) return undefined;
-    return { scheme: 'digest', header: digestResponse({ username: creds.username, password: creds.password, realm: p.realm, nonce: p.nonce, method, uri, qop: p.qop, opaque: p.opaque }) };
+    if (p.algorithm && !/^md5$/i.test(p.algorithm)) return undefined;
+    return { scheme: 'digest', header: digestResponse({ username: creds.username, password: creds.password, realm: p.realm, nonce: p.nonce, method, uri, qop: p.qop, opaque: p.opaque, nc, cnonce: CNONCE }) };
   }
   if (/^basic\s/i.test(challenge)) return { scheme: 'basic', header: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` };
   return undefined;

@@ -1,4 +1,5 @@
-// One RTSP/1.0 client connection (RFC 2326): requests in order, answers framed and size-bounded.
+// One RTSP/1.0 client connection (RFC 2326): requests in order, answers framed and size-bounded, and RTP/RTCP carried in
+// the same connection ($-framed, section 10.12) taken apart as it arrives, before, between and after answers.
 import { connect, type Socket } from 'node:net';
 
 /** RtspProtocolError says the peer's bytes are not a well-formed RTSP answer. */
@@ -17,34 +18,51 @@ export interface RtspResponse {
 /** MAX_HEAD bounds an answer's head and MAX_BODY its body: a hostile device cannot make the gateway buffer without end. */
 const MAX_HEAD = 16 * 1024;
 const MAX_BODY = 64 * 1024;
+/** MAX_PENDING bounds the answers read that no request asked for yet. */
+const MAX_PENDING = 8;
 
-/** RtspConnection sends requests one at a time and reads their answers, counting and skipping interleaved frames. */
+/** InterleavedHandler receives each $-framed packet: its channel and payload (valid during the call only). */
+export type InterleavedHandler = (channel: number, payload: Buffer) => void;
+
+/** RtspConnection sends requests one at a time and reads their answers; interleaved frames go to onInterleaved. */
 export class RtspConnection {
   #socket: Socket;
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   #cseq = 0;
+  #answers: RtspResponse[] = [];
   #waiter?: () => void;
   #error?: Error;
   #closed = false;
-  /** interleavedFrames counts the binary ($) frames seen between answers: RTP and RTCP of a playing session. */
+  #discarding = false;
+  /** interleavedFrames counts the binary ($) frames received: RTP and RTCP of a playing session. */
   interleavedFrames = 0;
-  /** receivedBytes counts every byte once discard() has been called. */
+  /** receivedBytes counts every byte received. */
   receivedBytes = 0;
+  /** onInterleaved, when set, receives every interleaved frame; otherwise they are only counted. */
+  onInterleaved?: InterleavedHandler;
+  /** onClose is told once when the connection ends, with the error if it failed. */
+  onClose?: (err?: Error) => void;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
+    socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, d]);
-      this.#waiter?.();
+      this.receivedBytes += d.length;
+      if (this.#discarding) return;
+      this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
+      try {
+        this.#parse();
+      } catch (err) {
+        this.#fail(err as Error);
+      }
     });
-    socket.on('error', (err) => {
-      this.#error = err;
-      this.#waiter?.();
-    });
+    socket.on('error', (err) => this.#fail(err));
     socket.on('close', () => {
       // No Error is made here: most connections close after their last answer, and a stack costs a sweep dearly.
+      if (this.#closed) return;
       this.#closed = true;
       this.#waiter?.();
+      this.onClose?.(this.#error);
     });
   }
 
@@ -67,12 +85,23 @@ export class RtspConnection {
     });
   }
 
+  /** closed says whether the connection has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** request sends one request and resolves with its answer; a closed or failed connection rejects. */
-  async request(method: string, uri: string, headers: Record<string, string> = {}): Promise<RtspResponse> {
-    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${++this.#cseq}`, 'User-Agent: SharpEyesGateway/0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-    this.#socket.write(lines.join('\r\n') + '\r\n\r\n');
+  async request(method: string, uri: string, headers: Record<string, string> = {}, body?: string): Promise<RtspResponse> {
+    if (this.#error) throw this.#error;
+    if (this.#closed) throw new Error('the camera closed the connection');
+    const cseq = ++this.#cseq;
+    const lines = [`${method} ${uri} RTSP/1.0`, `CSeq: ${cseq}`, 'User-Agent: SharpEyesGateway/0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+    this.#socket.write(lines.join('\r\n') + '\r\n\r\n' + (body ?? ''));
     for (;;) {
-      const res = this.#take();
+      const res = this.#answers.shift();
+      // An answer to an earlier request (one that timed out) is not this one's.
+      if (res && res.headers.cseq !== undefined && Number(res.headers.cseq) < cseq) continue;
       if (res) return res;
       if (this.#error) throw this.#error;
       if (this.#closed) throw new Error('the camera closed the connection');
@@ -81,17 +110,42 @@ export class RtspConnection {
     }
   }
 
-  #take(): RtspResponse | undefined {
-    while (this.#buf[0] === 0x24) {
-      if (this.#buf.length < 4 || this.#buf.length < 4 + this.#buf.readUInt16BE(2)) return undefined;
-      this.interleavedFrames++;
-      this.#buf = this.#buf.subarray(4 + this.#buf.readUInt16BE(2));
+  /** sendInterleaved writes one $-framed packet (an RTCP receiver report on its channel). */
+  sendInterleaved(channel: number, payload: Buffer): void {
+    if (this.#closed || payload.length > 0xffff) return;
+    const head = Buffer.from([0x24, channel & 0xff, payload.length >> 8, payload.length & 0xff]);
+    this.#socket.write(Buffer.concat([head, payload]));
+  }
+
+  #parse(): void {
+    for (;;) {
+      if (this.#buf.length === 0) return;
+      if (this.#buf[0] === 0x24) {
+        if (this.#buf.length < 4) return;
+        const len = this.#buf.readUInt16BE(2);
+        if (this.#buf.length < 4 + len) return;
+        const channel = this.#buf[1]!;
+        const payload = this.#buf.subarray(4, 4 + len);
+        this.#buf = this.#buf.subarray(4 + len);
+        this.interleavedFrames++;
+        this.onInterleaved?.(channel, payload);
+        continue;
+      }
+      const res = this.#take();
+      if (!res) return;
+      if (this.#answers.length >= MAX_PENDING) throw new RtspProtocolError(`the camera sent ${MAX_PENDING} answers nobody asked for`);
+      this.#answers.push(res);
+      this.#waiter?.();
     }
+  }
+
+  #take(): RtspResponse | undefined {
     const end = this.#buf.indexOf('\r\n\r\n');
     if (end < 0) {
       if (this.#buf.length > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
       return undefined;
     }
+    if (end > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
     const head = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
     const status = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
     if (!status) throw new RtspProtocolError(`not an RTSP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`);
@@ -100,19 +154,26 @@ export class RtspConnection {
       const colon = line.indexOf(':');
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    const length = Number(headers['content-length'] ?? 0);
-    if (!Number.isInteger(length) || length < 0 || length > MAX_BODY) throw new RtspProtocolError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
+    const lengthText = headers['content-length'] ?? '0';
+    const length = Number(lengthText);
+    if (!/^\d{1,9}$/.test(lengthText) || length > MAX_BODY) throw new RtspProtocolError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
     if (this.#buf.length < end + 4 + length) return undefined;
     const body = this.#buf.subarray(end + 4, end + 4 + length).toString('utf8');
     this.#buf = this.#buf.subarray(end + 4 + length);
     return { status: Number(status[1]), reason: status[2] ?? '', headers, body };
   }
 
+  #fail(err: Error): void {
+    if (this.#error || this.#closed) return;
+    this.#error = err;
+    this.#waiter?.();
+    this.#socket.destroy();
+  }
+
   /** discard stops reading answers and only counts bytes: for a session that plays and whose media nobody reads. */
   discard(): void {
-    this.#socket.removeAllListeners('data');
+    this.#discarding = true;
     this.#buf = Buffer.alloc(0);
-    this.#socket.on('data', (d: Buffer) => { this.receivedBytes += d.length; });
   }
 
   /** close ends the connection. */

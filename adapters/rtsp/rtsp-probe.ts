@@ -1,11 +1,11 @@
 // Probes an RTSP URL the cheap way: OPTIONS and DESCRIBE over one connection, no media, no process.
 import { performance } from 'node:perf_hooks';
-import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
 import { DeviceError } from '../core/device-error.js';
 import { parseSps } from './h264-sps.js';
 import { RtspConnection, RtspProtocolError } from './rtsp-connection.js';
-import { parseSdp, SdpError } from './sdp.js';
+import { SdpError, type SdpMedia } from './sdp.js';
+import { describeStream, RtspError, type DescribeResult } from './rtsp-session.js';
 
 /** ProbeOptions bound a probe. */
 export interface ProbeOptions {
@@ -36,7 +36,7 @@ export interface ProbeResult {
 }
 
 /** ProbeFailure classifies why a probe failed. */
-export type ProbeFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'not-found' | 'protocol';
+export type ProbeFailure = 'unreachable' | 'timeout' | 'unauthorized' | 'not-found' | 'refused' | 'protocol';
 
 /** RtspProbeError names the device (without its password), the operation and what went wrong. */
 export class RtspProbeError extends DeviceError {
@@ -53,7 +53,7 @@ export class RtspProbeError extends DeviceError {
   }
 }
 
-function describeVideo(media: ReturnType<typeof parseSdp>[number]): VideoInfo {
+function describeVideo(media: SdpMedia): VideoInfo {
   const info: VideoInfo = { codec: media.codec || `payload type ${media.payloadType}` };
   if (media.codec === 'H264') {
     const sprop = media.fmtp['sprop-parameter-sets']?.split(',')[0];
@@ -129,35 +129,20 @@ export function pingRtsp(url: string, opts: { timeoutMs?: number; signal?: Abort
 }
 
 /** probeRtsp connects, asks OPTIONS and DESCRIBE (authenticating as the camera asks) and reads the stream's codecs. */
-export function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const started = performance.now();
-  return withRtsp(url, opts.timeoutMs ?? 5000, undefined, async (conn, { uri, url: u }, setOperation) => {
-    const creds = opts.credentials ?? (u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined);
-    setOperation('OPTIONS');
-    const options = await conn.request('OPTIONS', uri, {});
-    const latencyMs = Math.round(performance.now() - started);
-    const operation = 'DESCRIBE';
-    setOperation(operation);
-    let auth: ProbeResult['auth'] = 'none';
-    let describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp' });
-    if (describe.status === 401) {
-      if (!creds) throw new RtspProbeError('unauthorized', url, operation, 'the camera asks for credentials and none were given');
-      const a = answerChallenge(describe.headers['www-authenticate'], creds, 'DESCRIBE', uri);
-      if (!a) throw new RtspProbeError('protocol', url, operation, `unsupported authentication ${JSON.stringify(describe.headers['www-authenticate'] ?? '')}`);
-      auth = a.scheme;
-      describe = await conn.request('DESCRIBE', uri, { Accept: 'application/sdp', Authorization: a.header });
-      if (describe.status === 401) throw new RtspProbeError('unauthorized', url, operation, 'the camera rejected the credentials (401 Unauthorized)');
-    }
-    if (describe.status === 404) throw new RtspProbeError('not-found', url, operation, 'the camera has no such stream (404 Not Found)');
-    if (describe.status !== 200) throw new RtspProbeError('protocol', url, operation, `answered ${describe.status} ${describe.reason}`);
-    const media = parseSdp(describe.body);
-    const video = media.find((m) => m.kind === 'video');
-    const audio = media.find((m) => m.kind === 'audio');
-    return {
-      url: redactUrl(url), latencyMs, server: describe.headers.server ?? options.headers.server, auth,
-      methods: (options.headers.public ?? '').split(',').map((m) => m.trim()).filter(Boolean),
-      video: video && describeVideo(video),
-      audio: audio && { codec: audio.codec, clockRate: audio.clockRate },
-    };
-  });
+export async function probeRtsp(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  let d: DescribeResult;
+  try {
+    d = await describeStream({ url, credentials: opts.credentials, timeoutMs: opts.timeoutMs ?? 5000 });
+  } catch (err) {
+    if (err instanceof RtspError) throw new RtspProbeError(err.kind === 'refused' ? 'refused' : err.kind === 'stopped' || err.kind === 'closed' || err.kind === 'unsupported-transport' ? 'protocol' : err.kind, url, err.operation, err.detail.replace(/^\S+ failed: /, ''));
+    throw err;
+  }
+  d.conn.close();
+  const video = d.sdp.media.find((m) => m.kind === 'video');
+  const audio = d.sdp.media.find((m) => m.kind === 'audio');
+  return {
+    url: redactUrl(d.url), latencyMs: d.latencyMs, server: d.server, auth: d.auth, methods: d.methods,
+    video: video && describeVideo(video),
+    audio: audio && { codec: audio.codec, clockRate: audio.clockRate },
+  };
 }

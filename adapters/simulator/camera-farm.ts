@@ -12,6 +12,16 @@ export interface CameraFaults {
   stallAfterMs?: number;
   /** delayMs delays every RTSP answer. */
   delayMs?: number;
+  /** describeStatus answers DESCRIBE with this RTSP status (503: a camera at its session limit). */
+  describeStatus?: number;
+  /** udpOnly refuses RTP over the RTSP connection (461 Unsupported Transport), as some cameras and NVRs do. */
+  udpOnly?: boolean;
+  /** audio offers an audio track in the SDP as Chinese cameras send it: G.711 A-law or µ-law, or AAC. */
+  audio?: 'pcma' | 'pcmu' | 'aac';
+  /** bframes serves the main profile from a clip encoded with B-frames (RTP timestamps out of order). */
+  bframes?: boolean;
+  /** redirectTo answers DESCRIBE with 302 to the same profile of another camera id. */
+  redirectTo?: string;
 }
 
 /** CAMERA_ID matches the ids the farm serves. */
@@ -22,12 +32,15 @@ export interface CameraFarmOptions {
   username: string;
   password: string;
   clips: Record<Profile, Clip>;
+  /** bframeClip is the main profile with B-frames, for cameras whose bframes knob is set. */
+  bframeClip?: Clip;
 }
 
 /** CameraFarm answers what each camera is and how it misbehaves. */
 export class CameraFarm {
   readonly username: string;
   readonly clips: Record<Profile, Clip>;
+  readonly bframeClip?: Clip;
   #password: string;
   #faults = new Map<string, CameraFaults>();
 
@@ -35,6 +48,7 @@ export class CameraFarm {
     this.username = opts.username;
     this.#password = opts.password;
     this.clips = opts.clips;
+    this.bframeClip = opts.bframeClip;
   }
 
   /** faults returns the knobs of camera id (empty when healthy). */
@@ -65,8 +79,25 @@ export class CameraFarm {
           if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${key} must be a number >= 0`);
           next[key] = value;
           break;
+        case 'describeStatus':
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 300 || value > 599) throw new TypeError('describeStatus must be an RTSP status from 300 to 599');
+          next.describeStatus = value;
+          break;
+        case 'udpOnly':
+        case 'bframes':
+          if (typeof value !== 'boolean') throw new TypeError(`${key} must be a boolean`);
+          next[key] = value;
+          break;
+        case 'redirectTo':
+          if (typeof value !== 'string' || !CAMERA_ID.test(value)) throw new TypeError('redirectTo must be a camera id');
+          next.redirectTo = value;
+          break;
+        case 'audio':
+          if (value !== 'pcma' && value !== 'pcmu' && value !== 'aac') throw new TypeError('audio must be "pcma", "pcmu" or "aac"');
+          next.audio = value;
+          break;
         default:
-          throw new TypeError(`unknown fault ${JSON.stringify(key)} (known: offline, password, stallAfterMs, delayMs)`);
+          throw new TypeError(`unknown fault ${JSON.stringify(key)} (known: offline, password, stallAfterMs, delayMs, describeStatus, udpOnly, audio, bframes, redirectTo)`);
       }
     }
     if (Object.keys(next).length === 0) this.#faults.delete(id);
@@ -82,6 +113,11 @@ export class CameraFarm {
   /** faulty lists every camera that carries a knob. */
   faulty(): Array<{ id: string; faults: CameraFaults }> {
     return [...this.#faults].map(([id, faults]) => ({ id, faults }));
+  }
+
+  /** clipOf returns the clip a camera profile replays. */
+  clipOf(id: string, profile: Profile): Clip {
+    return profile === 'main' && this.faults(id).bframes && this.bframeClip ? this.bframeClip : this.clips[profile];
   }
 
   /** passwordOf returns the password camera id accepts. */

@@ -1,6 +1,6 @@
 // Generates the clips the farm replays, with ffmpeg, once per machine: encoded as real cameras encode.
 import { spawn } from 'node:child_process';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Profile } from '../core/types.js';
 import type { ClipInfo } from './clip.js';
@@ -12,6 +12,8 @@ export interface ClipSpec extends ClipInfo {
   bitrateKbps: number;
   gopFrames: number;
   seconds: number;
+  /** bframes is the number of B-frames between references (0: none, as most cameras encode). */
+  bframes?: number;
 }
 
 /** CLIP_SPECS are the profiles a simulated camera offers: 720p High 2 Mbps with a 2 s GOP, and a 360p sub stream. */
@@ -20,10 +22,40 @@ export const CLIP_SPECS: Record<Profile, ClipSpec> = {
   sub: { profile: 'sub', width: 640, height: 360, fps: 25, h264Profile: 'main', bitrateKbps: 512, gopFrames: 50, seconds: 10 },
 };
 
-/** clipPath returns where the clip of a profile lives in dir. */
-export function clipPath(dir: string, profile: Profile): string {
-  const s = CLIP_SPECS[profile];
-  return join(dir, `${profile}-${s.width}x${s.height}-${s.fps}fps-${s.h264Profile}-${s.bitrateKbps}k-v1.h264`);
+/** BFRAME_SPEC is the main profile as some cameras encode it: with two B-frames between references. */
+export const BFRAME_SPEC: ClipSpec = { ...CLIP_SPECS.main, bframes: 2 };
+
+/** clipPath returns where the clip of a spec (a profile's by default) lives in dir. */
+export function clipPath(dir: string, profile: Profile, spec: ClipSpec = CLIP_SPECS[profile]): string {
+  const s = spec;
+  return join(dir, `${profile}-${s.width}x${s.height}-${s.fps}fps-${s.h264Profile}-${s.bitrateKbps}k${s.bframes ? `-bf${s.bframes}` : ''}-v1.h264`);
+}
+
+/**
+ * ensureBframeClip encodes the B-frame clip once, with the presentation order of its pictures beside it (a JSON list
+ * of frame numbers in decode order): a raw H.264 stream carries no timestamps, and RTP must send each picture's own.
+ * The order comes from ffmpeg's own timestamps (through Matroska), not from a parser of ours.
+ */
+export async function ensureBframeClip(dir: string, ffmpegPath = 'ffmpeg'): Promise<{ path: string; order: number[] }> {
+  await mkdir(dir, { recursive: true });
+  const path = clipPath(dir, 'main', BFRAME_SPEC);
+  const orderPath = `${path}.order.json`;
+  if (!(await stat(path).then((s) => s.size > 0, () => false)) || !(await stat(orderPath).then((s) => s.size > 0, () => false))) {
+    const mkv = `${path}.mkv`;
+    await encode(BFRAME_SPEC, mkv, ffmpegPath, 'matroska');
+    await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-i', mkv, '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', `${path}.tmp`], 'the B-frame clip');
+    const crc = await output(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-i', mkv, '-c', 'copy', '-f', 'framecrc', '-'], 'the B-frame clip timestamps');
+    // framecrc lines: stream, dts, pts, duration, size, crc (in the stream time base); packets in decode order.
+    const rows = crc.split('\n').filter((l) => /^0,/.test(l)).map((l) => l.split(',').map((x) => x.trim()));
+    const pts = rows.map((r) => Number(r[2]));
+    const duration = Number(rows[0]?.[3]);
+    if (pts.length === 0 || !(duration > 0)) throw new Error('ffmpeg gave no timestamps for the B-frame clip');
+    const first = Math.min(...pts);
+    await writeFile(orderPath, JSON.stringify(pts.map((p) => Math.round((p - first) / duration))));
+    await rename(`${path}.tmp`, path);
+    await rm(mkv, { force: true });
+  }
+  return { path, order: JSON.parse(await readFile(orderPath, 'utf8')) as number[] };
 }
 
 /** ensureClips encodes the missing clips in dir and returns their paths; progress receives a line per clip. */
@@ -64,7 +96,7 @@ export async function ensureSnapshots(dir: string, ffmpegPath = 'ffmpeg'): Promi
   return out;
 }
 
-function encode(spec: ClipSpec, path: string, ffmpegPath: string): Promise<void> {
+function encode(spec: ClipSpec, path: string, ffmpegPath: string, container: 'h264' | 'matroska' = 'h264'): Promise<void> {
   const kbps = `${spec.bitrateKbps}k`;
   const args = [
     '-hide_banner', '-loglevel', 'error', '-y',
@@ -72,11 +104,25 @@ function encode(spec: ClipSpec, path: string, ffmpegPath: string): Promise<void>
     '-t', String(spec.seconds), '-an',
     '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', spec.h264Profile, '-pix_fmt', 'yuv420p',
     '-b:v', kbps, '-maxrate', kbps, '-bufsize', kbps,
-    '-g', String(spec.gopFrames), '-keyint_min', String(spec.gopFrames), '-sc_threshold', '0', '-bf', '0',
+    '-g', String(spec.gopFrames), '-keyint_min', String(spec.gopFrames), '-sc_threshold', '0', '-bf', String(spec.bframes ?? 0),
+    // A closed GOP: each IDR starts pictures that never refer back, as cameras encode.
+    ...(spec.bframes ? ['-flags', '+cgop', '-b_strategy', '0'] : []),
     '-x264-params', 'repeat-headers=1:aud=0',
-    '-f', 'h264', path,
+    '-f', container, path,
   ];
   return run(ffmpegPath, args, `the ${spec.profile} clip`);
+}
+
+function output(ffmpegPath: string, args: string[], what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', (e) => reject(new Error(`cannot run ${ffmpegPath}: ${e.message} (install ffmpeg: apt-get install -y ffmpeg)`)));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`ffmpeg failed reading ${what} (exit ${code}): ${err.trim()}`))));
+  });
 }
 
 function run(ffmpegPath: string, args: string[], what: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface Clip {
   sps: Buffer;
   pps: Buffer;
   frames: ClipFrame[];
+  /** order gives the presentation number of each picture, in decode order (B-frames come after what they need). */
+  order?: number[];
 }
 
 /** ClipInfo is what the clip's maker knows about it (the bitstream does not say its frame rate reliably). */
@@ -29,9 +31,14 @@ export interface ClipInfo {
   fps: number;
 }
 
-/** loadClip reads an Annex B file and packetizes it with the given MTU. */
-export async function loadClip(path: string, info: ClipInfo, mtu = 1400): Promise<Clip> {
-  return parseClip(await readFile(path), info, mtu, path);
+/** loadClip reads an Annex B file and packetizes it with the given MTU; order is the presentation order, if not 0, 1, 2... */
+export async function loadClip(path: string, info: ClipInfo, mtu = 1400, order?: number[]): Promise<Clip> {
+  const clip = parseClip(await readFile(path), info, mtu, path);
+  if (order) {
+    if (order.length !== clip.frames.length) throw new Error(`${path}: ${order.length} presentation times for ${clip.frames.length} pictures`);
+    clip.order = order;
+  }
+  return clip;
 }
 
 /** parseClip packetizes an Annex B buffer; source names it in errors. */

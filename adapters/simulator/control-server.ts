@@ -29,8 +29,9 @@ async function readJson(req: IncomingMessage, limit = MAX_BODY): Promise<unknown
 }
 
 /**
- * createControlServer serves GET/PUT/DELETE /cameras/:id/faults, GET /faults, PUT /faults (the same knobs for many
- * cameras at once: {"cameras": [...], "faults": {...}}, as when a whole township loses power) and GET /health.
+ * createControlServer serves GET/PUT/DELETE /cameras/:id/faults, DELETE /cameras/:id/sessions (the camera restarts its
+ * stream), GET /faults, PUT /faults (the same knobs for many cameras at once: {"cameras": [...], "faults": {...}}, as
+ * when a whole township loses power) and GET /health.
  */
 export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server {
   return createServer((req, res) => {
@@ -48,6 +49,14 @@ export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server 
           if (faults.offline || 'password' in body.faults) rtsp.dropCamera(id);
         }
         return send(res, 200, { cameras: body.cameras.length });
+      }
+      const drop = /^\/cameras\/([^/]+)\/sessions$/.exec(url.pathname);
+      // Ending a camera's sessions is what a camera that reboots or restarts its encoder does to its clients.
+      if (drop && req.method === 'DELETE') {
+        const id = decodeURIComponent(drop[1]!);
+        if (!CAMERA_ID.test(id)) throw new TypeError(`invalid camera id ${JSON.stringify(id)}`);
+        rtsp.dropCamera(id);
+        return send(res, 200, {});
       }
       if (!m) return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
       const id = decodeURIComponent(m[1]!);

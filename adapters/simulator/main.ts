@@ -1,6 +1,6 @@
 // CLI of the camera farm: `clips` encodes the clips; `serve` runs the farm until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { ensureClips } from './clip-maker.js';
+import { ensureBframeClip, ensureClips } from './clip-maker.js';
 import { Simulator } from './simulator.js';
 
 const { positionals, values } = parseArgs({
@@ -36,7 +36,8 @@ const log = (line: string) => process.stdout.write(`${JSON.stringify({ time: Dat
 
 if (command === 'clips') {
   const paths = await ensureClips(values['clip-dir'], values.ffmpeg, log);
-  log(`clips ready: ${Object.values(paths).join(', ')}`);
+  const bframes = await ensureBframeClip(values['clip-dir'], values.ffmpeg);
+  log(`clips ready: ${[...Object.values(paths), bframes.path].join(', ')}`);
 } else if (command === 'serve') {
   const discoverable = Math.max(0, Math.min(1000, Number(values.discoverable) || 0));
   const sim = await Simulator.start({

@@ -59,8 +59,11 @@ export class PlaySession {
     this.#playing = false;
   }
 
+  /** #timestamp is the RTP timestamp of a picture: its presentation time, which B-frames send out of order. */
   #timestamp(frameNo: number): number {
-    return (this.#tsBase + Math.round((frameNo * 90000) / this.clip.fps)) >>> 0;
+    const order = this.clip.order;
+    const n = order ? frameNo - (frameNo % order.length) + order[frameNo % order.length]! : frameNo;
+    return (this.#tsBase + Math.round((n * 90000) / this.clip.fps)) >>> 0;
   }
 
   /** pump sends every picture due by now. */

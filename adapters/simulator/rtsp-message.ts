@@ -22,6 +22,8 @@ export const MAX_BODY_BYTES = 65536;
 /** RtspMessageReader accumulates bytes and yields requests, skipping interleaved ($) frames a client sends (RTCP). */
 export class RtspMessageReader {
   #buf: Buffer = Buffer.alloc(0);
+  /** onInterleaved receives the $-framed packets a client sends (RTCP receiver reports). */
+  onInterleaved?: (channel: number, payload: Buffer) => void;
 
   /** push adds received bytes and returns every complete request; it throws RtspParseError on malformed input. */
   push(chunk: Buffer): RtspRequest[] {
@@ -33,6 +35,7 @@ export class RtspMessageReader {
         if (this.#buf.length < 4) break;
         const len = this.#buf.readUInt16BE(2);
         if (this.#buf.length < 4 + len) break;
+        this.onInterleaved?.(this.#buf[1]!, this.#buf.subarray(4, 4 + len));
         this.#buf = this.#buf.subarray(4 + len);
         continue;
       }

@@ -75,6 +75,11 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     this.#server = createServer((socket) => this.#onConnection(socket));
   }
 
+  /** receiverReports counts the RTCP receiver reports clients sent (over TCP or UDP): proof that a client keeps them. */
+  receiverReports = 0;
+  /** keepAlives counts GET_PARAMETER and in-session OPTIONS requests. */
+  keepAlives = 0;
+
   /** playing counts sessions that are sending media. */
   get playing(): number {
     return this.#pacer.size;
@@ -97,6 +102,7 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     })));
     // RTCP receiver reports are read and dropped; an error on a send must not end the process.
     for (const s of [this.#udpRtp, this.#udpRtcp]) s.on('error', (err) => this.emit('clientError', { remote: 'udp', message: err.message }));
+    this.#udpRtcp.on('message', (m) => { if (m.length >= 8 && m[1] === 201) this.receiverReports++; });
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(this.#opts.port, this.#opts.host, () => resolve());
@@ -130,6 +136,7 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     this.#sockets.add(socket);
     socket.setNoDelay(true);
     const reader = new RtspMessageReader();
+    reader.onInterleaved = (_channel, payload) => { if (payload.length >= 8 && payload[1] === 201) this.receiverReports++; };
     const owned = new Set<ServerSession>();
     let queue = Promise.resolve();
     socket.on('data', (chunk) => {
@@ -171,7 +178,15 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
       if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
       if (socket.destroyed) return;
     }
-    if (req.method === 'OPTIONS') return reply(200, { Public: PUBLIC });
+    if (req.method === 'OPTIONS') {
+      // Any request that names a session keeps it alive (RFC 2326 12.37): OPTIONS is what many clients send.
+      const s = req.headers.session ? this.#sessions.get(req.headers.session.split(';')[0]!.trim()) : undefined;
+      if (s) {
+        s.lastSeen = Date.now();
+        this.keepAlives++;
+      }
+      return reply(200, { Public: PUBLIC });
+    }
     if (!target) return reply(404);
     if (!['DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER'].includes(req.method)) {
       return reply(501, { Public: PUBLIC });
@@ -180,7 +195,8 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     if (!this.#auth.verify(req.headers.authorization, req.method, farm.username, farm.passwordOf(target.camera))) {
       return reply(401, { 'WWW-Authenticate': this.#auth.challenge() });
     }
-    const clip = farm.clips[target.profile];
+    const clip = farm.clipOf(target.camera, target.profile);
+    const faults = farm.faults(target.camera);
     const sessionHeader = () => (req.headers.session ?? '').split(';')[0]!.trim();
     const findSession = () => {
       const s = this.#sessions.get(sessionHeader());
@@ -189,7 +205,11 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     };
     switch (req.method) {
       case 'DESCRIBE': {
-        const sdp = describeSdp(clip, { host: this.#opts.host, sessionId: String(Date.now()), name: `Sharp Eyes simulated camera ${target.camera} ${target.profile}` });
+        // A camera at its session limit (or otherwise unwilling) answers DESCRIBE with an error status.
+        if (faults.describeStatus) return reply(faults.describeStatus);
+        // A camera behind a load-balancing NVR sends its clients to another address.
+        if (faults.redirectTo) return reply(302, { Location: target.base.replace(`/cam/${target.camera}/`, `/cam/${faults.redirectTo}/`) });
+        const sdp = describeSdp(clip, { host: this.#opts.host, sessionId: String(Date.now()), name: `Sharp Eyes simulated camera ${target.camera} ${target.profile}`, audio: faults.audio });
         return reply(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${target.base}/` }, sdp);
       }
       case 'SETUP': {
@@ -201,6 +221,7 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
         let answer: string;
         const interleaved = /interleaved=(\d+)-(\d+)/.exec(transport);
         const clientPort = /client_port=(\d+)-(\d+)/.exec(transport);
+        if (/RTP\/AVP\/TCP/i.test(transport) && faults.udpOnly) return reply(461);
         if (/RTP\/AVP\/TCP/i.test(transport)) {
           const rtp = interleaved ? Number(interleaved[1]) : 0;
           const rtcp = interleaved ? Number(interleaved[2]) : 1;
@@ -247,6 +268,7 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
       }
       case 'GET_PARAMETER': {
         if (req.headers.session && !findSession()) return reply(454);
+        this.keepAlives++;
         return reply(200, req.headers.session ? { Session: sessionHeader() } : {});
       }
       case 'TEARDOWN': {

@@ -4,8 +4,15 @@ import type { Clip } from './clip.js';
 /** PAYLOAD_TYPE is the dynamic RTP payload type of the H.264 track. */
 export const PAYLOAD_TYPE = 96;
 
-/** describeSdp builds the session description of one camera profile. */
-export function describeSdp(clip: Clip, opts: { host: string; sessionId: string; name: string }): string {
+/** AUDIO_SDP are the audio tracks Chinese cameras commonly offer: G.711 at 8 kHz, or AAC-LC (RFC 3640) at 16 kHz. */
+const AUDIO_SDP: Record<'pcma' | 'pcmu' | 'aac', string[]> = {
+  pcma: ['m=audio 0 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000'],
+  pcmu: ['m=audio 0 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000'],
+  aac: ['m=audio 0 RTP/AVP 97', 'a=rtpmap:97 MPEG4-GENERIC/16000/1', 'a=fmtp:97 streamtype=5;profile-level-id=15;mode=AAC-hbr;config=1408;sizelength=13;indexlength=3;indexdeltalength=3'],
+};
+
+/** describeSdp builds the session description of one camera profile, with an audio track when the camera has one. */
+export function describeSdp(clip: Clip, opts: { host: string; sessionId: string; name: string; audio?: 'pcma' | 'pcmu' | 'aac' }): string {
   const sprop = `${clip.sps.toString('base64')},${clip.pps.toString('base64')}`;
   return [
     'v=0',
@@ -22,6 +29,7 @@ export function describeSdp(clip: Clip, opts: { host: string; sessionId: string;
     `a=framerate:${clip.fps}`,
     'a=recvonly',
     'a=control:trackID=0',
+    ...(opts.audio ? [...AUDIO_SDP[opts.audio], 'a=recvonly', 'a=control:trackID=1'] : []),
     '',
   ].join('\r\n');
 }

@@ -4,7 +4,7 @@ import type { Profile } from '../core/types.js';
 import { CameraFarm } from './camera-farm.js';
 import { loadClip, type Clip } from './clip.js';
 import { readFile } from 'node:fs/promises';
-import { CLIP_SPECS, ensureClips, ensureSnapshots } from './clip-maker.js';
+import { BFRAME_SPEC, CLIP_SPECS, ensureBframeClip, ensureClips, ensureSnapshots } from './clip-maker.js';
 import { OnvifServer } from './onvif-server.js';
 import { createControlServer } from './control-server.js';
 import { RtspServer } from './rtsp-server.js';
@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   password: string;
   clipDir: string;
   ffmpegPath?: string;
+  /** sessionTimeoutS is what the RTSP server announces; UDP sessions without keep-alives end after it (default 60). */
+  sessionTimeoutS?: number;
   progress?: (line: string) => void;
 }
 
@@ -37,7 +39,7 @@ export class Simulator {
   private constructor(opts: SimulatorOptions, farm: CameraFarm) {
     this.#opts = opts;
     this.farm = farm;
-    this.rtsp = new RtspServer({ host: opts.host, port: opts.rtspPort, farm });
+    this.rtsp = new RtspServer({ host: opts.host, port: opts.rtspPort, farm, ...(opts.sessionTimeoutS ? { sessionTimeoutS: opts.sessionTimeoutS } : {}) });
   }
 
   /** start encodes missing clips, loads them and listens. */
@@ -47,7 +49,9 @@ export class Simulator {
     for (const [profile, path] of Object.entries(paths) as Array<[Profile, string]>) {
       clips[profile] = await loadClip(path, CLIP_SPECS[profile]);
     }
-    const sim = new Simulator(opts, new CameraFarm({ username: opts.username, password: opts.password, clips }));
+    const bf = await ensureBframeClip(opts.clipDir, opts.ffmpegPath);
+    const bframeClip = await loadClip(bf.path, BFRAME_SPEC, 1400, bf.order);
+    const sim = new Simulator(opts, new CameraFarm({ username: opts.username, password: opts.password, clips, bframeClip }));
     await sim.rtsp.listen();
     if (opts.onvifPort !== undefined) {
       const shots = await ensureSnapshots(opts.clipDir, opts.ffmpegPath);
