@@ -16,8 +16,8 @@ export interface SourceCredentials {
 export interface StreamSourceSpec {
   url: string;
   credentials?: SourceCredentials;
-  /** transport is how RTP is carried: interleaved in the RTSP TCP connection (default) or over UDP. */
-  transport?: 'tcp' | 'udp';
+  /** transport is how RTP is carried: interleaved in the RTSP TCP connection (default), over UDP, or TCP then UDP. */
+  transport?: 'tcp' | 'udp' | 'auto';
 }
 
 /** withCredentials returns url with credentials embedded as userinfo, as ffmpeg and most RTSP clients expect. */

@@ -48,6 +48,13 @@ export interface RtspSessionOptions {
   /** select picks the media sections to play (default: the first video one). */
   select?: (media: readonly SdpMedia[]) => SdpMedia[];
   signal?: AbortSignal;
+  /**
+   * sink receives every packet from the first on. RTP can arrive in the same read as the PLAY answer, before open()
+   * resolves and anyone could listen to 'rtp': a camera's first keyframe goes there, so it is not lost.
+   */
+  sink?: { rtp(track: number, packet: Buffer): void; rtcp?(track: number, packet: Buffer): void };
+  /** beforePlay runs once every track is set up, before PLAY: where the packets will go is made ready there. */
+  beforePlay?: (tracks: readonly RtspTrack[]) => Promise<void>;
 }
 
 /** RtspTrack is one media section being played. */
@@ -371,7 +378,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       }
       const aggregate = controlUrl(d.base, d.sdp.control);
       const s = new RtspSession(d, { tracks, transport, id: session!, aggregate, udp, serverRtcp, timeoutMs });
-      s.#listen(cameraAddress);
+      s.#listen(cameraAddress, opts.sink);
+      await opts.beforePlay?.(tracks);
       operation = 'PLAY';
       const play = await bounded(d.conn.request('PLAY', aggregate, { Session: session!, Range: 'npt=0.000-', ...d.authorize('PLAY', aggregate) }));
       if (play.status !== 200) throw statusFailure(url, 'PLAY', play);
@@ -391,7 +399,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
   }
 
-  #listen(cameraAddress: string): void {
+  #listen(cameraAddress: string, sink: RtspSessionOptions['sink']): void {
     const rtp = (track: number, packet: Buffer) => {
       const t = this.tracks[track];
       if (!t) return;
@@ -406,12 +414,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       this.bytes += packet.length;
       this.lastPacketAt = now;
       t.stats.packet(p.ssrc, p.sequence, p.timestamp, now);
+      sink?.rtp(track, packet);
       this.emit('rtp', track, packet);
     };
     const rtcp = (track: number, packet: Buffer) => {
       const t = this.tracks[track];
       if (!t) return;
       for (const sr of parseSenderReports(packet)) if (sr.ssrc === t.stats.ssrc) t.stats.senderReport(sr, Date.now());
+      sink?.rtcp?.(track, packet);
       this.emit('rtcp', track, packet);
     };
     this.#conn.onInterleaved = (channel, payload) => (channel % 2 === 0 ? rtp(channel / 2, payload) : rtcp((channel - 1) / 2, payload));

@@ -130,13 +130,14 @@ export class Gateway {
           const c = catalog.camera(camera);
           const url = (profile === 'sub' ? c?.subUrl : undefined) ?? c?.mainUrl;
           if (!url) throw new NotSupportedError('this camera has neither an ONVIF endpoint nor a stream address to take a picture from');
-          return grabFrame(m.ffmpegPath, url, catalog.credentials(camera), dc.snapshotTimeoutSeconds * 1000);
+          return grabFrame(m.ffmpegPath, { url, credentials: catalog.credentials(camera), transport: c?.transport ?? 'tcp' }, dc.snapshotTimeoutSeconds * 1000);
         },
       });
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
         retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
+        onRemuxerLog: (camera, profile, lines) => logger.warn({ camera, profile, ffmpeg: lines.slice(-5) }, 'remuxer failed'),
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);
           if (!c) throw new Error(`camera ${camera} is not in the catalog`);
@@ -144,7 +145,7 @@ export class Gateway {
           // A camera known by its ONVIF endpoint alone is asked where its streams are.
           if (!url && c.onvifUrl) url = await devices.streamUrl(camera, profile);
           if (!url) throw new Error(`camera ${camera} has neither a stream address nor an ONVIF endpoint`);
-          return { url, credentials: catalog.credentials(camera) };
+          return { url, credentials: catalog.credentials(camera), transport: c.transport };
         },
       });
       hub.on('state', (s) => {

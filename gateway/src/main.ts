@@ -20,6 +20,7 @@ const { positionals, values } = parseArgs({
     format: { type: 'string' }, encoding: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' }, unit: { type: 'string' },
     timeout: { type: 'string' }, username: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' },
     latitude: { type: 'string' }, longitude: { type: 'string' }, 'main-url': { type: 'string' }, 'sub-url': { type: 'string' }, 'onvif-url': { type: 'string' },
+    transport: { type: 'string' },
   },
 });
 
@@ -27,7 +28,7 @@ const USAGE = `usage: gateway [serve|check-config|import FILE|export FILE] [--co
   serve         run the gateway (default); with demo.enabled it seeds a demo city and runs the camera simulator
   check-config  validate the configuration and print it (secrets hidden)
   import FILE   add or update cameras from a CSV or JSON file (columns: id, name, unit, kind, latitude, longitude,
-                main_url, sub_url, onvif_url, username, password); every rejected row is reported with its line.
+                main_url, sub_url, onvif_url, username, password, transport); every rejected row is reported with its line.
                 [--format csv|json] [--encoding utf-8|gb18030] [--dry-run] [--report REJECTED.csv]
                 Exit status: 0 all rows landed, 3 some rows were rejected, 2 the file cannot be imported.
   export FILE   write the cameras (of --unit CODE, default all) in the import format; passwords are never written
@@ -35,7 +36,7 @@ const USAGE = `usage: gateway [serve|check-config|import FILE|export FILE] [--co
   discover      list the ONVIF devices that answer a WS-Discovery probe [--timeout MS]
   probe URL     ask an ONVIF device (http://...) or an RTSP stream (rtsp://...) what it is [--username U]
   add           add one camera: --id --name --unit (--onvif-url URL | --main-url URL) [--sub-url] [--kind] [--latitude
-                --longitude] [--username U]
+                --longitude] [--username U] [--transport auto|tcp|udp]
                 Camera passwords are read from the CAMERA_PASSWORD environment variable, never from arguments.
 Environment overrides: SEG__SECTION__KEY=value, e.g. SEG__HTTP__PORT=9000`;
 
@@ -157,7 +158,7 @@ if (values.help) {
     : command === 'probe' ? (positionals[1] ? runProbe(config, positionals[1], values.username) : Promise.reject(new Error('probe needs an address')))
       : runAdd(config, {
         id: values.id, name: values.name, unit: values.unit, kind: values.kind, latitude: values.latitude, longitude: values.longitude,
-        main_url: values['main-url'], sub_url: values['sub-url'], onvif_url: values['onvif-url'], username: values.username,
+        main_url: values['main-url'], sub_url: values['sub-url'], onvif_url: values['onvif-url'], username: values.username, transport: values.transport,
       });
   run.then((code) => process.exit(code), (err: unknown) => {
     process.stderr.write(`${command} failed: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -46,11 +46,13 @@ export interface TestGateway {
   gateway: Gateway;
   simulator: Simulator;
   url: string;
+  /** logs holds every log line the gateway wrote (JSON text), when startGateway was asked to keep them. */
+  logs: string[];
   close(): Promise<void>;
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; http?: Record<string, unknown>; imports?: Record<string, unknown>; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[] } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; http?: Record<string, unknown>; imports?: Record<string, unknown>; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[]; keepLogs?: boolean } = {}): Promise<TestGateway> {
   const dir = tempDir();
   const simulator = await startSimulator({ discoverable: opts.discoverable });
   const config = loadConfig({
@@ -72,14 +74,18 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       log: { level: 'silent' },
     },
   });
+  const logs: string[] = [];
+  const logger = opts.keepLogs
+    ? pino({ level: 'debug' }, { write: (line: string) => { logs.push(line); } })
+    : pino({ level: process.env.TEST_LOG ?? 'silent' });
   const gateway = await Gateway.create({
     config,
-    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    logger,
     consoleDir: opts.withConsole ? join(ROOT, 'console/dist') : undefined,
   });
   const url = await gateway.listen();
   return {
-    gateway, simulator, url,
+    gateway, simulator, url, logs,
     async close() {
       await gateway.close();
       await simulator.close();

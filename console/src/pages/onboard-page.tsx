@@ -16,7 +16,7 @@ export function OnboardPage() {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [probe, setProbe] = useState<ProbeT | null>(null);
-  const [form, setForm] = useState({ id: '', name: '', unit: state.user.value!.unit, kind: 'junction' });
+  const [form, setForm] = useState({ id: '', name: '', unit: state.user.value!.unit, kind: 'junction', transport: 'auto' as 'auto' | 'tcp' | 'udp' });
   const [units, setUnits] = useState<Array<{ code: string; name: string }>>([]);
   const [added, setAdded] = useState<string | null>(null);
 
@@ -54,6 +54,7 @@ export function OnboardPage() {
       id: form.id, name: form.name, unit: form.unit, kind: form.kind,
       ...(probe.kind === 'onvif' ? { onvifUrl: probe.suggested.onvifUrl } : { mainUrl: probe.suggested.mainUrl }),
       ...(username ? { username, password } : {}),
+      transport: form.transport,
     }));
     if (cam) setAdded(cam.id);
   };
@@ -110,6 +111,9 @@ export function OnboardPage() {
             <label>单位 <input list="onboard-units" value={form.unit} onInput={(e) => { setForm({ ...form, unit: e.currentTarget.value }); findUnits(e.currentTarget.value); }} data-testid="onboard-unit" /></label>
             <datalist id="onboard-units">{units.map((u) => <option key={u.code} value={u.code}>{u.name}</option>)}</datalist>{' '}
             <label>类型 <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}>{KINDS.map((k) => <option key={k} value={k}>{k}</option>)}</select></label>{' '}
+            <label title="RTP 传输方式 transport">传输 <select value={form.transport} onChange={(e) => setForm({ ...form, transport: e.currentTarget.value as 'auto' | 'tcp' | 'udp' })} data-testid="onboard-transport">
+              <option value="auto">自动 (先 TCP, 再 UDP)</option><option value="tcp">TCP (RTSP 内)</option><option value="udp">UDP</option>
+            </select></label>{' '}
             <button class="link" disabled={busy !== null || !form.id || !form.name} onClick={() => void add()} data-testid="onboard-add">加入</button>
           </p>
           {added && (

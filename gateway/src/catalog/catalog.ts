@@ -8,6 +8,12 @@ import type { SourceCredentials } from '../../../adapters/core/types.js';
 /** CameraKind is what a camera watches, as the monitoring room groups them. */
 export type CameraKind = 'junction' | 'square' | 'road' | 'entrance' | 'school' | 'market' | 'river' | 'other';
 
+/** CameraTransport is how a camera's RTP travels: auto tries TCP (in the RTSP connection), then UDP. */
+export type CameraTransport = 'auto' | 'tcp' | 'udp';
+
+/** CAMERA_TRANSPORTS lists every transport. */
+export const CAMERA_TRANSPORTS: readonly CameraTransport[] = ['auto', 'tcp', 'udp'];
+
 /** CAMERA_KINDS lists every kind. */
 export const CAMERA_KINDS: readonly CameraKind[] = ['junction', 'square', 'road', 'entrance', 'school', 'market', 'river', 'other'];
 
@@ -29,6 +35,7 @@ export interface Camera extends CameraSummary {
   onvifUrl: string | null;
   username: string | null;
   hasPassword: boolean;
+  transport: CameraTransport;
 }
 
 /** UpsertResult says what writing a batch of cameras changed. */
@@ -39,9 +46,11 @@ export interface UpsertResult {
 }
 
 /** NewCamera is a camera to add, with its password in clear (it is sealed before it is written). */
-export interface NewCamera extends Omit<Camera, 'hasPassword' | 'onvifUrl'> {
+export interface NewCamera extends Omit<Camera, 'hasPassword' | 'onvifUrl' | 'transport'> {
   onvifUrl?: string | null;
   password?: string;
+  /** transport defaults to auto. */
+  transport?: CameraTransport;
 }
 
 /** User is an account without its password hash. */
@@ -56,13 +65,13 @@ export interface User {
 
 interface CameraRow {
   id: string; name: string; unit: string; kind: CameraKind; latitude: number | null; longitude: number | null;
-  main_url: string | null; sub_url: string | null; onvif_url: string | null; username: string | null; secret: Buffer | null;
+  main_url: string | null; sub_url: string | null; onvif_url: string | null; username: string | null; secret: Buffer | null; transport: CameraTransport;
 }
 
 function toCamera(r: CameraRow): Camera {
   return {
     id: r.id, name: r.name, unit: r.unit, kind: r.kind, latitude: r.latitude, longitude: r.longitude,
-    mainUrl: r.main_url, subUrl: r.sub_url, onvifUrl: r.onvif_url, username: r.username, hasPassword: r.secret !== null,
+    mainUrl: r.main_url, subUrl: r.sub_url, onvifUrl: r.onvif_url, username: r.username, hasPassword: r.secret !== null, transport: r.transport,
   };
 }
 
@@ -170,10 +179,10 @@ export class Catalog {
    */
   upsertCameras(cameras: NewCamera[]): UpsertResult {
     const select = this.#db.prepare('SELECT * FROM cameras WHERE id = ?');
-    const insert = this.#db.prepare(`INSERT INTO cameras (id, name, unit, kind, latitude, longitude, main_url, sub_url, onvif_url, username, secret, created_at, updated_at)
-      VALUES (@id, @name, @unit, @kind, @latitude, @longitude, @mainUrl, @subUrl, @onvifUrl, @username, @secret, @now, @now)`);
+    const insert = this.#db.prepare(`INSERT INTO cameras (id, name, unit, kind, latitude, longitude, main_url, sub_url, onvif_url, username, secret, transport, created_at, updated_at)
+      VALUES (@id, @name, @unit, @kind, @latitude, @longitude, @mainUrl, @subUrl, @onvifUrl, @username, @secret, @transport, @now, @now)`);
     const update = this.#db.prepare(`UPDATE cameras SET name = @name, unit = @unit, kind = @kind, latitude = @latitude, longitude = @longitude,
-      main_url = @mainUrl, sub_url = @subUrl, onvif_url = @onvifUrl, username = @username, secret = @secret, updated_at = @now WHERE id = @id`);
+      main_url = @mainUrl, sub_url = @subUrl, onvif_url = @onvifUrl, username = @username, secret = @secret, transport = @transport, updated_at = @now WHERE id = @id`);
     const now = Date.now();
     const result: UpsertResult = { added: [], updated: [], unchanged: 0 };
     this.#db.transaction(() => {
@@ -181,7 +190,7 @@ export class Catalog {
         const old = select.get(c.id) as CameraRow | undefined;
         const row = {
           id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
-          mainUrl: c.mainUrl, subUrl: c.subUrl, onvifUrl: c.onvifUrl ?? null, username: c.username, now,
+          mainUrl: c.mainUrl, subUrl: c.subUrl, onvifUrl: c.onvifUrl ?? null, username: c.username, transport: c.transport ?? 'auto', now,
         };
         if (!old) {
           insert.run({ ...row, secret: c.password === undefined ? null : this.#cipher.seal(c.id, c.password) });
@@ -191,7 +200,7 @@ export class Catalog {
         const samePassword = c.password === undefined || (old.secret !== null && this.#cipher.open(c.id, old.secret) === c.password);
         const same = samePassword && old.name === row.name && old.unit === row.unit && old.kind === row.kind && old.latitude === row.latitude
           && old.longitude === row.longitude && old.main_url === row.mainUrl && old.sub_url === row.subUrl && old.onvif_url === row.onvifUrl
-          && old.username === row.username;
+          && old.username === row.username && old.transport === row.transport;
         if (same) {
           result.unchanged++;
           continue;

@@ -16,6 +16,7 @@ export const ProfileName = Type.Union(PROFILES.map((p) => Type.Literal(p)));
 export const UnitCode = Type.String({ pattern: '^[0-9]{6,20}$', description: 'region code of an org unit' });
 export const Level = Type.Union(UNIT_LEVELS.map((l) => Type.Literal(l)));
 export const RoleName = Type.Union(ROLES.map((r) => Type.Literal(r)));
+export const TransportName = Type.Union(['auto', 'tcp', 'udp'].map((t) => Type.Literal(t)), { description: 'how the camera\'s RTP travels: auto tries TCP (in the RTSP connection), then UDP' });
 /** RowId is a stored row's id: a positive integer that SQLite and JavaScript both hold exactly. */
 export const RowId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 /** Offset skips entries of a listing; bounded so that no query is asked to skip more than a store can hold. */
@@ -75,6 +76,7 @@ export const CameraBody = Type.Object({
   profiles: Type.Array(ProfileName),
   onvif: Type.Boolean({ description: 'reachable through ONVIF: PTZ, presets and device snapshots' }),
   mayPtz: Type.Boolean({ description: 'the caller may drive the head' }),
+  transport: TransportName,
 });
 
 export const TreeRootBody = Type.Object({
@@ -106,6 +108,13 @@ export const StreamInfoBody = Type.Object({
   error: Type.Optional(Type.Object({ kind: Type.String(), message: Type.String() })),
   frames: Type.Optional(Type.Number()),
   fps: Type.Optional(Type.Number({ description: 'frame rate ffmpeg last reported' })),
+  transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { description: 'how the camera\'s RTP arrives' })),
+  tracks: Type.Optional(Type.Array(Type.Object({
+    kind: Type.Union([Type.Literal('video'), Type.Literal('audio'), Type.Literal('other')]),
+    codec: Type.String(),
+    carried: Type.Boolean({ description: 'this stream carries the track' }),
+    note: Type.Optional(Type.String({ description: 'why a track is not carried' })),
+  }), { description: 'what the camera sends, and what of it is carried' })),
 });
 export const StreamRequest = Type.Object({ camera: CameraId, profile: ProfileName }, { additionalProperties: false });
 export const StreamTicket = Type.Object({
@@ -250,6 +259,7 @@ export const NewCameraBody = Type.Object({
   onvifUrl: Type.Optional(Type.String({ maxLength: 1024 })),
   username: Type.Optional(Type.String({ maxLength: 64 })),
   password: Type.Optional(Type.String({ maxLength: 128 })),
+  transport: Type.Optional(TransportName),
 }, { additionalProperties: false });
 
 export const ActionName = Type.Union(['live', 'playback', 'ptz', 'wall'].map((a) => Type.Literal(a)));

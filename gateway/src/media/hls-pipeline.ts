@@ -1,10 +1,14 @@
-// One ffmpeg process pulling RTSP and remuxing H.264 to HLS (never re-encoding), watched for liveness and stalls.
+// One camera stream remuxed to HLS: the gateway's RTSP session pulls the camera, ffmpeg reads its video from a
+// loopback relay (never the camera's address or credentials) and writes MPEG-TS segments cut at keyframes, without
+// re-encoding. Watched for liveness at both ends: the camera sending, and ffmpeg producing.
 import ffmpeg from 'fluent-ffmpeg';
 import { EventEmitter } from 'node:events';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withCredentials, type StreamSourceSpec } from '../../../adapters/core/types.js';
+import { Readable } from 'node:stream';
+import type { StreamSourceSpec } from '../../../adapters/core/types.js';
+import { CameraInputError, openCameraInput, type CameraInput } from './camera-input.js';
 import { classifyFfmpegError, type Pipeline, type PipelineEvents, type PipelineExit, type PipelineStats } from './pipeline.js';
 
 /** HlsPipelineOptions configure one pipeline. */
@@ -19,15 +23,18 @@ export interface HlsPipelineOptions {
   /** onSpawn and onReap let the hub keep the list of live child pids (so none outlives the gateway). */
   onSpawn?: (pid: number) => void;
   onReap?: (pid: number) => void;
+  /** onLog receives ffmpeg's own last words when it fails, for the operator's log (never for viewers). */
+  onLog?: (lines: string[]) => void;
 }
 
 /** PLAYLIST is the name of the media playlist in a pipeline's folder. */
 export const PLAYLIST = 'index.m3u8';
 
-/** HlsPipeline runs ffmpeg: RTSP in, HLS (MPEG-TS segments cut at keyframes) out. */
+/** HlsPipeline runs one camera session and one ffmpeg: RTP in, HLS out. */
 export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipeline {
   readonly dir: string;
   #opts: HlsPipelineOptions;
+  #input?: CameraInput;
   #command?: ffmpeg.FfmpegCommand;
   #pid?: number;
   #stderr: string[] = [];
@@ -37,12 +44,14 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
   #live = false;
   #ended = false;
   #stopping = false;
+  #started = false;
+  #abort = new AbortController();
   #exitPromise?: Promise<void>;
   #watchdog?: NodeJS.Timeout;
   #watcher?: FSWatcher;
   #poll?: NodeJS.Timeout;
   #startedAt = 0;
-  /** pendingExit is the reason the watchdog killed ffmpeg, reported instead of ffmpeg's own last words. */
+  /** pendingExit is the reason the pipeline ended itself, reported instead of ffmpeg's own last words. */
   #pendingExit?: PipelineExit;
 
   constructor(opts: HlsPipelineOptions) {
@@ -52,33 +61,48 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
   }
 
   stats(): PipelineStats {
-    return { pid: this.#pid, frames: this.#frames, fps: this.#fps, lastProgressAt: this.#lastProgressAt };
+    return {
+      pid: this.#pid, frames: this.#frames, fps: this.#fps, lastProgressAt: this.#lastProgressAt,
+      transport: this.#input?.session.transport, tracks: this.#input?.tracks, packets: this.#input?.session.packets,
+    };
   }
 
   start(): void {
-    if (this.#command) throw new Error('pipeline already started');
+    if (this.#started) throw new Error('pipeline already started');
+    this.#started = true;
     this.#startedAt = Date.now();
-    this.#exitPromise = mkdir(this.dir, { recursive: true }).then(() => this.#run()).catch((err: unknown) => {
-      this.#finish({ kind: 'failed', message: `cannot prepare ${this.dir}: ${(err as Error).message}` });
+    this.#exitPromise = this.#run().catch((err: unknown) => {
+      this.#finish(err instanceof CameraInputError ? err.exit : { kind: 'failed', message: `the stream could not start: ${(err as Error).message}` });
     });
   }
 
-  #run(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.#stopping) {
-        this.#finish({ kind: 'stopped', message: 'stopped' });
-        return resolve();
-      }
-      const o = this.#opts;
-      const url = withCredentials(o.source.url, o.source.credentials);
-      const command = ffmpeg(url)
+  async #run(): Promise<void> {
+    const o = this.#opts;
+    await mkdir(this.dir, { recursive: true });
+    // Connecting and setting up is bounded by the start timeout, and by a stop that comes first.
+    const input = await openCameraInput(o.source, { timeoutMs: Math.min(o.startTimeoutMs, 10_000), signal: this.#abort.signal });
+    if (this.#stopping) {
+      await input.close();
+      this.#finish({ kind: 'stopped', message: 'stopped' });
+      return;
+    }
+    this.#input = input;
+    input.session.once('end', (err) => {
+      if (this.#stopping || this.#ended) return;
+      this.#endWith(err ? { kind: 'offline', message: `the camera ended the stream (${err.detail})` } : { kind: 'offline', message: 'the camera ended the stream' });
+    });
+    await new Promise<void>((resolve) => {
+      const command = ffmpeg(Readable.from([input.relay.sdp]))
         .setFfmpegPath(o.ffmpegPath)
+        .inputFormat('sdp')
         .inputOptions([
           // stderr carries errors only: parsing per-second stats of every stream costs the gateway more than remuxing.
           '-loglevel', 'error', '-nostats',
-          '-rtsp_transport', o.source.transport ?? 'tcp',
-          // Socket I/O timeout (µs): a camera that stops sending ends the pull instead of hanging it.
-          '-timeout', String(o.stallTimeoutMs * 1000),
+          // The SDP on stdin names loopback UDP ports, and nothing else may be opened.
+          '-protocol_whitelist', 'pipe,udp,rtp',
+          // Room for a keyframe's burst of packets while ffmpeg is busy; the kernel may cap it (rmem_max).
+          '-buffer_size', String(4 * 1024 * 1024),
+          '-reorder_queue_size', '500',
           '-fflags', '+genpts',
           '-analyzeduration', '1000000',
           '-probesize', '1000000',
@@ -93,7 +117,7 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
           '-hls_flags', 'delete_segments+omit_endlist+independent_segments+temp_file+program_date_time',
           '-hls_start_number_source', 'epoch',
           '-hls_segment_filename', join(this.dir, 'seg%d.ts'),
-          // Progress goes to a pipe every 2 s: it tells the watchdog the camera still sends, and if the gateway is
+          // Progress goes to a pipe every 2 s: it tells the watchdog ffmpeg still produces, and if the gateway is
           // killed outright, ffmpeg's next write hits EPIPE and it dies with it.
           '-progress', 'pipe:1',
           '-stats_period', '2',
@@ -102,36 +126,41 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
       command.on('start', () => {
         const proc = (command as unknown as { ffmpegProc?: { pid?: number; stdout?: NodeJS.ReadableStream } }).ffmpegProc;
         this.#pid = proc?.pid;
-        if (this.#pid) this.#opts.onSpawn?.(this.#pid);
+        if (this.#pid) o.onSpawn?.(this.#pid);
         proc?.stdout?.on('data', (chunk: Buffer) => this.#onProgress(chunk.toString('latin1')));
+        // What the camera sent while ffmpeg started (its first keyframe) goes once ffmpeg listens.
+        void input.relay.flushWhenListening(o.startTimeoutMs);
         this.#watchPlaylist();
         this.#watchdog = setInterval(() => this.#check(), 500);
       });
       command.on('stderr', (line: string) => {
-        this.#stderr.push(line);
+        // Nothing ffmpeg says should name a camera (it reads a loopback relay), but an address is hidden all the same.
+        this.#stderr.push(line.replace(/rtsps?:\/\/\S+/gi, '<camera>'));
         if (this.#stderr.length > 30) this.#stderr.shift();
       });
       const done = (exit: PipelineExit) => {
-        if (this.#pid) this.#opts.onReap?.(this.#pid);
+        if (this.#pid) o.onReap?.(this.#pid);
+        if (exit.kind !== 'stopped' && !this.#pendingExit && this.#stderr.length > 0) o.onLog?.([...this.#stderr]);
         this.#finish(exit);
         resolve();
       };
-      command.on('end', () => done({ kind: this.#stopping ? 'stopped' : 'offline', message: this.#stopping ? 'stopped' : 'the camera ended the stream' }));
-      command.on('error', (err: Error) => {
+      command.on('end', () => done(this.#pendingExit ?? { kind: this.#stopping ? 'stopped' : 'failed', message: this.#stopping ? 'stopped' : 'the remuxer ended the stream' }));
+      command.on('error', (err: Error & { code?: number }) => {
         if (this.#stopping) return done({ kind: 'stopped', message: 'stopped' });
         if (/Cannot find ffmpeg|ENOENT/.test(err.message)) return done({ kind: 'failed', message: `ffmpeg not found at ${o.ffmpegPath} (install it: apt-get install -y ffmpeg)` });
-        done(this.#pendingExit ?? classifyFfmpegError(this.#stderr.length ? this.#stderr : [err.message]));
+        const code = /exited with code (\d+)/.exec(err.message)?.[1];
+        done(this.#pendingExit ?? classifyFfmpegError(this.#stderr, code === undefined ? undefined : Number(code)));
       });
       command.run();
     });
   }
 
-  /** onProgress reads ffmpeg's key=value progress blocks: frame count, frame rate, and that the source still flows. */
+  /** onProgress reads ffmpeg's key=value progress blocks: frame count, frame rate, and that it still produces. */
   #onProgress(text: string): void {
     const frame = /(?:^|\n)frame=(\d+)/.exec(text);
     if (frame) {
       const frames = Number(frame[1]);
-      // A block arrives every period even when the camera sends nothing: only a growing frame count is progress.
+      // A block arrives every period even when nothing is remuxed: only a growing frame count is progress.
       if (frames > this.#frames || this.#lastProgressAt === undefined) this.#lastProgressAt = Date.now();
       this.#frames = frames;
     }
@@ -160,14 +189,24 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
 
   #check(): void {
     const now = Date.now();
-    if (!this.#live && now - this.#startedAt > this.#opts.startTimeoutMs) {
-      this.#abort({ kind: 'offline', message: `no video within ${Math.round(this.#opts.startTimeoutMs / 1000)} s of connecting` });
-    } else if (this.#live && this.#lastProgressAt !== undefined && now - this.#lastProgressAt > this.#opts.stallTimeoutMs) {
-      this.#abort({ kind: 'stalled', message: `the camera stopped sending video for ${Math.round(this.#opts.stallTimeoutMs / 1000)} s` });
+    const o = this.#opts;
+    const session = this.#input?.session;
+    const sending = session !== undefined && session.lastPacketAt > 0 && now - session.lastPacketAt < o.stallTimeoutMs;
+    if (session && session.lastPacketAt > 0 && now - session.lastPacketAt > o.stallTimeoutMs) {
+      this.#endWith({ kind: 'stalled', message: `the camera stopped sending video for ${Math.round(o.stallTimeoutMs / 1000)} s` });
+    } else if (!this.#live && now - this.#startedAt > o.startTimeoutMs) {
+      this.#endWith(sending
+        ? { kind: 'unsupported', message: `video arrives but no segment came of it within ${Math.round(o.startTimeoutMs / 1000)} s: the remuxer cannot carry it` }
+        : { kind: 'offline', message: `no video within ${Math.round(o.startTimeoutMs / 1000)} s of connecting` });
+    } else if (this.#live && now - session!.lastPacketAt < 1000 && this.#lastProgressAt !== undefined && now - this.#lastProgressAt > o.stallTimeoutMs + 2000) {
+      // The camera sends right now, yet ffmpeg (which reports every 2 s) has remuxed nothing for the whole window.
+      this.#endWith({ kind: 'failed', message: `the camera sends, but the remuxer made nothing of it for ${Math.round(o.stallTimeoutMs / 1000)} s` });
     }
   }
 
-  #abort(exit: PipelineExit): void {
+  /** #endWith ends the pipeline for a reason of its own: ffmpeg is killed and the reason reported. */
+  #endWith(exit: PipelineExit): void {
+    if (this.#pendingExit || this.#ended) return;
     this.#pendingExit = exit;
     this.#command?.kill('SIGKILL');
   }
@@ -178,17 +217,20 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
     clearInterval(this.#watchdog);
     clearInterval(this.#poll);
     this.#watcher?.close();
+    void this.#input?.close();
     this.emit('exit', exit);
   }
 
   async stop(): Promise<void> {
     if (!this.#stopping) {
       this.#stopping = true;
+      this.#abort.abort();
       // SIGTERM lets ffmpeg close its outputs; a stuck one is killed outright.
       this.#command?.kill('SIGTERM');
       const hard = setTimeout(() => this.#command?.kill('SIGKILL'), 2000);
       await this.#exitPromise;
       clearTimeout(hard);
+      await this.#input?.close();
     }
     await this.#exitPromise;
     await rm(this.dir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export interface StreamHubOptions {
   maxStartsPerSecond: number;
   /** resolveSource returns where a camera profile is pulled from (URL and decrypted credentials). */
   resolveSource: (camera: string, profile: Profile) => Promise<StreamSourceSpec>;
+  /** onRemuxerLog receives ffmpeg's last words when a remuxer fails, for the operator's log. */
+  onRemuxerLog?: (camera: string, profile: Profile, lines: string[]) => void;
 }
 
 /** StreamHubEvents report state changes and internal errors. */
@@ -186,6 +188,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
         stallTimeoutMs: o.stallTimeoutMs,
         onSpawn: (pid) => this.#track(pid, true),
         onReap: (pid) => this.#track(pid, false),
+        onLog: (lines) => o.onRemuxerLog?.(camera, profile, lines),
       }),
     });
     stream.on('state', (info) => this.emit('state', info));

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
 import { fullJitterDelay, type BackoffOptions } from './backoff.js';
 import type { ExitKind, Pipeline, PipelineExit } from './pipeline.js';
+import type { TrackInfo } from './camera-input.js';
 
 /** StreamState is what a viewer sees on a tile's badge. */
 export type StreamState = 'starting' | 'live' | 'offline' | 'failed' | 'stopped';
@@ -21,6 +22,10 @@ export interface StreamInfo {
   error?: { kind: ExitKind; message: string };
   frames?: number;
   fps?: number;
+  /** transport is how the camera's RTP arrives (tcp: in the RTSP connection, udp). */
+  transport?: 'tcp' | 'udp';
+  /** tracks say what the camera sends and what of it this stream carries. */
+  tracks?: TrackInfo[];
 }
 
 /** StreamEvents are emitted on every state change. */
@@ -60,6 +65,8 @@ export class Stream extends EventEmitter<StreamEvents> {
   #startedAt?: number;
   #liveAt?: number;
   #error?: { kind: ExitKind; message: string };
+  /** tracks are those of the last run, kept while a retry is pending. */
+  #tracks?: TrackInfo[];
   #closed = false;
 
   constructor(camera: string, profile: Profile, deps: StreamDeps) {
@@ -99,7 +106,7 @@ export class Stream extends EventEmitter<StreamEvents> {
     return {
       camera: this.camera, profile: this.profile, state: this.#state, viewers: this.viewers(), since: this.#since,
       startedAt: this.#startedAt, liveAt: this.#liveAt, attempts: this.#attempts, retryAt: this.#retryAt, error: this.#error,
-      frames: stats?.frames, fps: stats?.fps,
+      frames: stats?.frames, fps: stats?.fps, transport: stats?.transport, tracks: stats?.tracks ?? this.#tracks,
     };
   }
 
@@ -135,6 +142,7 @@ export class Stream extends EventEmitter<StreamEvents> {
     });
     pipeline.on('exit', (exit) => {
       if (this.#pipeline !== pipeline) return;
+      this.#tracks = pipeline.stats().tracks ?? this.#tracks;
       this.#pipeline = undefined;
       const wasStable = this.#liveAt !== undefined && this.#liveAt >= (this.#startedAt ?? 0) && Date.now() - this.#liveAt > STABLE_MS;
       void pipeline.stop().catch((err: unknown) => this.#deps.onError?.(err));

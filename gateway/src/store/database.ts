@@ -152,6 +152,8 @@ const MIGRATIONS: Migration[] = [
   // 5: usernames are unique without regard to case: "SEC-VICT" beside "sec-vict" would be one person to a reader and
   // two accounts to the lockout. A store that already holds such twins stops here, naming them (checkCaseTwins).
   `CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);`,
+  // 6: how each camera's RTP travels: auto (TCP in the RTSP connection, UDP if the camera refuses), tcp, or udp.
+  `ALTER TABLE cameras ADD COLUMN transport TEXT NOT NULL DEFAULT 'auto' CHECK (transport IN ('auto', 'tcp', 'udp'));`,
 ];
 
 /** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */

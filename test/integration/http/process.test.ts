@@ -123,7 +123,8 @@ describe('the gateway process', () => {
     const ffmpegs = kids.filter((k) => k.cmd.startsWith('ffmpeg'));
     expect(ffmpegs.length).toBeGreaterThan(0);
     child.kill('SIGKILL');
-    // ffmpeg writes progress to a pipe from the gateway every second: the broken pipe ends it; the simulator sees its IPC channel close.
-    await waitFor('every child to end after SIGKILL', () => kids.every((k) => !alive(k.pid)), 10_000);
+    // The relay falls silent: ffmpeg's RTP reader gives up after 10 s without a packet, and its next progress write to
+    // the dead gateway's pipe fails; the simulator sees its IPC channel close.
+    await waitFor('every child to end after SIGKILL', () => kids.every((k) => !alive(k.pid)), 25_000);
   });
 });

@@ -1,11 +1,11 @@
 // One camera of an import file: the columns, and the checks that turn a row into a camera or into a reason.
-import type { CameraKind, NewCamera } from '../catalog.js';
-import { CAMERA_KINDS } from '../catalog.js';
+import type { CameraKind, CameraTransport, NewCamera } from '../catalog.js';
+import { CAMERA_KINDS, CAMERA_TRANSPORTS } from '../catalog.js';
 import { unguardFormula } from './csv-formula.js';
 import { isWellFormed } from '../../store/well-formed.js';
 
 /** COLUMNS are the fields of a camera in CSV and JSON files, in export order. */
-export const COLUMNS = ['id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url', 'username', 'password'] as const;
+export const COLUMNS = ['id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url', 'username', 'password', 'transport'] as const;
 export type Column = (typeof COLUMNS)[number];
 
 /** REQUIRED_COLUMNS must be in every CSV header. */
@@ -122,6 +122,8 @@ export function checkRow(row: Partial<Record<Column, string>>, ctx: RowContext):
   const longitude = coordinate('longitude', row.longitude, 180);
   if (typeof longitude === 'string') return { reason: longitude };
   if ((latitude === null) !== (longitude === null)) return { reason: 'latitude and longitude go together: give both or neither' };
+  const transport = (row.transport?.trim().toLowerCase() || 'auto') as CameraTransport;
+  if (!CAMERA_TRANSPORTS.includes(transport)) return { reason: `transport ${JSON.stringify(row.transport)} is not one of ${CAMERA_TRANSPORTS.join(', ')} (auto: TCP, then UDP)` };
 
   const urls: Record<'main_url' | 'sub_url' | 'onvif_url', { url: string; username?: string; password?: string } | null> = { main_url: null, sub_url: null, onvif_url: null };
   for (const column of ['main_url', 'sub_url', 'onvif_url'] as const) {
@@ -139,7 +141,7 @@ export function checkRow(row: Partial<Record<Column, string>>, ctx: RowContext):
     camera: {
       id, name, unit, kind, latitude, longitude,
       mainUrl: urls.main_url?.url ?? null, subUrl: urls.sub_url?.url ?? null, onvifUrl: urls.onvif_url?.url ?? null,
-      username, ...(password ? { password } : {}),
+      username, transport, ...(password ? { password } : {}),
     },
     credentialsInUrl: !!inUrl,
   };

@@ -8,7 +8,7 @@ import { guardFormula } from './csv-formula.js';
 function fieldsOf(c: Camera): Record<Column, string | number | null> {
   return {
     id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
-    main_url: c.mainUrl, sub_url: c.subUrl, onvif_url: c.onvifUrl, username: c.username, password: null,
+    main_url: c.mainUrl, sub_url: c.subUrl, onvif_url: c.onvifUrl, username: c.username, password: null, transport: c.transport,
   };
 }
 

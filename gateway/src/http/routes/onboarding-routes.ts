@@ -39,7 +39,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     const str = (v: string | number | undefined) => (v === undefined ? undefined : String(v));
     const checked = checkRow({
       id: str(b.id), name: str(b.name), unit: str(b.unit), kind: str(b.kind), latitude: str(b.latitude), longitude: str(b.longitude),
-      main_url: str(b.mainUrl), sub_url: str(b.subUrl), onvif_url: str(b.onvifUrl), username: str(b.username), password: str(b.password),
+      main_url: str(b.mainUrl), sub_url: str(b.subUrl), onvif_url: str(b.onvifUrl), username: str(b.username), password: str(b.password), transport: str(b.transport),
     }, { unitExists: (code) => tree.get(code) !== undefined, mayUse: (code) => tree.contains(auth.subject.unit, code), mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id) });
     if ('reason' in checked) throw new AppError('bad-request', checked.reason);
     if (deps.access.unitOf(checked.camera.id) !== undefined || deps.catalog.camera(checked.camera.id)) {
@@ -51,7 +51,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     return reply.status(201).send({
       id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
       unitPath: tree.path(c.unit).map((u) => u.name), profiles: c.subUrl || c.onvifUrl ? ['main', 'sub'] : ['main'],
-      onvif: c.onvifUrl !== null, mayPtz: c.onvifUrl !== null && deps.access.may(auth.subject, 'ptz', c.id),
+      onvif: c.onvifUrl !== null, mayPtz: c.onvifUrl !== null && deps.access.may(auth.subject, 'ptz', c.id), transport: c.transport,
     });
   });
 }

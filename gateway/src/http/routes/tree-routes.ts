@@ -77,6 +77,7 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
       profiles: c.subUrl || c.onvifUrl ? ['main', 'sub'] : ['main'],
       onvif: c.onvifUrl !== null,
       mayPtz: c.onvifUrl !== null && deps.access.may(subject, 'ptz', id),
+      transport: c.transport,
     };
   });
 }
