@@ -70,6 +70,11 @@ export const ConfigSchema = Type.Object({
     /** backoffMaxSeconds caps the full-jitter backoff of a failing device (its base is one interval). */
     backoffMaxSeconds: Type.Number({ default: 600, minimum: 1, maximum: 86400 }),
     historyDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
+    /**
+     * credentialsIntervalSeconds: every reachable camera's stored credentials are tried with an authenticated DESCRIBE
+     * (or ONVIF GetDeviceInformation) this often, spread over the sweeps, and at once when it is added or changed.
+     */
+    credentialsIntervalSeconds: Type.Number({ default: 21_600, minimum: 10, maximum: 30 * 86_400 }),
   }, { default: {}, ...strict }),
   devices: Type.Object({
     /** timeoutSeconds bounds every ONVIF call and snapshot fetch. */

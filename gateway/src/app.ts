@@ -15,10 +15,10 @@ import type { DemoAccount } from './catalog/demo-catalog.js';
 import { listDemoAccounts, seedDemo } from './demo/seed-demo.js';
 import { buildServer } from './http/server.js';
 import { StreamHub } from './media/stream-hub.js';
-import { HealthMonitor } from './health/health-monitor.js';
+import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
-import { pingRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
+import { pingRtsp, probeRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { ImportJobs } from './catalog/import/import-jobs.js';
 import { GrantStore } from './catalog/grant-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -29,7 +29,7 @@ import { DevicePool, NotSupportedError } from './devices/device-pool.js';
 import { discoverDevices, probeDevice } from './devices/onboarding.js';
 import { grabFrame } from './media/frame-grab.js';
 import { pingOnvif } from '../../adapters/onvif/onvif-ping.js';
-import { OnvifError } from '../../adapters/onvif/onvif-client.js';
+import { OnvifDevice, OnvifError } from '../../adapters/onvif/onvif-client.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -68,6 +68,7 @@ export class Gateway {
   #refusals: RepeatFilter;
   #db: Db;
   #healthTargets: Map<string, HealthTarget>;
+  #lastSync = Date.now();
   #closed = false;
 
   private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
@@ -133,6 +134,8 @@ export class Gateway {
           return grabFrame(m.ffmpegPath, { url, credentials: catalog.credentials(camera), transport: c?.transport ?? 'tcp' }, dc.snapshotTimeoutSeconds * 1000);
         },
       });
+      // Parts made later are reached through this late binding (the hub's events, the gateway for the import jobs).
+      const late: { gateway?: Gateway; health?: HealthMonitor } = {};
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
@@ -152,13 +155,16 @@ export class Gateway {
         const fields = { camera: s.camera, profile: s.profile, state: s.state, error: s.error?.message, attempts: s.attempts };
         if (s.state === 'offline' || s.state === 'failed') logger.warn(fields, 'stream state');
         else logger.info(fields, 'stream state');
+        // A stream says what the camera thinks of its credentials as well as any sweep.
+        if (s.state === 'live') late.health?.credentialResult(s.camera, 'accepted');
+        if (s.state === 'failed' && s.error?.kind === 'unauthorized') late.health?.credentialResult(s.camera, 'rejected', s.error.message);
       });
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
       await hub.start();
       const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
+      late.health = health.monitor;
       const importLog = logger.child({ part: 'import' });
-      // The gateway object does not exist yet when the jobs are made; changes reach it through this late binding.
-      const late: { gateway?: Gateway } = {};
+
       const ic = config.imports;
       const imports = new ImportJobs(catalog, (cameras) => {
         importLog.info({ cameras }, 'import changed cameras');
@@ -227,6 +233,8 @@ export class Gateway {
    */
   syncCatalog(): { added: number; moved: number; removed: number } {
     const { catalog, access, health } = this;
+    const since = this.#lastSync;
+    this.#lastSync = Date.now();
     catalog.load();
     const counts = { added: 0, moved: 0, removed: 0 };
     const present = new Set<string>();
@@ -247,6 +255,8 @@ export class Gateway {
       counts.removed++;
     }
     loadHealthTargets(catalog, this.#healthTargets);
+    // A camera added or changed (its address or password) has its credentials tried at the next sweep.
+    for (const id of catalog.updatedSince(since)) health.markCredentialsDue(id);
     // Addresses or credentials may have changed: devices are asked afresh.
     this.devices.forgetAll();
     return counts;
@@ -286,6 +296,10 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
   const monitor = new HealthMonitor(access.tree, {
     intervalMs: h.intervalSeconds * 1000, concurrency: h.concurrency, retryDelayMs: h.retryDelaySeconds * 1000, backoffMaxMs: h.backoffMaxSeconds * 1000,
     recorder: store,
+    credentials: {
+      intervalMs: h.credentialsIntervalSeconds * 1000,
+      check: (camera, signal) => checkCredentials(catalog, camera, h.timeoutSeconds * 1000, signal),
+    },
     isStreaming: (camera) => hub.info(camera, 'main')?.state === 'live' || hub.info(camera, 'sub')?.state === 'live',
     probe: async (camera, signal) => {
       const target = targets.get(camera);
@@ -309,6 +323,25 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
   monitor.on('sweep', (r) => logger.info({ ...r, cancelled: undefined }, 'health sweep'));
   monitor.on('error', (err) => logger.error({ err }, 'health monitor could not record transitions'));
   return { monitor, store, targets };
+}
+
+/**
+ * checkCredentials tries a camera's stored credentials with an authenticated request: DESCRIBE of its main stream, or
+ * GetDeviceInformation of a camera known by its ONVIF endpoint alone. 'unknown' when the camera did not tell.
+ */
+async function checkCredentials(catalog: Catalog, camera: string, timeoutMs: number, signal: AbortSignal): Promise<{ result: CredentialState; reason?: string }> {
+  const c = catalog.camera(camera);
+  if (!c || signal.aborted) return { result: 'unknown' };
+  const credentials = catalog.credentials(camera);
+  try {
+    if (c.mainUrl) await probeRtsp(c.mainUrl, { credentials, timeoutMs });
+    else if (c.onvifUrl) await (await OnvifDevice.connect({ url: c.onvifUrl, credentials, timeoutMs })).deviceInformation();
+    else return { result: 'unknown' };
+    return { result: 'accepted' };
+  } catch (err) {
+    if ((err instanceof RtspProbeError || err instanceof OnvifError) && err.kind === 'unauthorized') return { result: 'rejected', reason: err.detail };
+    return { result: 'unknown' };
+  }
 }
 
 /** HealthTarget is what the sweep probes: the main stream with RTSP OPTIONS, else the ONVIF device service. */

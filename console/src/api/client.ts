@@ -50,7 +50,7 @@ export const api = {
   openStream: (camera: string, profile: Profile) => call<StreamTicketT>('POST', '/api/streams', { camera, profile }),
   renewToken: (camera: string, profile: Profile) => call<TokenT>('POST', '/api/streams/token', { camera, profile }),
   unitHealth: (code: string) => call<UnitHealthReportT>('GET', `/api/health/units/${encodeURIComponent(code)}`),
-  offline: (code: string, offset: number, limit: number) => call<OfflineT>('GET', `/api/health/units/${encodeURIComponent(code)}/offline?offset=${offset}&limit=${limit}`),
+  offline: (code: string, offset: number, limit: number, problem: 'offline' | 'credentials' = 'offline') => call<OfflineT>('GET', `/api/health/units/${encodeURIComponent(code)}/offline?offset=${offset}&limit=${limit}&problem=${problem}`),
   cameraHealth: (camera: string) => call<CameraHealthT>('GET', `/api/cameras/${encodeURIComponent(camera)}/health`),
   importJob: (id: string) => call<ImportJobT>('GET', `/api/catalog/imports/${encodeURIComponent(id)}`),
   camera: (id: string) => call<CameraT>('GET', `/api/cameras/${encodeURIComponent(id)}`),

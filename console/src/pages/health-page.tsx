@@ -17,6 +17,7 @@ export function HealthPage() {
   const code = state.healthUnit.value ?? state.user.value!.unit;
   const [report, setReport] = useState<UnitHealthReportT | null>(null);
   const [offline, setOffline] = useState<OfflineT | null>(null);
+  const [refused, setRefused] = useState<OfflineT | null>(null);
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [trail, setTrail] = useState<Array<{ code: string; name: string }>>([]);
@@ -25,10 +26,11 @@ export function HealthPage() {
   useEffect(() => {
     let live = true;
     const load = () => {
-      Promise.all([api.unitHealth(code), api.offline(code, offset, PAGE)]).then(([r, o]) => {
+      Promise.all([api.unitHealth(code), api.offline(code, offset, PAGE), api.offline(code, 0, PAGE, 'credentials')]).then(([r, o, c]) => {
         if (!live) return;
         setReport(r);
         setOffline(o);
+        setRefused(c);
         setError(null);
       }, (err: unknown) => {
         state.sessionEnded(err);
@@ -65,6 +67,7 @@ export function HealthPage() {
       </h2>
       <p class="health-facts" data-testid="health-facts">
         在线 {h.online} · 离线 {h.offline} · 未检测 {h.unknown} · 共 {h.total} 台
+        {h.credentialsRejected > 0 && <> · <span class="rate-warn" data-testid="health-refused">{h.credentialsRejected} 台密码被拒 (在线, 但取不到视频)</span></>}
         {report.sweep && <> · 上次巡检 {when(report.sweep.startedAt)}, 用时 {(report.sweep.durationMs / 1000).toFixed(1)} 秒, 每 {Math.round(report.intervalMs / 1000)} 秒一次</>}
         {!report.sweep && <> · 首次巡检进行中</>}
       </p>
@@ -88,6 +91,24 @@ export function HealthPage() {
               ))}
             </tbody>
           </table>
+        </>
+      )}
+
+      {refused && refused.total > 0 && (
+        <>
+          <h3>密码被拒的摄像机 ({refused.total}) · credentials rejected</h3>
+          <table data-testid="refused-list">
+            <thead><tr><th>摄像机</th><th>单位</th><th>发现于</th><th>摄像机的回答</th></tr></thead>
+            <tbody>
+              {refused.items.map((c) => (
+                <tr key={c.id} data-testid="refused-camera" data-camera={c.id}>
+                  <td><span class="dot dot-refused" /> {c.name}<br /><small class="health-facts">{c.id}</small></td>
+                  <td>{c.unitName}</td><td>{when(c.since)}</td><td>{c.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="health-facts">这些摄像机在线, 但拒绝了目录中保存的用户名或密码: 在导入或设备接入中更新其凭据。</p>
         </>
       )}
 

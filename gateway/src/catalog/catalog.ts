@@ -149,6 +149,11 @@ export class Catalog {
     return this.#db.prepare('SELECT id, main_url AS mainUrl, onvif_url AS onvifUrl FROM cameras').iterate() as IterableIterator<{ id: string; mainUrl: string | null; onvifUrl: string | null }>;
   }
 
+  /** updatedSince lists the cameras added or changed at or after a time (an import, here or by the CLI). */
+  updatedSince(at: number): string[] {
+    return (this.#db.prepare('SELECT id FROM cameras WHERE updated_at >= ?').all(at) as Array<{ id: string }>).map((r) => r.id);
+  }
+
   /** cameraByOnvifUrl returns the id of the camera with that ONVIF endpoint. */
   cameraByOnvifUrl(url: string): string | undefined {
     return (this.#db.prepare('SELECT id FROM cameras WHERE onvif_url = ?').get(url) as { id: string } | undefined)?.id;

@@ -20,7 +20,31 @@ export interface CameraHealth {
   failures: number;
   /** nextDue is the earliest time the next probe may run: later than now while a failing device backs off. */
   nextDue: number;
+  /** credentials says whether the camera accepts the stored credentials (an online camera may refuse them). */
+  credentials: CredentialState;
+  /**
+   * credentialsAt is when they were last tried (0: never). credentialsDue, when not 0, asks for a try at the next
+   * sweep: the time the camera was added or changed (the latest go first), 1 for one never tried.
+   */
+  credentialsAt: number;
+  credentialsDue: number;
+  credentialsReason?: string;
 }
+
+/** CredentialState is what the last authenticated request to a camera said of its stored credentials. */
+export type CredentialState = 'unknown' | 'accepted' | 'rejected';
+
+/** CredentialChange is a camera's credentials found accepted or rejected where they were otherwise. */
+export interface CredentialChange {
+  camera: string;
+  unit: string;
+  result: 'accepted' | 'rejected';
+  at: number;
+  reason?: string;
+}
+
+/** CredentialCheck tries the stored credentials (an authenticated request); 'unknown' when it could not tell. */
+export type CredentialCheck = (camera: string, signal: AbortSignal) => Promise<{ result: CredentialState; reason?: string }>;
 
 /** Transition is a camera going online or offline. */
 export interface Transition {
@@ -33,9 +57,12 @@ export interface Transition {
 
 /** SavedHealth is a camera's state as the store kept it across a restart. */
 export interface SavedHealth {
-  state: 'online' | 'offline';
+  state: 'online' | 'offline' | 'unknown';
   since: number;
   reason?: string;
+  credentials?: 'accepted' | 'rejected';
+  credentialsAt?: number;
+  credentialsReason?: string;
 }
 
 /** HealthProbe checks one camera; it resolves when the device answered and rejects (with the reason) when not. */
@@ -44,6 +71,8 @@ export type HealthProbe = (camera: string, signal: AbortSignal) => Promise<{ lat
 /** HealthRecorder keeps transitions (the store); record receives them in batches. */
 export interface HealthRecorder {
   record(transitions: Transition[]): void;
+  /** recordCredentials keeps changes of cameras' credential state. */
+  recordCredentials?(changes: CredentialChange[]): void;
 }
 
 /** SweepReport describes one sweep. */
@@ -58,6 +87,8 @@ export interface SweepReport {
   streaming: number;
   /** cameras skipped because they are backing off. */
   backingOff: number;
+  /** credentialChecks counts the authenticated requests made to try stored credentials. */
+  credentialChecks: number;
   online: number;
   offline: number;
   transitions: number;
@@ -78,6 +109,11 @@ export interface HealthMonitorOptions {
   /** isStreaming says whether a live stream of the camera is flowing, which proves it online without a probe. */
   isStreaming?: (camera: string) => boolean;
   recorder?: HealthRecorder;
+  /**
+   * credentials, when set, tries each reachable camera's stored credentials: at the first sweep after it is added or
+   * changed (markCredentialsDue), and again every intervalMs, a share of the cameras per sweep.
+   */
+  credentials?: { check: CredentialCheck; intervalMs: number };
   now?: () => number;
   random?: () => number;
 }
@@ -93,6 +129,7 @@ export class HealthMonitor extends EventEmitter {
   #rates: OnlineRates;
   #root: string;
   #pending: Transition[] = [];
+  #pendingCredentials: CredentialChange[] = [];
   #abort = new AbortController();
   #loop?: Promise<void>;
   #wake?: () => void;
@@ -114,9 +151,39 @@ export class HealthMonitor extends EventEmitter {
   /** add starts watching a camera of unit, from its saved state if the store had one. */
   add(camera: string, unit: string, saved?: SavedHealth): void {
     this.remove(camera);
-    const h: CameraHealth = { unit, state: saved?.state ?? 'unknown', since: saved?.since ?? 0, checkedAt: 0, failures: 0, nextDue: 0, reason: saved?.reason };
+    const h: CameraHealth = {
+      unit, state: saved?.state ?? 'unknown', since: saved?.since ?? 0, checkedAt: 0, failures: 0, nextDue: 0, reason: saved?.reason,
+      credentials: saved?.credentials ?? 'unknown', credentialsAt: saved?.credentialsAt ?? 0, credentialsDue: saved?.credentials === undefined ? 1 : 0, credentialsReason: saved?.credentialsReason,
+    };
     this.#rates.add(unit, h.state);
+    if (h.credentials === 'rejected') this.#rates.rejected(unit, 1);
     this.#cameras.set(camera, h);
+  }
+
+  /** markCredentialsDue asks for a camera's credentials to be tried at the next sweep (added or changed). */
+  markCredentialsDue(camera: string): void {
+    const h = this.#cameras.get(camera);
+    if (h) h.credentialsDue = this.#now();
+  }
+
+  /**
+   * credentialResult records what a request to the camera said of its credentials (a stream that played, or one
+   * refused with 401): the sweep's own tries and the streams' answers keep one state.
+   */
+  credentialResult(camera: string, result: 'accepted' | 'rejected', reason?: string): void {
+    const h = this.#cameras.get(camera);
+    if (!h) return;
+    const now = this.#now();
+    h.credentialsAt = now;
+    h.credentialsDue = 0;
+    if (h.credentials === result) return;
+    if (h.credentials === 'rejected') this.#rates.rejected(h.unit, -1);
+    if (result === 'rejected') this.#rates.rejected(h.unit, 1);
+    h.credentials = result;
+    h.credentialsReason = result === 'rejected' ? reason : undefined;
+    const change: CredentialChange = { camera, unit: h.unit, result, at: now, ...(reason && result === 'rejected' ? { reason } : {}) };
+    this.#pendingCredentials.push(change);
+    this.emit('credentials', change);
   }
 
   /** remove stops watching a camera. */
@@ -124,6 +191,7 @@ export class HealthMonitor extends EventEmitter {
     const h = this.#cameras.get(camera);
     if (!h) return;
     this.#rates.remove(h.unit, h.state);
+    if (h.credentials === 'rejected') this.#rates.rejected(h.unit, -1);
     this.#cameras.delete(camera);
   }
 
@@ -188,7 +256,7 @@ export class HealthMonitor extends EventEmitter {
   async #sweep(): Promise<SweepReport> {
     const signal = this.#abort.signal;
     const startedAt = this.#now();
-    const report: SweepReport = { startedAt, durationMs: 0, due: 0, probes: 0, streaming: 0, backingOff: 0, online: 0, offline: 0, transitions: 0, cancelled: false };
+    const report: SweepReport = { startedAt, durationMs: 0, due: 0, probes: 0, streaming: 0, backingOff: 0, credentialChecks: 0, online: 0, offline: 0, transitions: 0, cancelled: false };
     const due: string[] = [];
     for (const [id, h] of this.#cameras) {
       if (h.nextDue <= startedAt) due.push(id);
@@ -212,6 +280,7 @@ export class HealthMonitor extends EventEmitter {
           if (outcome === 'failed' && h && this.#cameras.get(id) === h) this.#markOffline(id, h, report);
         });
       }
+      if (!signal.aborted) await this.#tryCredentials(signal, report);
     } finally {
       clearInterval(flusher);
       this.#flush();
@@ -255,6 +324,39 @@ export class HealthMonitor extends EventEmitter {
     }
   }
 
+  /**
+   * #tryCredentials tries the stored credentials of reachable cameras: those added or changed first, then those tried
+   * longest ago, as many per sweep as spreads every camera over the credentials interval (at least one pool's worth).
+   */
+  async #tryCredentials(signal: AbortSignal, report: SweepReport): Promise<void> {
+    const c = this.#opts.credentials;
+    if (!c) return;
+    const now = this.#now();
+    const budget = Math.max(this.#opts.concurrency, Math.ceil((this.#cameras.size * this.#opts.intervalMs * 1.5) / c.intervalMs));
+    const due = [...this.#cameras].filter(([, h]) => h.state === 'online' && (h.credentialsDue > 0 || now - h.credentialsAt >= c.intervalMs))
+      .sort(([, a], [, b]) => b.credentialsDue - a.credentialsDue || a.credentialsAt - b.credentialsAt)
+      .slice(0, budget).map(([id]) => id);
+    await this.#pool(due, signal, async (id) => {
+      const h = this.#cameras.get(id);
+      if (!h || signal.aborted) return;
+      report.credentialChecks++;
+      let r: { result: CredentialState; reason?: string };
+      try {
+        r = await c.check(id, signal);
+      } catch {
+        r = { result: 'unknown' };
+      }
+      if (this.#cameras.get(id) !== h || signal.aborted) return;
+      if (r.result === 'unknown') {
+        // Not told (the camera timed out between probe and check): tried again at a later sweep.
+        h.credentialsDue = 0;
+        h.credentialsAt = this.#now() - c.intervalMs + this.#opts.intervalMs * 5;
+        return;
+      }
+      this.credentialResult(id, r.result, r.reason);
+    });
+  }
+
   #markOnline(id: string, h: CameraHealth, report: SweepReport): void {
     const now = this.#now();
     h.checkedAt = now;
@@ -284,14 +386,15 @@ export class HealthMonitor extends EventEmitter {
   }
 
   #flush(): void {
-    if (this.#pending.length === 0 || !this.#opts.recorder) {
-      this.#pending = [];
-      return;
-    }
     const batch = this.#pending;
+    const credentials = this.#pendingCredentials;
     this.#pending = [];
+    this.#pendingCredentials = [];
+    const recorder = this.#opts.recorder;
+    if (!recorder) return;
     try {
-      this.#opts.recorder.record(batch);
+      if (batch.length > 0) recorder.record(batch);
+      if (credentials.length > 0) recorder.recordCredentials?.(credentials);
     } catch (err) {
       this.emit('error', err);
     }

@@ -1,6 +1,6 @@
 // Camera health in the store: the current state of each camera and the history of its transitions.
 import type { Db } from '../store/database.js';
-import type { HealthRecorder, SavedHealth, Transition } from './health-monitor.js';
+import type { CredentialChange, HealthRecorder, SavedHealth, Transition } from './health-monitor.js';
 
 /** HealthEvent is one transition in a camera's history. */
 export interface HealthEvent {
@@ -14,19 +14,52 @@ export class HealthStore implements HealthRecorder {
   #db: Db;
   #upsert;
   #insert;
+  #upsertCredentials;
+  #insertCredentials;
 
   constructor(db: Db) {
     this.#db = db;
     this.#upsert = db.prepare(`INSERT INTO camera_status (camera, state, since, reason) VALUES (@camera, @state, @at, @reason)
       ON CONFLICT(camera) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason`);
     this.#insert = db.prepare('INSERT INTO camera_events (camera, at, state, reason) VALUES (@camera, @at, @state, @reason)');
+    this.#upsertCredentials = db.prepare(`INSERT INTO camera_status (camera, state, since, credentials, credentials_at, credentials_reason) VALUES (@camera, 'unknown', 0, @result, @at, @reason)
+      ON CONFLICT(camera) DO UPDATE SET credentials = excluded.credentials, credentials_at = excluded.credentials_at, credentials_reason = excluded.credentials_reason`);
+    this.#insertCredentials = db.prepare('INSERT INTO camera_credential_events (camera, at, result, reason) VALUES (@camera, @at, @result, @reason)');
+  }
+
+  /** recordCredentials keeps the cameras' new credential states and their history, one transaction per batch. */
+  recordCredentials(changes: CredentialChange[]): void {
+    this.#db.transaction(() => {
+      for (const c of changes) {
+        const row = { camera: c.camera, at: c.at, result: c.result, reason: c.reason ?? null };
+        try {
+          this.#upsertCredentials.run(row);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') continue;
+          throw err;
+        }
+        this.#insertCredentials.run(row);
+      }
+    })();
+  }
+
+  /** credentialHistory returns a camera's credential changes, newest first. */
+  credentialHistory(camera: string, limit: number): Array<{ at: number; result: 'accepted' | 'rejected'; reason: string | null }> {
+    return this.#db.prepare('SELECT at, result, reason FROM camera_credential_events WHERE camera = ? ORDER BY at DESC, id DESC LIMIT ?').all(camera, limit) as Array<{ at: number; result: 'accepted' | 'rejected'; reason: string | null }>;
   }
 
   /** load returns the saved state of every camera that was ever probed. */
   load(): Map<string, SavedHealth> {
     const out = new Map<string, SavedHealth>();
-    const rows = this.#db.prepare('SELECT camera, state, since, reason FROM camera_status').iterate() as IterableIterator<{ camera: string; state: 'online' | 'offline'; since: number; reason: string | null }>;
-    for (const r of rows) out.set(r.camera, { state: r.state, since: r.since, ...(r.reason ? { reason: r.reason } : {}) });
+    const rows = this.#db.prepare('SELECT camera, state, since, reason, credentials, credentials_at, credentials_reason FROM camera_status').iterate() as IterableIterator<{
+      camera: string; state: 'online' | 'offline' | 'unknown'; since: number; reason: string | null; credentials: 'accepted' | 'rejected' | null; credentials_at: number | null; credentials_reason: string | null;
+    }>;
+    for (const r of rows) {
+      out.set(r.camera, {
+        state: r.state, since: r.since, ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.credentials ? { credentials: r.credentials, credentialsAt: r.credentials_at ?? 0, ...(r.credentials_reason ? { credentialsReason: r.credentials_reason } : {}) } : {}),
+      });
+    }
     return out;
   }
 

@@ -30,6 +30,12 @@ export function createMetrics(src: MetricsSources): Registry {
     },
   });
   new Gauge({
+    name: 'sge_cameras_credentials_rejected', help: 'Cameras that answer but refuse their stored credentials (counted online)', registers: [registry],
+    collect() {
+      this.set(src.health.unit(root).credentialsRejected);
+    },
+  });
+  new Gauge({
     name: 'sge_unit_cameras', help: 'Cameras in the subtree of an org unit', labelNames: ['unit', 'name', 'level'], registers: [registry],
     collect() {
       this.reset();

@@ -12,6 +12,8 @@ export interface UnitHealth {
   unknown: number;
   /** rate is online / total (0 for a unit without cameras): the figure a centre is judged on. */
   rate: number;
+  /** credentialsRejected counts cameras that answer but refuse the stored credentials (online all the same). */
+  credentialsRejected: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export class OnlineRates {
   #total = new Map<string, number>();
   #online = new Map<string, number>();
   #offline = new Map<string, number>();
+  #rejected = new Map<string, number>();
 
   constructor(tree: OrgTree) {
     this.#tree = tree;
@@ -48,12 +51,17 @@ export class OnlineRates {
     this.#count(unit, to, 1);
   }
 
+  /** rejected counts (+1) or uncounts (-1) a camera of unit whose credentials are refused. */
+  rejected(unit: string, delta: 1 | -1): void {
+    this.#walk(unit, (u) => this.#rejected.set(u, (this.#rejected.get(u) ?? 0) + delta));
+  }
+
   /** of returns the counts of unit's subtree. */
   of(unit: string): UnitHealth {
     const total = this.#total.get(unit) ?? 0;
     const online = this.#online.get(unit) ?? 0;
     const offline = this.#offline.get(unit) ?? 0;
-    return { total, online, offline, unknown: total - online - offline, rate: total === 0 ? 0 : online / total };
+    return { total, online, offline, unknown: total - online - offline, rate: total === 0 ? 0 : online / total, credentialsRejected: this.#rejected.get(unit) ?? 0 };
   }
 
   #count(unit: string, state: Liveness, delta: number): void {

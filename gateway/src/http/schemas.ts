@@ -45,7 +45,9 @@ export const UnitHealthBody = Type.Object({
   offline: Type.Integer(),
   unknown: Type.Integer({ description: 'not probed yet' }),
   rate: Type.Number({ description: 'online / total (在线率)' }),
+  credentialsRejected: Type.Integer({ description: 'cameras that answer but refuse the stored credentials (counted online)' }),
 });
+export const CredentialStateName = Type.Union(['unknown', 'accepted', 'rejected'].map((s) => Type.Literal(s)));
 
 export const UnitNode = Type.Object({
   code: Type.String(),
@@ -146,6 +148,7 @@ export const UnitHealthReport = Type.Object({
 export const OfflineQuery = Type.Object({
   offset: Offset,
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  problem: Type.Union([Type.Literal('offline'), Type.Literal('credentials')], { default: 'offline', description: 'offline cameras, or cameras that refuse their stored credentials' }),
 });
 export const OfflineBody = Type.Object({
   total: Type.Integer(),
@@ -167,6 +170,9 @@ export const CameraHealthBody = Type.Object({
   reason: Type.Optional(Type.String()),
   failures: Type.Integer({ description: 'consecutive failed probes' }),
   nextProbeAt: Type.Optional(Type.Number({ description: 'set while a failing camera backs off' })),
+  credentials: CredentialStateName,
+  credentialsCheckedAt: Type.Optional(Type.Number({ description: 'when the stored credentials were last tried' })),
+  credentialsReason: Type.Optional(Type.String({ description: 'what the camera said when it refused them' })),
   history: Type.Array(Type.Object({ at: Type.Number(), state: LivenessName, reason: Type.Union([Type.String(), Type.Null()]) })),
 });
 

@@ -154,6 +154,32 @@ const MIGRATIONS: Migration[] = [
   `CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);`,
   // 6: how each camera's RTP travels: auto (TCP in the RTSP connection, UDP if the camera refuses), tcp, or udp.
   `ALTER TABLE cameras ADD COLUMN transport TEXT NOT NULL DEFAULT 'auto' CHECK (transport IN ('auto', 'tcp', 'udp'));`,
+  // 7: whether each camera accepts its stored credentials (a camera can answer, and so be online, and refuse them),
+  // with the history of changes; camera_status may now hold a camera whose liveness is not known yet.
+  {
+    rebuildsTables: true,
+    sql: `CREATE TABLE camera_status_new (
+       camera TEXT PRIMARY KEY REFERENCES cameras(id) ON DELETE CASCADE,
+       state TEXT NOT NULL CHECK (state IN ('online', 'offline', 'unknown')),
+       since INTEGER NOT NULL,
+       reason TEXT,
+       credentials TEXT CHECK (credentials IN ('accepted', 'rejected')),
+       credentials_at INTEGER,
+       credentials_reason TEXT
+     );
+     INSERT INTO camera_status_new (camera, state, since, reason) SELECT camera, state, since, reason FROM camera_status;
+     DROP TABLE camera_status;
+     ALTER TABLE camera_status_new RENAME TO camera_status;
+     CREATE TABLE camera_credential_events (
+       id INTEGER PRIMARY KEY AUTOINCREMENT,
+       camera TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       result TEXT NOT NULL CHECK (result IN ('accepted', 'rejected')),
+       reason TEXT
+     );
+     CREATE INDEX camera_credential_events_camera ON camera_credential_events(camera, at);
+     CREATE INDEX cameras_updated ON cameras(updated_at);`,
+  },
 ];
 
 /** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */

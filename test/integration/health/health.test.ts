@@ -40,7 +40,7 @@ describe('health sweep', () => {
     await untilState(gw.gateway.access.camerasUnder(unitOf('city-admin')), 'online', 60_000);
     await waitFor('a sweep that found every camera online', () => gw.gateway.health.lastSweep?.online === CAMERAS, 30_000);
     const city = (await get(`/api/health/units/${unitOf('city-admin')}`, 'city-admin')).json();
-    expect(city.unit.health).toEqual({ total: CAMERAS, online: CAMERAS, offline: 0, unknown: 0, rate: 1 });
+    expect(city.unit.health).toEqual({ total: CAMERAS, online: CAMERAS, offline: 0, unknown: 0, rate: 1, credentialsRejected: 0 });
     expect(city.children.reduce((n: number, c: { health: { online: number } }) => n + c.health.online, 0)).toBe(CAMERAS);
     expect(city.sweep).toMatchObject({ offline: 0, online: CAMERAS });
     expect(gw.simulator.rtsp.playing).toBe(0);
@@ -93,6 +93,46 @@ describe('health sweep', () => {
       await setFaults(gw.simulator, id, { offline: null });
       await waitFor('the camera back online', () => gw.gateway.health.camera(id)!.state === 'online', 10_000);
     }
+  });
+});
+
+describe('credentials the camera refuses', () => {
+  it('are their own state: the camera stays online, its credentials show rejected until they are right again', async () => {
+    const village = unitOf('village-clerk');
+    const id = gw.gateway.access.camerasUnder(village)[1]!;
+    const before = gw.gateway.health.unit(village);
+    // The camera's password was changed on the device: OPTIONS still answers, DESCRIBE refuses the stored one.
+    await setFaults(gw.simulator, id, { password: 'changed-on-site' });
+    gw.gateway.health.markCredentialsDue(id);
+    await waitFor('the rejection', () => gw.gateway.health.camera(id)?.credentials === 'rejected', 20_000);
+    const h = (await get(`/api/cameras/${id}/health`, 'village-clerk')).json();
+    expect(h).toMatchObject({ state: 'online', credentials: 'rejected', credentialsReason: expect.stringMatching(/rejected the credentials/) });
+    const unit = (await get(`/api/health/units/${village}`, 'village-clerk')).json().unit.health;
+    expect(unit).toMatchObject({ online: before.online, offline: before.offline, credentialsRejected: 1 });
+    const list = (await get(`/api/health/units/${village}/offline?problem=credentials`, 'village-clerk')).json();
+    expect(list.items.map((i: { id: string }) => i.id)).toEqual([id]);
+    const metrics = (await get('/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}` })).body;
+    expect(metrics).toMatch(/sge_cameras_credentials_rejected [1-9]/);
+    // Put right on the device: the next try finds them accepted.
+    await setFaults(gw.simulator, id, { password: null });
+    gw.gateway.health.markCredentialsDue(id);
+    await waitFor('the acceptance', () => gw.gateway.health.camera(id)?.credentials === 'accepted', 20_000);
+    expect(gw.gateway.health.unit(village).credentialsRejected).toBe(0);
+  });
+
+  it('are tried when a camera is added or its password changes in the catalog', async () => {
+    const unit = unitOf('village-clerk');
+    gw.gateway.catalog.upsertCameras([{
+      id: 'CRED-NEW-1', name: 'wrong password from the start', unit, kind: 'road', latitude: null, longitude: null,
+      mainUrl: gw.simulator.rtspUrl('CRED-NEW-1', 'main'), subUrl: null, onvifUrl: null, username: SIM_USER, password: 'typo-in-import',
+    }]);
+    gw.gateway.syncCatalog();
+    await waitFor('the rejection of the new camera', () => gw.gateway.health.camera('CRED-NEW-1')?.credentials === 'rejected', 20_000);
+    expect(gw.gateway.health.camera('CRED-NEW-1')!.state).toBe('online');
+    const c = gw.gateway.catalog.camera('CRED-NEW-1')!;
+    gw.gateway.catalog.upsertCameras([{ ...c, password: SIM_PASSWORD }]);
+    gw.gateway.syncCatalog();
+    await waitFor('the fixed password accepted', () => gw.gateway.health.camera('CRED-NEW-1')?.credentials === 'accepted', 20_000);
   });
 });
 

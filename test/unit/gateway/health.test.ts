@@ -20,13 +20,13 @@ describe('OnlineRates', () => {
     r.add('v1', 'unknown');
     r.add('v1', 'online');
     r.add('c2', 'offline');
-    expect(r.of('city')).toEqual({ total: 3, online: 1, offline: 1, unknown: 1, rate: 1 / 3 });
-    expect(r.of('t1')).toEqual({ total: 2, online: 1, offline: 0, unknown: 1, rate: 0.5 });
+    expect(r.of('city')).toEqual({ total: 3, online: 1, offline: 1, unknown: 1, rate: 1 / 3, credentialsRejected: 0 });
+    expect(r.of('t1')).toEqual({ total: 2, online: 1, offline: 0, unknown: 1, rate: 0.5, credentialsRejected: 0 });
     r.move('v1', 'unknown', 'online');
     expect(r.of('c1')).toMatchObject({ online: 2, rate: 1 });
     r.remove('c2', 'offline');
-    expect(r.of('city')).toEqual({ total: 2, online: 2, offline: 0, unknown: 0, rate: 1 });
-    expect(r.of('c2')).toEqual({ total: 0, online: 0, offline: 0, unknown: 0, rate: 0 });
+    expect(r.of('city')).toEqual({ total: 2, online: 2, offline: 0, unknown: 0, rate: 1, credentialsRejected: 0 });
+    expect(r.of('c2')).toEqual({ total: 0, online: 0, offline: 0, unknown: 0, rate: 0, credentialsRejected: 0 });
     expect(() => r.add('nowhere', 'online')).toThrow(/unknown unit nowhere/);
   });
 });

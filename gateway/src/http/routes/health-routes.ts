@@ -36,11 +36,13 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     schema: { tags: ['health'], params: Type.Object({ code: UnitCode }), querystring: OfflineQuery, response: { 200: OfflineBody } },
   }, async (req) => {
     const { subject, code } = visibleUnit(req);
-    const { offset, limit } = req.query as { offset: number; limit: number };
+    const { offset, limit, problem } = req.query as { offset: number; limit: number; problem: 'offline' | 'credentials' };
     const offline: Array<{ id: string; since: number; reason?: string }> = [];
     for (const id of deps.access.camerasUnder(code)) {
       const h = deps.health.camera(id);
-      if (h?.state === 'offline' && deps.access.may(subject, 'live', id)) offline.push({ id, since: h.since, ...(h.reason ? { reason: h.reason } : {}) });
+      if (!h || !deps.access.may(subject, 'live', id)) continue;
+      if (problem === 'offline' && h.state === 'offline') offline.push({ id, since: h.since, ...(h.reason ? { reason: h.reason } : {}) });
+      if (problem === 'credentials' && h.credentials === 'rejected') offline.push({ id, since: h.credentialsAt, ...(h.credentialsReason ? { reason: h.credentialsReason } : {}) });
     }
     // The newest outages first: they are the ones someone can still act on today.
     offline.sort((a, b) => b.since - a.since || (a.id < b.id ? -1 : 1));
@@ -68,6 +70,9 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       ...(h.latencyMs !== undefined ? { latencyMs: h.latencyMs } : {}),
       ...(h.reason && h.state === 'offline' ? { reason: h.reason } : {}),
       ...(h.nextDue > Date.now() ? { nextProbeAt: h.nextDue } : {}),
+      credentials: h.credentials,
+      ...(h.credentialsAt ? { credentialsCheckedAt: h.credentialsAt } : {}),
+      ...(h.credentials === 'rejected' && h.credentialsReason ? { credentialsReason: h.credentialsReason } : {}),
       history: deps.health.history(id, limit),
     };
   });

@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import type { Profile } from '../../../../adapters/core/types.js';
 import type { StreamInfo } from '../../media/stream.js';
 import type { HttpDeps } from '../deps.js';
-import { AppError } from '../errors.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
