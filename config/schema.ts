@@ -52,6 +52,12 @@ export const ConfigSchema = Type.Object({
     retryMaxSeconds: Type.Number({ default: 60, minimum: 1, maximum: 3600 }),
     maxStreams: Type.Integer({ default: 300, minimum: 1, maximum: 10000 }),
     /**
+     * maxStreamsPerUser and maxStreamsPerUnit are fair shares of the node: the streams one user (a 64-tile wall), or
+     * all users of one unit together, may hold open at once; beyond, a new tile is refused saying which share is full.
+     */
+    maxStreamsPerUser: Type.Integer({ default: 64, minimum: 1, maximum: 10000 }),
+    maxStreamsPerUnit: Type.Integer({ default: 150, minimum: 1, maximum: 10000 }),
+    /**
      * maxStartsPerSecond paces ffmpeg starts: each costs ~0.1 CPU-second before it reads a byte, and while the CPU is
      * saturated every spawn also stalls the event loop. 0 means 3 per CPU core, which keeps each start as fast as an
      * unloaded one.

@@ -139,7 +139,8 @@ export class Gateway {
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
-        retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
+        retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams,
+        maxStreamsPerUser: m.maxStreamsPerUser, maxStreamsPerUnit: m.maxStreamsPerUnit, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
         onRemuxerLog: (camera, profile, lines) => logger.warn({ camera, profile, ffmpeg: lines.slice(-5) }, 'remuxer failed'),
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);

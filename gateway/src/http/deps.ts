@@ -4,7 +4,7 @@ import type { AccessIndex } from '../access/access-index.js';
 import type { MediaTokens } from '../auth/media-token.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { StreamInfo } from '../media/stream.js';
+import type { StreamInfo, ViewerRef } from '../media/stream.js';
 import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
 import type { HealthEvent } from '../health/health-store.js';
 import type { UnitHealth } from '../health/online-rates.js';
@@ -21,8 +21,8 @@ import type { ImportJobs } from '../catalog/import/import-jobs.js';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
-  open(camera: string, profile: Profile, viewer: string): StreamInfo;
-  touch(camera: string, profile: Profile, viewer: string): StreamInfo | undefined;
+  open(camera: string, profile: Profile, viewer: ViewerRef): StreamInfo;
+  touch(camera: string, profile: Profile, viewer: ViewerRef): StreamInfo | undefined;
   info(camera: string, profile: Profile): StreamInfo | undefined;
   list(): StreamInfo[];
   waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined>;

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   'too-many-attempts': 429,
   'too-large': 413,
   busy: 429,
+  'share-exceeded': 429,
   'device-error': 502,
   'stream-unavailable': 503,
   capacity: 503,

@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CapacityError } from '../media/stream-hub.js';
+import { CapacityError, ShareError } from '../media/stream-hub.js';
 import { NotSupportedError } from '../devices/device-pool.js';
 import { DeviceError } from '../../../adapters/core/device-error.js';
 import { AppError, ERROR_STATUS } from './errors.js';
@@ -41,7 +41,9 @@ function sameSecret(a: string, b: string): boolean {
 function auditRefusal(deps: HttpDeps, req: FastifyRequest, err: AppError): void {
   const user = req.auth?.user;
   const route = req.routeOptions.url ?? req.url.split('?')[0]!;
-  const camera = (req.params as { camera?: unknown; id?: unknown } | undefined)?.camera ?? (route.startsWith('/api/cameras/:id') ? (req.params as { id?: unknown }).id : undefined);
+  const camera = (req.params as { camera?: unknown; id?: unknown } | undefined)?.camera
+    ?? (route.startsWith('/api/cameras/:id') ? (req.params as { id?: unknown }).id : undefined)
+    ?? (req.body as { camera?: unknown } | undefined)?.camera;
   const who = user ? `u${user.id}` : `a${req.ip}`;
   deps.audit.refuse(`refused\u0000${who}\u0000${req.method}\u0000${route}\u0000${String(camera ?? '')}\u0000${err.code}`, {
     userId: user?.id ?? null, username: user?.username ?? '', unit: user?.unit ?? null, action: 'refused',
@@ -91,7 +93,12 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
       req.log.warn({ err: err.message }, 'device call failed');
       return reply.status(ERROR_STATUS['device-error']).send({ code: 'device-error', message: `the camera did not do it: ${err.detail}` });
     }
+    if (err instanceof ShareError) {
+      auditRefusal(deps, req, new AppError('share-exceeded', err.message));
+      return reply.status(ERROR_STATUS['share-exceeded']).send({ code: 'share-exceeded', message: err.message, details: { scope: err.scope, limit: err.limit } });
+    }
     if (err instanceof CapacityError) {
+      auditRefusal(deps, req, new AppError('capacity', err.message));
       return reply.status(ERROR_STATUS.capacity).send({ code: 'capacity', message: `${err.message}: try again when a stream has stopped` });
     }
     if (err.validation) {

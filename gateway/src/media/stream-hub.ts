@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
 import { HlsPipeline, PLAYLIST } from './hls-pipeline.js';
 import { StartGate } from './start-gate.js';
-import { Stream, type StreamInfo } from './stream.js';
+import { Stream, type StreamInfo, type ViewerRef } from './stream.js';
 
 /** StreamHubOptions configure the hub (the media slice of the config, in milliseconds). */
 export interface StreamHubOptions {
@@ -22,6 +22,12 @@ export interface StreamHubOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   maxStreams: number;
+  /**
+   * maxStreamsPerUser and maxStreamsPerUnit are each one's fair share: how many streams one user, or the users of
+   * one unit together, may hold open at once (a stream others already watch counts too: it is held by each).
+   */
+  maxStreamsPerUser: number;
+  maxStreamsPerUnit: number;
   /** maxStartsPerSecond paces ffmpeg starts (each is a burst of CPU). */
   maxStartsPerSecond: number;
   /** resolveSource returns where a camera profile is pulled from (URL and decrypted credentials). */
@@ -39,6 +45,21 @@ export interface StreamHubEvents {
 /** CapacityError is thrown when the node already pulls as many streams as it may. */
 export class CapacityError extends Error {
   override name = 'CapacityError';
+}
+
+/** ShareError is thrown when a user, or her unit, already holds her fair share of streams. */
+export class ShareError extends Error {
+  override name = 'ShareError';
+  readonly scope: 'user' | 'unit';
+  readonly limit: number;
+
+  constructor(scope: 'user' | 'unit', limit: number) {
+    super(scope === 'user'
+      ? `you already hold ${limit} streams open (media.maxStreamsPerUser): close a tile you no longer need`
+      : `the users of your unit already hold ${limit} streams open together (media.maxStreamsPerUnit): close tiles no longer needed`);
+    this.scope = scope;
+    this.limit = limit;
+  }
 }
 
 /** SEGMENT_NAME matches the only files the hub serves besides the playlist. */
@@ -92,11 +113,15 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     this.#sweeper = setInterval(() => this.#sweep(), 1000);
   }
 
-  /** open returns the stream of (camera, profile), starting its pull if needed, and counts viewer. */
-  open(camera: string, profile: Profile, viewer: string): StreamInfo {
+  /**
+   * open returns the stream of (camera, profile), starting its pull if needed, and counts viewer. A stream the viewer
+   * does not hold yet must fit her fair share and her unit's (ShareError), and a new pull the node's capacity.
+   */
+  open(camera: string, profile: Profile, viewer: ViewerRef): StreamInfo {
     if (this.#closed) throw new Error('the stream hub is closed');
     const key = `${camera}/${profile}`;
     let stream = this.#streams.get(key);
+    if (!stream?.watchedBy({ user: viewer.user })) this.#checkShare(viewer, stream);
     if (!stream) {
       if (this.#streams.size >= this.#opts.maxStreams) throw new CapacityError(`this node already pulls ${this.#streams.size} streams (media.maxStreams)`);
       stream = this.#create(camera, profile);
@@ -108,7 +133,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
   }
 
   /** touch records that viewer still watches; it returns undefined when the stream is not open. */
-  touch(camera: string, profile: Profile, viewer: string): StreamInfo | undefined {
+  touch(camera: string, profile: Profile, viewer: ViewerRef): StreamInfo | undefined {
     const stream = this.#streams.get(`${camera}/${profile}`);
     stream?.touch(viewer);
     return stream?.info();
@@ -168,6 +193,21 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     this.#killAllSync();
     rmSync(join(this.#opts.hlsDir, PID_FILE), { force: true });
     process.off('exit', this.#exitHandler);
+  }
+
+  /** #checkShare refuses a stream beyond the user's or her unit's fair share. */
+  #checkShare(viewer: ViewerRef, stream: Stream | undefined): void {
+    const now = Date.now();
+    let byUser = 0;
+    let byUnit = 0;
+    for (const s of this.#streams.values()) {
+      if (s === stream) continue;
+      if (s.watchedBy({ user: viewer.user }, now)) byUser++;
+      if (s.watchedBy({ unit: viewer.unit }, now)) byUnit++;
+    }
+    if (byUser >= this.#opts.maxStreamsPerUser) throw new ShareError('user', this.#opts.maxStreamsPerUser);
+    // A stream others of the unit already hold costs the unit nothing more.
+    if (byUnit >= this.#opts.maxStreamsPerUnit && !stream?.watchedBy({ unit: viewer.unit }, now)) throw new ShareError('unit', this.#opts.maxStreamsPerUnit);
   }
 
   #create(camera: string, profile: Profile): Stream {

@@ -28,6 +28,13 @@ export interface StreamInfo {
   tracks?: TrackInfo[];
 }
 
+/** ViewerRef names who watches: one login session (key), its user and the user's unit, for each one's fair share. */
+export interface ViewerRef {
+  key: string;
+  user: string;
+  unit: string;
+}
+
 /** StreamEvents are emitted on every state change. */
 export interface StreamEvents {
   state: [StreamInfo];
@@ -55,7 +62,7 @@ export class Stream extends EventEmitter<StreamEvents> {
   #deps: StreamDeps;
   #state: StreamState = 'starting';
   #since = Date.now();
-  #viewers = new Map<string, number>();
+  #viewers = new Map<string, { at: number; user: string; unit: string }>();
   #lastAccess = Date.now();
   #pipeline?: Pipeline;
   #runId = 0;
@@ -90,15 +97,24 @@ export class Stream extends EventEmitter<StreamEvents> {
   }
 
   /** touch records a viewer's request. */
-  touch(viewer: string, now = Date.now()): void {
+  touch(viewer: ViewerRef, now = Date.now()): void {
     this.#lastAccess = now;
-    this.#viewers.set(viewer, now);
+    this.#viewers.set(viewer.key, { at: now, user: viewer.user, unit: viewer.unit });
   }
 
   /** viewers counts distinct viewers seen within the viewer window. */
   viewers(now = Date.now()): number {
-    for (const [v, at] of this.#viewers) if (now - at > this.#deps.viewerWindowMs) this.#viewers.delete(v);
+    for (const [v, e] of this.#viewers) if (now - e.at > this.#deps.viewerWindowMs) this.#viewers.delete(v);
     return this.#viewers.size;
+  }
+
+  /** watchedBy says whether a user, or a unit's users, watched the stream within the viewer window. */
+  watchedBy(who: { user?: string; unit?: string }, now = Date.now()): boolean {
+    for (const e of this.#viewers.values()) {
+      if (now - e.at > this.#deps.viewerWindowMs) continue;
+      if ((who.user !== undefined && e.user === who.user) || (who.unit !== undefined && e.unit === who.unit)) return true;
+    }
+    return false;
   }
 
   info(): StreamInfo {

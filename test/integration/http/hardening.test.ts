@@ -11,7 +11,7 @@ let gw: TestGateway;
 let cookies: Record<string, string>;
 beforeAll(async () => {
   gw = await startGateway({
-    cameras: 2000, http: { requestTimeoutSeconds: 3, idleTimeoutSeconds: 1 }, audit: { repeatWindowSeconds: 1 },
+    cameras: 2000, http: { requestTimeoutSeconds: 3, idleTimeoutSeconds: 1 }, audit: { repeatWindowSeconds: 1 }, media: { maxStreamsPerUser: 3 },
     auth: { lockoutFailures: 3, addressFailures: 20, accountFailures: 6, accountDelaySeconds: 30 },
   });
   cookies = {};
@@ -160,6 +160,21 @@ describe('media URLs belong to the login that opened them', () => {
     expect(starts.map((e) => e.remote).sort()).toEqual(['10.7.7.7', '127.0.0.1']);
     const refused = (await audit(`&action=refused&camera=${cam}`)).entries;
     expect(refused.some((e) => e.username === '' && e.detail.code === 'forbidden' && /another login session/.test(String(e.detail.reason)))).toBe(true);
+  });
+});
+
+describe('the node is shared fairly', () => {
+  it('refuses a user her fourth stream (maxStreamsPerUser 3) in words, and audits it', async () => {
+    const cams = gw.gateway.access.camerasUnder(unitOf('township-operator')).slice(20, 24);
+    for (const cam of cams.slice(0, 3)) expect((await req('POST', '/api/streams', 'township-operator', { camera: cam, profile: 'sub' })).statusCode).toBe(200);
+    const fourth = await req('POST', '/api/streams', 'township-operator', { camera: cams[3], profile: 'sub' });
+    expect(fourth.statusCode).toBe(429);
+    expect(fourth.json()).toMatchObject({ code: 'share-exceeded', details: { scope: 'user', limit: 3 } });
+    expect(fourth.json().message).toMatch(/media.maxStreamsPerUser/);
+    // Another user of the same unit is not held back by her share.
+    expect((await req('POST', '/api/streams', 'city-admin', { camera: cams[3], profile: 'sub' })).statusCode).toBe(200);
+    const refused = await waitFor('the refusal audited', async () => (await audit(`&action=refused&camera=${cams[3]}`)).entries.find((e) => e.detail.code === 'share-exceeded'));
+    expect(refused.username).toBe('township-operator');
   });
 });
 

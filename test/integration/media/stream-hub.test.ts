@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../adapters/simulator/simulator.js';
-import { StreamHub, type StreamHubOptions } from '../../../gateway/src/media/stream-hub.js';
+import { ShareError, StreamHub, type StreamHubOptions } from '../../../gateway/src/media/stream-hub.js';
 import type { StreamInfo } from '../../../gateway/src/media/stream.js';
 import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator, tempDir, waitFor } from '../../support/harness.js';
 
@@ -15,12 +15,14 @@ afterAll(async () => { await sim.close(); dir.remove(); });
 function makeHub(over: Partial<StreamHubOptions> = {}): StreamHub {
   return new StreamHub({
     hlsDir: join(dir.path, `hls-${Math.random().toString(36).slice(2)}`), ffmpegPath: 'ffmpeg', segmentSeconds: 1, playlistSegments: 6,
-    idleLingerMs: 60_000, startTimeoutMs: 8000, stallTimeoutMs: 3000, retryBaseMs: 400, retryMaxMs: 3000, maxStreams: 20, maxStartsPerSecond: 20,
+    idleLingerMs: 60_000, startTimeoutMs: 8000, stallTimeoutMs: 3000, retryBaseMs: 400, retryMaxMs: 3000, maxStreams: 20, maxStreamsPerUser: 20, maxStreamsPerUnit: 20, maxStartsPerSecond: 20,
     resolveSource: async (camera, profile) => ({ url: sim.rtspUrl(camera, profile), credentials: { username: SIM_USER, password: SIM_PASSWORD } }),
     ...over,
   });
 }
 
+/** viewer is a viewer of its own name, in unit u1. */
+const viewer = (name: string) => ({ key: name, user: name, unit: 'u1' });
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
 describe('StreamHub', () => {
@@ -28,9 +30,9 @@ describe('StreamHub', () => {
     const hub = makeHub({ idleLingerMs: 4000 });
     await hub.start();
     try {
-      expect(hub.open('h1', 'main', 'alice').state).toBe('starting');
-      hub.open('h1', 'main', 'bob');
-      hub.open('h1', 'main', 'carol');
+      expect(hub.open('h1', 'main', viewer('alice')).state).toBe('starting');
+      hub.open('h1', 'main', viewer('bob'));
+      hub.open('h1', 'main', viewer('carol'));
       const live = await hub.waitLive('h1', 'main', 10_000);
       expect(live?.state).toBe('live');
       expect(live?.viewers).toBe(3);
@@ -62,7 +64,7 @@ describe('StreamHub', () => {
     hub.on('state', (s) => { if (s.camera === 'h2') states.push(s); });
     await hub.start();
     try {
-      hub.open('h2', 'main', 'v');
+      hub.open('h2', 'main', viewer('v'));
       await waitFor('three failed attempts', () => (hub.info('h2', 'main')?.attempts ?? 0) >= 3, 20_000);
       const info = hub.info('h2', 'main')!;
       expect(info.state === 'offline' || info.state === 'starting').toBe(true);
@@ -85,7 +87,7 @@ describe('StreamHub', () => {
     let starts = 0;
     hub.on('state', (s) => { if (s.camera === 'h3' && s.state === 'starting') starts++; });
     try {
-      hub.open('h3', 'sub', 'v');
+      hub.open('h3', 'sub', viewer('v'));
       await waitFor('the failure', () => hub.info('h3', 'sub')?.state === 'failed', 10_000);
       expect(hub.info('h3', 'sub')!.error).toEqual({ kind: 'unauthorized', message: 'the camera rejected the stored credentials (401 Unauthorized)' });
       await new Promise((r) => setTimeout(r, 3000));
@@ -100,7 +102,7 @@ describe('StreamHub', () => {
     const hub = makeHub();
     await hub.start();
     try {
-      hub.open('h4', 'sub', 'v');
+      hub.open('h4', 'sub', viewer('v'));
       await waitFor('live', () => hub.info('h4', 'sub')?.state === 'live', 10_000);
       const info = await waitFor('the stall', () => { const i = hub.info('h4', 'sub'); return i?.state === 'offline' ? i : undefined; }, 15_000);
       expect(info.error!.message).toMatch(/stopped sending video|does not answer|timed out/i);
@@ -112,14 +114,39 @@ describe('StreamHub', () => {
   it('refuses streams beyond capacity with a reason, and close() leaves no ffmpeg behind', async () => {
     const hub = makeHub({ maxStreams: 2 });
     await hub.start();
-    hub.open('h5', 'sub', 'v');
-    hub.open('h6', 'sub', 'v');
-    expect(() => hub.open('h7', 'sub', 'v')).toThrow(/already pulls 2 streams/);
+    hub.open('h5', 'sub', viewer('v'));
+    hub.open('h6', 'sub', viewer('v'));
+    expect(() => hub.open('h7', 'sub', viewer('v'))).toThrow(/already pulls 2 streams/);
     await waitFor('both live', () => hub.list().every((s) => s.state === 'live') && hub.childPids().length === 2, 10_000);
     const pids = hub.childPids();
     await hub.close();
     for (const pid of pids) expect(alive(pid)).toBe(false);
-    expect(() => hub.open('h5', 'sub', 'v')).toThrow(/closed/);
+    expect(() => hub.open('h5', 'sub', viewer('v'))).toThrow(/closed/);
+  });
+
+  it('gives each user and each unit a fair share of the node, and says which share is full', async () => {
+    const hub = makeHub({ maxStreamsPerUser: 2, maxStreamsPerUnit: 3 });
+    await hub.start();
+    const a = { key: 'a:1', user: 'alice', unit: 'township' };
+    const b = { key: 'b:1', user: 'bob', unit: 'township' };
+    const c = { key: 'c:1', user: 'carol', unit: 'township' };
+    const d = { key: 'd:1', user: 'dave', unit: 'village' };
+    try {
+      hub.open('f1', 'sub', a);
+      hub.open('f2', 'sub', a);
+      // Alice's own share is full; a stream she already holds costs her nothing more.
+      expect(() => hub.open('f3', 'sub', a)).toThrow(ShareError);
+      expect(() => hub.open('f3', 'sub', a)).toThrow(/you already hold 2 streams open \(media.maxStreamsPerUser\)/);
+      hub.open('f2', 'sub', { ...a, key: 'a:2' });
+      hub.open('f3', 'sub', b);
+      // The township holds three: Carol may join one of them, not start a fourth; another unit is not held back.
+      expect(() => hub.open('f4', 'sub', c)).toThrow(/users of your unit already hold 3 streams/);
+      expect(hub.open('f1', 'sub', c).viewers).toBe(2);
+      hub.open('f4', 'sub', d);
+      expect(hub.list()).toHaveLength(4);
+    } finally {
+      await hub.close();
+    }
   });
 
   it('fails to start with a clear message when ffmpeg is missing', async () => {

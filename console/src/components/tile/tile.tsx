@@ -19,6 +19,16 @@ function explain(info: StreamInfoT | undefined, fallback: string): string {
   return `${info.error.message}${retry}`;
 }
 
+/** refusalText says in the viewer's words why the gateway would not open a stream; other errors keep their message. */
+function refusalText(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'share-exceeded') {
+    const scope = err.details?.scope === 'unit' ? '本单位' : '您';
+    return `${scope}同时打开的视频已达上限 ${String(err.details?.limit ?? '')} 路，请先关闭其他画面 (${err.message})`;
+  }
+  if (err instanceof ApiError && err.code === 'capacity') return `网关拉流已满，请稍后再试 (${err.message})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** withToken replaces the t= parameter of a media URL with the current token. */
 export function withToken(url: string, token: string): string {
   const u = new URL(url, location.href);
@@ -69,7 +79,7 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
         setMessage(err.message);
       } else {
         setStatus('error');
-        setMessage(err instanceof Error ? err.message : String(err));
+        setMessage(refusalText(err));
       }
     };
 

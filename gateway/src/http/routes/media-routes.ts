@@ -30,7 +30,7 @@ export function rewritePlaylist(text: string, token: string): string {
 
 /** mediaRoutes serves /media/hls/:camera/:profile/:file. */
 export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  const check = (req: FastifyRequest): MediaGrant => {
+  const check = (req: FastifyRequest): { grant: MediaGrant; unit: string } => {
     const { camera, profile } = req.params as { camera: string; profile: Profile };
     let grant: MediaGrant;
     try {
@@ -53,15 +53,15 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       throw new AppError('forbidden', 'you no longer hold the right to view this camera');
     }
     deps.audit.touchView({ userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote: req.ip }, camera, profile);
-    return grant;
+    return { grant, unit: user.unit };
   };
 
   app.get('/media/hls/:camera/:profile/:file', {
     schema: { tags: ['media'], params: Params, querystring: Query },
   }, async (req, reply: FastifyReply) => {
-    const grant = check(req);
+    const { grant, unit } = check(req);
     const { camera, profile, file } = req.params as { camera: string; profile: Profile; file: string };
-    const viewer = viewerOf({ userId: grant.userId, session: grant.session });
+    const viewer = viewerOf({ userId: grant.userId, session: grant.session, unit });
     reply.header('cache-control', 'no-store');
     if (file === PLAYLIST) {
       // A viewer who comes back after the idle linger restarts the stream; a starting one is waited for.

@@ -2,15 +2,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Profile } from '../../../../adapters/core/types.js';
-import type { StreamInfo } from '../../media/stream.js';
+import type { StreamInfo, ViewerRef } from '../../media/stream.js';
 import type { HttpDeps } from '../deps.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
 
-/** viewerOf names a viewer for the hub's count: one per login session. */
-export function viewerOf(auth: { userId: number; session: string }): string {
-  return `${auth.userId}:${auth.session.slice(0, 16)}`;
+/** viewerOf names a viewer for the hub's count (one per login session), with her user and unit for the fair shares. */
+export function viewerOf(auth: { userId: number; session: string; unit: string }): ViewerRef {
+  return { key: `${auth.userId}:${auth.session.slice(0, 16)}`, user: String(auth.userId), unit: auth.unit };
 }
 
 /** playlistUrl is where the HLS playlist of a stream is served. */
@@ -35,7 +35,7 @@ export async function streamRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     schema: { tags: ['streams'], body: StreamRequest, response: { 200: StreamTicket } },
   }, async (req) => {
     const { auth, camera, profile } = authorize(req);
-    const stream = deps.hub.open(camera, profile, viewerOf({ userId: auth.user.id, session: auth.session.idHash }));
+    const stream = deps.hub.open(camera, profile, viewerOf({ userId: auth.user.id, session: auth.session.idHash, unit: auth.user.unit }));
     const { token, expires } = sign(auth, camera, profile);
     req.log.info({ userId: auth.user.id, camera, profile }, 'stream opened');
     return { stream, playlistUrl: playlistUrl(camera, profile, token), token, tokenExpires: expires };
