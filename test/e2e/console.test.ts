@@ -2,7 +2,7 @@
 // The built console in Debian's Chromium against a real gateway with the 33,000-camera demo city.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, setFaults, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -87,6 +87,76 @@ describe('console in Chromium', () => {
     await page.waitForSelector('[data-testid=tile][data-index="1"][data-state=offline]', { timeout: 20_000 });
     expect(await page.textContent('[data-testid=tile][data-index="1"] [data-testid=tile-message]')).toMatch(/does not answer/);
     await page.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 20_000 });
+    await page.close();
+  });
+
+  it('a playing tile notices a frozen picture when the camera restarts its stream, says so, and plays again by itself', async () => {
+    const cam = gw.gateway.access.camerasUnder(unitOf('township-operator'))[7]!;
+    const page = await loginAs('township-operator');
+    await page.fill('[data-testid=tree-search]', cam);
+    await page.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${cam}"]`);
+    const tile = '[data-testid=tile][data-index="0"]';
+    await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 20_000 });
+    // Watch from inside the page: the last time a frame was shown, and every moment the badge said live while the
+    // picture had not moved for 4 s (what a viewer would call a lie; the tile says so after 2 s).
+    await page.evaluate((sel) => {
+      const w = window as unknown as { lastFrame: number; lies: number; states: string[] };
+      const v = document.querySelector(`${sel} video`) as HTMLVideoElement;
+      w.lastFrame = performance.now();
+      w.lies = 0;
+      w.states = [];
+      const onFrame = () => { w.lastFrame = performance.now(); v.requestVideoFrameCallback(onFrame); };
+      v.requestVideoFrameCallback(onFrame);
+      setInterval(() => {
+        const state = document.querySelector(sel)?.getAttribute('data-state') ?? '';
+        if (w.states[w.states.length - 1] !== state) w.states.push(state);
+        if (state === 'live' && performance.now() - w.lastFrame > 4000) w.lies++;
+      }, 200);
+    }, tile);
+    const dropped = Date.now();
+    expect((await fetch(`${gw.simulator.controlUrl()}/cameras/${cam}/sessions`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor('the gateway to pull the camera again', () => (gw.gateway.hub.info(cam, 'main')?.liveAt ?? 0) > dropped, 30_000);
+    const after = await videoProgress(page, 0);
+    // The tile plays the new stream: frames and time move on again, and the badge says live.
+    const moving = await waitFor('the tile to play the restarted stream', async () => {
+      const now = await videoProgress(page, 0);
+      return now.frames > after.frames + 25 && now.time > after.time + 1 && now;
+    }, 45_000, 500);
+    expect(moving.width).toBeGreaterThan(0);
+    await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 10_000 });
+    const seen = await page.evaluate(() => {
+      const w = window as unknown as { lies: number; states: string[] };
+      return { lies: w.lies, states: w.states };
+    });
+    expect(seen.lies).toBe(0);
+    await page.close();
+  });
+
+  it('a tile whose camera freezes (connection open, no video) says so within seconds, and plays again when it sends', async () => {
+    const cam = gw.gateway.access.camerasUnder(unitOf('township-operator'))[8]!;
+    const page = await loginAs('township-operator');
+    await page.fill('[data-testid=tree-search]', cam);
+    await page.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${cam}"]`);
+    const tile = '[data-testid=tile][data-index="0"]';
+    await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 20_000 });
+    const frozenAt = Date.now();
+    await setFaults(gw.simulator, cam, { stallAfterMs: 1 });
+    // The gateway needs its stall timeout to call the camera offline; the tile sees the still picture long before.
+    await page.waitForSelector(`${tile}[data-state=stalled]`, { timeout: 8000 });
+    expect(Date.now() - frozenAt).toBeLessThan(gw.gateway.config.media.stallTimeoutSeconds * 1000);
+    expect(await page.textContent(`${tile} [data-testid=tile-badge]`)).toBe('卡顿');
+    expect(await page.textContent(`${tile} [data-testid=tile-message]`)).toMatch(/画面已停止 \d+ 秒/);
+    await page.waitForSelector(`${tile}[data-state=offline]`, { timeout: 30_000 });
+    expect(await page.textContent(`${tile} [data-testid=tile-message]`)).toMatch(/stopped sending video/);
+    expect((await fetch(`${gw.simulator.controlUrl()}/cameras/${cam}/faults`, { method: 'DELETE' })).status).toBe(200);
+    await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 45_000 });
+    const a = await videoProgress(page, 0);
+    const b = await waitFor('the picture to move again', async () => {
+      const now = await videoProgress(page, 0);
+      return now.frames > a.frames + 25 && now;
+    }, 20_000, 500);
+    expect(b.time).toBeGreaterThan(a.time);
+    expect(await page.$(`${tile} [data-testid=tile-message]`)).toBeNull();
     await page.close();
   });
 

@@ -26,6 +26,7 @@ export interface MediaHub {
   info(camera: string, profile: Profile): StreamInfo | undefined;
   list(): StreamInfo[];
   waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined>;
+  playlist(camera: string, profile: Profile): Promise<string | undefined>;
   filePath(camera: string, profile: Profile, name: string): string | undefined;
 }
 

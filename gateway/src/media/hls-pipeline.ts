@@ -20,6 +20,11 @@ export interface HlsPipelineOptions {
   playlistSegments: number;
   startTimeoutMs: number;
   stallTimeoutMs: number;
+  /**
+   * discontinuity is this run's discontinuity sequence number: greater than every earlier run's of the stream, so that
+   * a player that goes on reading the playlist across a restart knows the timestamps start again (see withRun).
+   */
+  discontinuity: number;
   /** onSpawn and onReap let the hub keep the list of live child pids (so none outlives the gateway). */
   onSpawn?: (pid: number) => void;
   onReap?: (pid: number) => void;
@@ -30,9 +35,24 @@ export interface HlsPipelineOptions {
 /** PLAYLIST is the name of the media playlist in a pipeline's folder. */
 export const PLAYLIST = 'index.m3u8';
 
+/**
+ * withRun marks a run's playlist with its discontinuity sequence number. Each run is a new ffmpeg whose timestamps
+ * start again; a player that kept the old run's timeline would place the new segments in the past and freeze (hls.js
+ * stops with bufferAppendNoProgress). A new number makes it take a new timeline (RFC 8216, 4.3.3.3).
+ */
+export function withRun(playlist: string, discontinuity: number): string {
+  if (playlist.includes('#EXT-X-DISCONTINUITY-SEQUENCE:')) return playlist;
+  const tag = `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuity}`;
+  const at = playlist.indexOf('\n#EXTINF');
+  const sequence = /^#EXT-X-MEDIA-SEQUENCE:\d+$/m.exec(playlist);
+  if (sequence) return `${playlist.slice(0, sequence.index + sequence[0].length)}\n${tag}${playlist.slice(sequence.index + sequence[0].length)}`;
+  return at < 0 ? `${playlist.trimEnd()}\n${tag}\n` : `${playlist.slice(0, at)}\n${tag}${playlist.slice(at)}`;
+}
+
 /** HlsPipeline runs one camera session and one ffmpeg: RTP in, HLS out. */
 export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipeline {
   readonly dir: string;
+  readonly discontinuity: number;
   #opts: HlsPipelineOptions;
   #input?: CameraInput;
   #command?: ffmpeg.FfmpegCommand;
@@ -58,6 +78,7 @@ export class HlsPipeline extends EventEmitter<PipelineEvents> implements Pipelin
     super();
     this.#opts = opts;
     this.dir = opts.dir;
+    this.discontinuity = opts.discontinuity;
   }
 
   stats(): PipelineStats {

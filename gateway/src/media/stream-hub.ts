@@ -3,10 +3,11 @@ import ffmpeg from 'fluent-ffmpeg';
 import { EventEmitter } from 'node:events';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js';
-import { HlsPipeline, PLAYLIST } from './hls-pipeline.js';
+import { HlsPipeline, PLAYLIST, withRun } from './hls-pipeline.js';
 import { StartGate } from './start-gate.js';
 import { Stream, type StreamInfo, type ViewerRef } from './stream.js';
 
@@ -88,6 +89,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
   #pids = new Set<number>();
   #sweeper?: NodeJS.Timeout;
   #gate: StartGate;
+  #lastDiscontinuity = 0;
   #closed = false;
   #exitHandler = () => this.#killAllSync();
 
@@ -169,6 +171,14 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     });
   }
 
+  /** playlist returns the current run's playlist, marked with its discontinuity sequence, or undefined between runs. */
+  async playlist(camera: string, profile: Profile): Promise<string | undefined> {
+    const pipeline = this.#streams.get(`${camera}/${profile}`)?.pipeline;
+    if (!(pipeline instanceof HlsPipeline)) return undefined;
+    const text = await readFile(join(pipeline.dir, PLAYLIST), 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : withRun(text, pipeline.discontinuity);
+  }
+
   /** filePath returns the path of a playlist or segment of a live stream, or undefined; names are checked, never joined raw. */
   filePath(camera: string, profile: Profile, name: string): string | undefined {
     if (name !== PLAYLIST && !SEGMENT_NAME.test(name)) return undefined;
@@ -193,6 +203,15 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     this.#killAllSync();
     rmSync(join(this.#opts.hlsDir, PID_FILE), { force: true });
     process.off('exit', this.#exitHandler);
+  }
+
+  /**
+   * #nextDiscontinuity numbers runs: milliseconds since the epoch, and always more than the last, so that a run's number
+   * exceeds every earlier one's of the same camera, in this process or the one before it.
+   */
+  #nextDiscontinuity(): number {
+    this.#lastDiscontinuity = Math.max(this.#lastDiscontinuity + 1, Date.now());
+    return this.#lastDiscontinuity;
   }
 
   /** #checkShare refuses a stream beyond the user's or her unit's fair share. */
@@ -226,6 +245,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
         playlistSegments: o.playlistSegments,
         startTimeoutMs: o.startTimeoutMs,
         stallTimeoutMs: o.stallTimeoutMs,
+        discontinuity: this.#nextDiscontinuity(),
         onSpawn: (pid) => this.#track(pid, true),
         onReap: (pid) => this.#track(pid, false),
         onLog: (lines) => o.onRemuxerLog?.(camera, profile, lines),

@@ -57,6 +57,27 @@ describe('StreamHub', () => {
     }
   });
 
+  it('starts a new discontinuity sequence when the camera restarts its stream, so that players take the new timeline', async () => {
+    const hub = makeHub();
+    await hub.start();
+    try {
+      hub.open('r1', 'sub', viewer('alice'));
+      await hub.waitLive('r1', 'sub', 10_000);
+      const first = await hub.playlist('r1', 'sub');
+      const sequence = (text: string | undefined) => Number(/^#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)$/m.exec(text ?? '')?.[1]);
+      expect(sequence(first)).toBeGreaterThan(0);
+      // The tag comes before the first segment, as RFC 8216 requires.
+      expect(first!.indexOf('#EXT-X-DISCONTINUITY-SEQUENCE')).toBeLessThan(first!.indexOf('#EXTINF'));
+      const liveAt = hub.info('r1', 'sub')!.liveAt!;
+      expect((await fetch(`${sim.controlUrl()}/cameras/r1/sessions`, { method: 'DELETE' })).status).toBe(200);
+      await waitFor('the next run to be live', () => (hub.info('r1', 'sub')?.liveAt ?? 0) > liveAt, 15_000);
+      const second = await hub.playlist('r1', 'sub');
+      expect(sequence(second)).toBeGreaterThan(sequence(first));
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('reports an offline camera in words and retries with growing, jittered delays', async () => {
     await setFaults(sim, 'h2', { offline: true });
     const hub = makeHub();

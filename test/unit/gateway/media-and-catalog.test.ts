@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fullJitterDelay } from '../../../gateway/src/media/backoff.js';
 import { classifyFfmpegError } from '../../../gateway/src/media/pipeline.js';
+import { withRun } from '../../../gateway/src/media/hls-pipeline.js';
 import { demoAccounts, generateDemoCatalog } from '../../../gateway/src/catalog/demo-catalog.js';
 import { levelOfCode } from '../../../gateway/src/catalog/catalog.js';
 import { OrgTree } from '../../../gateway/src/access/org-tree.js';
@@ -88,5 +89,20 @@ describe('defaultHlsDir', () => {
     expect(a).toMatch(/^\/dev\/shm\/sharp-eyes-[0-9a-f]{12}\/hls$/);
     expect(defaultHlsDir('/srv/other.db')).not.toBe(a);
     expect(defaultHlsDir('var/gateway.db')).toBe(a);
+  });
+});
+
+describe('withRun', () => {
+  const ffmpegPlaylist = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1764579600\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-PROGRAM-DATE-TIME:2026-12-01T09:00:00.000+0000\n#EXTINF:1.000000,\nseg1764579600.ts\n';
+  it('puts the run\'s discontinuity sequence after the media sequence, before every segment', () => {
+    const out = withRun(ffmpegPlaylist, 1764579600123);
+    expect(out.split('\n').slice(3, 5)).toEqual(['#EXT-X-MEDIA-SEQUENCE:1764579600', '#EXT-X-DISCONTINUITY-SEQUENCE:1764579600123']);
+    expect(out.replace('#EXT-X-DISCONTINUITY-SEQUENCE:1764579600123\n', '')).toBe(ffmpegPlaylist);
+  });
+  it('places it before the first segment when there is no media sequence, and leaves a marked playlist alone', () => {
+    const bare = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\nseg1.ts\n';
+    const out = withRun(bare, 7);
+    expect(out).toBe('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-DISCONTINUITY-SEQUENCE:7\n#EXTINF:1.0,\nseg1.ts\n');
+    expect(withRun(out, 9)).toBe(out);
   });
 });

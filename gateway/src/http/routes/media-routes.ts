@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Profile } from '../../../../adapters/core/types.js';
 import { MediaTokenError, type MediaGrant } from '../../auth/media-token.js';
 import { PLAYLIST } from '../../media/hls-pipeline.js';
@@ -70,8 +69,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       if (info.state !== 'live') {
         throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
       }
-      const path = deps.hub.filePath(camera, profile, file);
-      const text = path ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
+      const text = await deps.hub.playlist(camera, profile);
       if (text === undefined) throw new AppError('stream-unavailable', 'the stream is restarting', { state: 'starting' });
       return reply.type('application/vnd.apple.mpegurl').send(rewritePlaylist(text, (req.query as { t: string }).t));
     }

@@ -1,0 +1,265 @@
+// What plays in one tile: the stream ticket, hls.js, the media token kept fresh, and a watchdog on the picture itself.
+// The badge follows the picture, not the player's opinion of it: "live" only while frames are shown, "stalled" as
+// soon as they stop, and a frozen player is thrown away and loaded again (a camera that restarts its stream leaves
+// hls.js holding a timeline the new stream does not continue).
+import Hls from 'hls.js';
+import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
+
+/** TileStatus is the badge of a tile. */
+export type TileStatus = 'connecting' | 'starting' | 'live' | 'stalled' | 'offline' | 'failed' | 'denied' | 'error';
+
+/** TileView is what the tile shows: its badge, a line of explanation, and how long the first picture took. */
+export interface TileView {
+  status: TileStatus;
+  message: string | null;
+  firstFrameMs?: number;
+}
+
+/** FROZEN_MS is how long the picture may stand still before the badge says so (a segment is 1 s, frames 40 ms apart). */
+export const FROZEN_MS = 2000;
+/** RELOAD_MS is how long a frozen picture waits for the player to recover on its own before it is loaded again. */
+const RELOAD_MS = 6000;
+/** MAX_RELOAD_MS caps the wait between reloads of a picture that stays frozen. */
+const MAX_RELOAD_MS = 30_000;
+const WATCH_EVERY_MS = 500;
+const STATE_EVERY_MS = 3000;
+
+/** retryText says when the gateway tries the camera again. */
+export function retryText(info: StreamInfoT | undefined): string {
+  if (!info?.retryAt) return '';
+  const s = Math.round((info.retryAt - Date.now()) / 1000);
+  return s > 0 ? `; ${s} 秒后重试 (retrying in ${s} s)` : '; 正在重试 (retrying now)';
+}
+
+function explain(info: StreamInfoT | undefined, fallback: string): string {
+  if (!info?.error) return fallback;
+  return `${info.error.message}${retryText(info)}`;
+}
+
+/** refusalText says in the viewer's words why the gateway would not open a stream; other errors keep their message. */
+export function refusalText(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'share-exceeded') {
+    const scope = err.details?.scope === 'unit' ? '本单位' : '您';
+    return `${scope}同时打开的视频已达上限 ${String(err.details?.limit ?? '')} 路，请先关闭其他画面 (${err.message})`;
+  }
+  if (err instanceof ApiError && err.code === 'capacity') return `网关拉流已满，请稍后再试 (${err.message})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** withToken replaces the t= parameter of a media URL with the current token. */
+export function withToken(url: string, token: string): string {
+  const u = new URL(url, location.href);
+  u.searchParams.set('t', token);
+  return u.toString();
+}
+
+/** TilePlayer plays one camera profile into a video element until disposed. */
+export class TilePlayer {
+  readonly #el: HTMLVideoElement;
+  readonly #camera: string;
+  readonly #profile: Profile;
+  readonly #onView: (view: TileView) => void;
+  readonly #onSessionEnded: (err: unknown) => void;
+  #view: TileView = { status: 'connecting', message: null };
+  #disposed = false;
+  #hls: Hls | null = null;
+  #token = '';
+  #playlistUrl = '';
+  #timers: number[] = [];
+  #reloadTimer?: number;
+  #t0 = performance.now();
+  /** lastFrameAt is when a frame was last shown, or when the current player was loaded. */
+  #lastFrameAt = performance.now();
+  #loadedAt = performance.now();
+  #reloadAfter = RELOAD_MS;
+  #info?: StreamInfoT;
+
+  constructor(el: HTMLVideoElement, camera: string, profile: Profile, hooks: { onView: (v: TileView) => void; onSessionEnded: (err: unknown) => void }) {
+    this.#el = el;
+    this.#camera = camera;
+    this.#profile = profile;
+    this.#onView = hooks.onView;
+    this.#onSessionEnded = hooks.onSessionEnded;
+  }
+
+  start(): void {
+    this.#show({ status: 'connecting', message: null });
+    // A decoded frame, not a 'playing' event, is what tells a viewer the picture is there; every one is counted.
+    const onFrame = () => {
+      if (this.#disposed) return;
+      this.#frame();
+      this.#el.requestVideoFrameCallback(onFrame);
+    };
+    this.#el.requestVideoFrameCallback(onFrame);
+    document.addEventListener('visibilitychange', this.#onVisibility);
+    void this.#open();
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    document.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#timers.forEach((t) => { window.clearInterval(t); window.clearTimeout(t); });
+    window.clearTimeout(this.#reloadTimer);
+    this.#hls?.destroy();
+    this.#hls = null;
+    this.#el.removeAttribute('src');
+    this.#el.load();
+  }
+
+  #show(next: Partial<TileView>): void {
+    if (this.#disposed) return;
+    const view = { ...this.#view, ...next };
+    if (view.status === this.#view.status && view.message === this.#view.message && view.firstFrameMs === this.#view.firstFrameMs) return;
+    this.#view = view;
+    this.#onView(view);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#disposed) return;
+    this.#onSessionEnded(err);
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
+      // The right is gone (or never was): nothing more is tried.
+      this.#stopPlayer();
+      this.#timers.forEach((t) => { window.clearInterval(t); window.clearTimeout(t); });
+      window.clearTimeout(this.#reloadTimer);
+      this.#show({ status: 'denied', message: err.message });
+      return;
+    }
+    this.#show({ status: 'error', message: refusalText(err) });
+    // A full node, a full share or a lost network passes: the ticket is asked for again.
+    this.#scheduleReload(Math.min(this.#reloadAfter, MAX_RELOAD_MS));
+    this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
+  }
+
+  async #open(): Promise<void> {
+    let ticket;
+    try {
+      ticket = await api.openStream(this.#camera, this.#profile);
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (this.#disposed) return;
+    this.#token = ticket.token;
+    this.#playlistUrl = ticket.playlistUrl;
+    const state = ticket.stream.state;
+    if (this.#view.status !== 'live') this.#show({ status: state === 'offline' || state === 'failed' ? state : 'starting' });
+    if (!Hls.isSupported()) {
+      this.#show({ status: 'error', message: '此浏览器无法播放 HLS (Media Source Extensions missing)' });
+      return;
+    }
+    // Renew the token at half its life: playlists and segments stay authorised while the tile plays.
+    const renewEvery = Math.max(5000, (ticket.tokenExpires - Date.now()) / 2);
+    this.#timers.push(window.setInterval(() => {
+      api.renewToken(this.#camera, this.#profile).then((t) => { this.#token = t.token; }, (err: unknown) => this.#fail(err));
+    }, renewEvery));
+    this.#timers.push(window.setInterval(() => void this.#refreshState(), STATE_EVERY_MS));
+    this.#timers.push(window.setInterval(() => this.#watch(), WATCH_EVERY_MS));
+    this.#load();
+  }
+
+  /** #load makes a new player for the current playlist (a frozen or failed one is thrown away first). */
+  #load(): void {
+    if (this.#disposed) return;
+    this.#stopPlayer();
+    this.#loadedAt = performance.now();
+    this.#lastFrameAt = Math.max(this.#lastFrameAt, this.#loadedAt);
+    const player = new Hls({
+      liveSyncDurationCount: 2,
+      liveMaxLatencyDurationCount: 6,
+      maxBufferLength: 8,
+      backBufferLength: 10,
+      manifestLoadingTimeOut: 15000,
+      manifestLoadingMaxRetry: 0,
+      xhrSetup: (xhr, url) => xhr.open('GET', withToken(url, this.#token), true),
+    });
+    this.#hls = player;
+    player.on(Hls.Events.ERROR, (_e, data) => {
+      if (!data.fatal || this.#disposed || this.#hls !== player) return;
+      this.#stopPlayer();
+      if (data.response?.code === 403) {
+        this.#fail(new ApiError(403, { message: '访问已失效 (your right to this camera has ended)' }));
+        return;
+      }
+      void this.#refreshState().then((info) => {
+        if (this.#disposed) return;
+        if (!info || (info.state !== 'offline' && info.state !== 'failed')) this.#show({ status: 'error', message: explain(info, `播放失败 (playback failed: ${data.details})`) });
+        // Try again after the gateway's own retry, so that a camera that comes back shows up by itself.
+        const wait = info?.retryAt ? Math.max(2000, info.retryAt - Date.now() + 500) : 4000;
+        this.#scheduleReload(Math.min(wait, MAX_RELOAD_MS));
+      });
+    });
+    player.loadSource(this.#playlistUrl);
+    player.attachMedia(this.#el);
+    this.#el.muted = true;
+    void this.#el.play().catch(() => undefined);
+  }
+
+  #stopPlayer(): void {
+    this.#hls?.destroy();
+    this.#hls = null;
+  }
+
+  #scheduleReload(ms: number): void {
+    if (this.#disposed) return;
+    window.clearTimeout(this.#reloadTimer);
+    this.#reloadTimer = window.setTimeout(() => {
+      this.#reloadTimer = undefined;
+      if (this.#playlistUrl) this.#load();
+      else void this.#open();
+    }, ms);
+  }
+
+  #frame(): void {
+    const now = performance.now();
+    this.#lastFrameAt = now;
+    if (this.#view.firstFrameMs === undefined) this.#show({ firstFrameMs: Math.round(now - this.#t0) });
+    if (this.#view.status !== 'live') {
+      this.#reloadAfter = RELOAD_MS;
+      this.#show({ status: 'live', message: null });
+    }
+  }
+
+  /** #watch looks at the picture every half second: frozen, it says so, and a player that does not recover is reloaded. */
+  #watch(): void {
+    // A hidden page shows no frames, and the browser may suspend its video: nothing is judged then.
+    if (this.#disposed || document.visibilityState !== 'visible') return;
+    const now = performance.now();
+    const still = now - this.#lastFrameAt;
+    if (this.#view.status === 'live' && still > FROZEN_MS) {
+      this.#show({ status: 'stalled', message: `画面已停止 ${Math.round(still / 1000)} 秒 (the picture has not moved for ${Math.round(still / 1000)} s)` });
+    } else if (this.#view.status === 'stalled') {
+      const s = Math.round(still / 1000);
+      this.#show({ message: this.#hls ? `画面已停止 ${s} 秒 (the picture has not moved for ${s} s)` : `画面已停止 ${s} 秒，正在重新加载 (reloading the player)` });
+    }
+    // A player that has shown nothing for a while is loaded afresh, unless the gateway says the camera is away (its
+    // own retry brings the tile back) or a reload is already due.
+    const away = this.#info?.state === 'offline' || this.#info?.state === 'failed';
+    if (this.#hls && !away && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter) {
+      this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
+      this.#load();
+    }
+  }
+
+  async #refreshState(): Promise<StreamInfoT | undefined> {
+    try {
+      const info = await api.streamInfo(this.#camera, this.#profile);
+      if (this.#disposed) return info;
+      this.#info = info;
+      if (info.state === 'offline' || info.state === 'failed') {
+        this.#show({ status: info.state, message: explain(info, `stream ${info.state}`) });
+      } else if (info.state === 'starting' && this.#view.status !== 'live' && this.#view.status !== 'stalled') {
+        this.#show({ status: 'starting' });
+      }
+      return info;
+    } catch (err) {
+      this.#fail(err);
+      return undefined;
+    }
+  }
+
+  #onVisibility = (): void => {
+    // Back in view: the picture is given time to move before it is judged.
+    if (document.visibilityState === 'visible') this.#lastFrameAt = Math.max(this.#lastFrameAt, performance.now());
+  };
+}
