@@ -1,7 +1,7 @@
 // One live tile: its camera's picture (played by a TilePlayer), a badge that says what the picture does, and its tools.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type CameraT, type Profile } from '../../api/client.js';
-import { TilePlayer, type TileStatus } from './tile-player.js';
+import { TilePlayer, type TileStatus, type TileView } from './tile-player.js';
 import { PtzPanel, ptzError } from './ptz-panel.js';
 import type { TileCamera } from '../../state/app-state.js';
 import './tile.css';
@@ -21,30 +21,35 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
   onSessionEnded: (err: unknown) => void;
 }) {
   const video = useRef<HTMLVideoElement>(null);
-  const [status, setStatus] = useState<TileStatus>('connecting');
-  const [message, setMessage] = useState<string | null>(null);
-  const [firstFrameMs, setFirstFrameMs] = useState<number | null>(null);
+  // The view belongs to the player of one camera and profile: until the next camera's player reports, the tile shows
+  // "connecting", never what the previous camera's picture did.
+  const [view, setView] = useState<(TileView & { of: string }) | null>(null);
+  const current = camera ? `${camera.id}/${profile}` : '';
+  const shown: TileView = view && view.of === current ? view : { status: 'connecting', message: null };
+  const { status, message, firstFrameMs } = shown;
   const [details, setDetails] = useState<CameraT | null>(null);
   const [ptzOpen, setPtzOpen] = useState(false);
+  // A PTZ refusal is said over the picture for a few seconds; it is not the picture's state.
+  const [ptzMessage, setPtzMessage] = useState<string | null>(null);
+  useEffect(() => {
+    if (!ptzMessage) return;
+    const t = window.setTimeout(() => setPtzMessage(null), 6000);
+    return () => window.clearTimeout(t);
+  }, [ptzMessage]);
 
   useEffect(() => {
     setDetails(null);
     setPtzOpen(false);
+    setPtzMessage(null);
     if (camera) api.camera(camera.id).then(setDetails, () => undefined);
   }, [camera?.id]);
 
   useEffect(() => {
     const el = video.current;
     if (!camera || !el) return;
-    setStatus('connecting');
-    setMessage(null);
-    setFirstFrameMs(null);
+    const of = `${camera.id}/${profile}`;
     const player = new TilePlayer(el, camera.id, profile, {
-      onView: (v) => {
-        setStatus(v.status);
-        setMessage(v.message);
-        setFirstFrameMs(v.firstFrameMs ?? null);
-      },
+      onView: (v) => setView({ ...v, of }),
       onSessionEnded,
     });
     player.start();
@@ -68,8 +73,8 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
             )}
             <button class="tile-close" title="关闭 close" onClick={(e) => { e.stopPropagation(); onClose(); }}>×</button>
           </div>
-          {ptzOpen && <PtzPanel camera={camera.id} onError={(err) => { onSessionEnded(err); setMessage(ptzError(err)); }} />}
-          {message && <p class="tile-message" role="status" data-testid="tile-message">{message}</p>}
+          {ptzOpen && <PtzPanel camera={camera.id} onError={(err) => { onSessionEnded(err); setPtzMessage(ptzError(err)); }} />}
+          {(ptzMessage ?? message) && <p class="tile-message" role="status" data-testid="tile-message">{ptzMessage ?? message}</p>}
         </>
       ) : (
         <p class="tile-empty">{selected ? '在左侧选择摄像机 · pick a camera' : ''}</p>
