@@ -6,7 +6,7 @@ import Hls from 'hls.js';
 import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
 
 /** TileStatus is the badge of a tile. */
-export type TileStatus = 'connecting' | 'starting' | 'live' | 'stalled' | 'offline' | 'failed' | 'denied' | 'error';
+export type TileStatus = 'connecting' | 'starting' | 'live' | 'stalled' | 'reconnecting' | 'offline' | 'failed' | 'denied' | 'error';
 
 /** TileView is what the tile shows: its badge, a line of explanation, and how long the first picture took. */
 export interface TileView {
@@ -72,7 +72,9 @@ export class TilePlayer {
   #lastFrameAt = performance.now();
   #loadedAt = performance.now();
   #reloadAfter = RELOAD_MS;
-  #info?: StreamInfoT;
+  /** lastSn is the newest segment the playlist has listed; snAtFrame what it listed when a frame was last shown. */
+  #lastSn = -1;
+  #snAtFrame = -1;
 
   constructor(el: HTMLVideoElement, camera: string, profile: Profile, hooks: { onView: (v: TileView) => void; onSessionEnded: (err: unknown) => void }) {
     this.#el = el;
@@ -174,6 +176,9 @@ export class TilePlayer {
       xhrSetup: (xhr, url) => xhr.open('GET', withToken(url, this.#token), true),
     });
     this.#hls = player;
+    player.on(Hls.Events.LEVEL_UPDATED, (_e, data) => {
+      if (this.#hls === player) this.#lastSn = Math.max(this.#lastSn, data.details.endSN);
+    });
     player.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal || this.#disposed || this.#hls !== player) return;
       this.#stopPlayer();
@@ -213,6 +218,7 @@ export class TilePlayer {
   #frame(): void {
     const now = performance.now();
     this.#lastFrameAt = now;
+    this.#snAtFrame = this.#lastSn;
     if (this.#view.firstFrameMs === undefined) this.#show({ firstFrameMs: Math.round(now - this.#t0) });
     if (this.#view.status !== 'live') {
       this.#reloadAfter = RELOAD_MS;
@@ -232,10 +238,11 @@ export class TilePlayer {
       const s = Math.round(still / 1000);
       this.#show({ message: this.#hls ? `画面已停止 ${s} 秒 (the picture has not moved for ${s} s)` : `画面已停止 ${s} 秒，正在重新加载 (reloading the player)` });
     }
-    // A player that has shown nothing for a while is loaded afresh, unless the gateway says the camera is away (its
-    // own retry brings the tile back) or a reload is already due.
-    const away = this.#info?.state === 'offline' || this.#info?.state === 'failed';
-    if (this.#hls && !away && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter) {
+    // A player that has shown nothing for a while although the playlist went on (new segments it does not play) is
+    // stuck: it is loaded afresh. When the playlist stands still too, the camera is what stopped: a new player would
+    // only replay its last seconds as if live, and the gateway's own retry brings the picture back.
+    const playlistMoved = this.#lastSn > this.#snAtFrame;
+    if (this.#hls && playlistMoved && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter) {
       this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
       this.#load();
     }
@@ -245,9 +252,11 @@ export class TilePlayer {
     try {
       const info = await api.streamInfo(this.#camera, this.#profile);
       if (this.#disposed) return info;
-      this.#info = info;
       if (info.state === 'offline' || info.state === 'failed') {
         this.#show({ status: info.state, message: explain(info, `stream ${info.state}`) });
+      } else if (info.state === 'starting' && info.error && this.#view.status !== 'live') {
+        // The gateway pulls the camera again after a failure: the picture is gone until it is back.
+        this.#show({ status: 'reconnecting', message: `${info.error.message}; 正在重连 (reconnecting)` });
       } else if (info.state === 'starting' && this.#view.status !== 'live' && this.#view.status !== 'stalled') {
         this.#show({ status: 'starting' });
       }

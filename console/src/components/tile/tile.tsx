@@ -7,7 +7,7 @@ import type { TileCamera } from '../../state/app-state.js';
 import './tile.css';
 
 const BADGE: Record<TileStatus, string> = {
-  connecting: '连接中', starting: '启动中', live: '直播', stalled: '卡顿', offline: '离线', failed: '故障', denied: '无权限', error: '错误',
+  connecting: '连接中', starting: '启动中', live: '直播', stalled: '卡顿', reconnecting: '重连中', offline: '离线', failed: '故障', denied: '无权限', error: '错误',
 };
 
 /** Tile plays one camera. */
