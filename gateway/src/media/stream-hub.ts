@@ -156,6 +156,8 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     const stream = this.#streams.get(`${camera}/${profile}`);
     if (!stream) return Promise.resolve(undefined);
     if (stream.state === 'live') return Promise.resolve(stream.info());
+    // A request waiting for the stream holds it: however long the camera takes, the idle sweep leaves it be.
+    const release = stream.hold();
     return new Promise((done) => {
       const onState = (info: StreamInfo) => {
         if (info.state === 'starting') return;
@@ -165,6 +167,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
       const finish = (info: StreamInfo) => {
         clearTimeout(timer);
         stream.off('state', onState);
+        release();
         done(info);
       };
       stream.on('state', onState);
@@ -258,7 +261,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
   #sweep(): void {
     const now = Date.now();
     for (const [key, stream] of this.#streams) {
-      if (now - stream.lastAccess > this.#opts.idleLingerMs) {
+      if (!stream.held && now - stream.lastAccess > this.#opts.idleLingerMs) {
         this.#streams.delete(key);
         void stream.close().catch((err: unknown) => this.emit('error', err as Error));
       }

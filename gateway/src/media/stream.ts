@@ -64,6 +64,7 @@ export class Stream extends EventEmitter<StreamEvents> {
   #since = Date.now();
   #viewers = new Map<string, { at: number; user: string; unit: string }>();
   #lastAccess = Date.now();
+  #holds = 0;
   #pipeline?: Pipeline;
   #runId = 0;
   #attempts = 0;
@@ -100,6 +101,26 @@ export class Stream extends EventEmitter<StreamEvents> {
   touch(viewer: ViewerRef, now = Date.now()): void {
     this.#lastAccess = now;
     this.#viewers.set(viewer.key, { at: now, user: viewer.user, unit: viewer.unit });
+  }
+
+  /**
+   * hold marks someone waiting on the stream (a playlist request waiting for it to go live): a held stream is in use
+   * however long its start takes. The returned release counts as an access.
+   */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#lastAccess = Date.now();
+    };
+  }
+
+  /** held says whether a request waits on the stream now. */
+  get held(): boolean {
+    return this.#holds > 0;
   }
 
   /** viewers counts distinct viewers seen within the viewer window. */

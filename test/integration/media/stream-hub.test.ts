@@ -78,6 +78,22 @@ describe('StreamHub', () => {
     }
   });
 
+  it('keeps a stream a request waits on, however longer than the idle linger its camera takes to start', async () => {
+    const hub = makeHub({ idleLingerMs: 1000 });
+    await hub.start();
+    try {
+      // Every RTSP answer comes 700 ms late: DESCRIBE, SETUP and PLAY alone outlast the linger.
+      await setFaults(sim, 'slow1', { delayMs: 700 });
+      hub.open('slow1', 'sub', viewer('alice'));
+      const info = await hub.waitLive('slow1', 'sub', 15_000);
+      expect(info?.state).toBe('live');
+      expect(Date.now() - info!.startedAt!).toBeGreaterThan(1000);
+    } finally {
+      await setFaults(sim, 'slow1', { delayMs: null });
+      await hub.close();
+    }
+  });
+
   it('reports an offline camera in words and retries with growing, jittered delays', async () => {
     await setFaults(sim, 'h2', { offline: true });
     const hub = makeHub();
