@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # A camera the project did not write: Debian's GStreamer RTSP server (gst-rtsp-server through GObject
 # introspection), encoding a live test pattern as a camera does. Mounts:
-#   /h264        H.264 720p25 (baseline, no B-frames) and G.711 A-law audio, as most Chinese IPCs send
+#   /h264        H.264 at 25 fps (1280x720 unless --width/--height say otherwise; baseline, no B-frames) and G.711 A-law audio, as most Chinese IPCs send
 #   /h264-bframes H.264 main profile with B-frames
 #   /h265        H.265 (HEVC)
 # With --user (and the password in the environment, CAMERA_PASSWORD) every mount asks for Digest credentials. The port is printed on stdout once the
