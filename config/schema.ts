@@ -63,6 +63,17 @@ export const ConfigSchema = Type.Object({
      * unloaded one.
      */
     maxStartsPerSecond: Type.Number({ default: 0, minimum: 0, maximum: 1000 }),
+    /**
+     * engine says who reads cameras: the in-process media core ('core': RTSP, depacketizers, frame bus, LL-HLS in
+     * memory), or ffmpeg ('ffmpeg': one process per stream, MPEG-TS segments on disk). ffmpegCameras names cameras
+     * read by ffmpeg whatever the engine: the fallback for a source the core cannot read.
+     */
+    engine: Type.Union([Type.Literal('core'), Type.Literal('ffmpeg')], { default: 'core' }),
+    ffmpegCameras: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { default: [], maxItems: 100_000 }),
+    /** partSeconds is the LL-HLS partial segment duration aimed at (200-333 ms is what Low-Latency HLS asks). */
+    partSeconds: Type.Number({ default: 0.3, minimum: 0.1, maximum: 1 }),
+    /** windowMegabytes bounds what one stream's HLS window holds in memory. */
+    windowMegabytes: Type.Integer({ default: 64, minimum: 4, maximum: 1024 }),
   }, { default: {}, ...strict }),
   health: Type.Object({
     /** enabled runs the sweep of every camera (RTSP OPTIONS, never a stream pull). */

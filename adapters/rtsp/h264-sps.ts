@@ -9,6 +9,8 @@ export interface SpsInfo {
   height: number;
   /** fps comes from the VUI timing info, when the encoder wrote it. */
   fps?: number;
+  /** reorder is max_num_reorder_frames from the VUI bitstream restriction (0: no B-frames), when written. */
+  reorder?: number;
 }
 
 const PROFILE_NAMES: Record<number, string> = {
@@ -16,7 +18,8 @@ const PROFILE_NAMES: Record<number, string> = {
 };
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
-class BitReader {
+/** BitReader reads bits and exp-Golomb codes from an RBSP (ITU-T H.264 7.2, H.265 7.2). */
+export class BitReader {
   #data: Uint8Array;
   #pos = 0;
 
@@ -140,7 +143,45 @@ export function parseSps(nal: Uint8Array): SpsInfo {
       const unitsInTick = r.bits(32);
       const timeScale = r.bits(32);
       if (unitsInTick > 0) info.fps = Math.round((timeScale / (2 * unitsInTick)) * 100) / 100;
+      r.bit(); // fixed_frame_rate_flag
+    }
+    // What follows tells how far pictures are reordered (B-frames); an SPS cut short after the frame rate keeps it.
+    try {
+      const nalHrd = r.bit();
+      if (nalHrd) skipHrd(r);
+      const vclHrd = r.bit();
+      if (vclHrd) skipHrd(r);
+      if (nalHrd || vclHrd) r.bit(); // low_delay_hrd_flag
+      r.bit(); // pic_struct_present_flag
+      if (r.bit()) {
+        r.bit();
+        r.ue();
+        r.ue();
+        r.ue();
+        r.ue();
+        info.reorder = r.ue();
+      }
+    } catch {
+      // An SPS without the bitstream restriction: the reorder depth stays unknown.
     }
   }
   return info;
+}
+
+function skipHrd(r: BitReader): void {
+  const count = r.ue() + 1;
+  if (count > 32) throw new RangeError('SPS HRD has more than 32 CPB specifications');
+  r.bits(8);
+  for (let i = 0; i < count; i++) {
+    r.ue();
+    r.ue();
+    r.bit();
+  }
+  r.bits(20);
+}
+
+/** avcCodecString is the RFC 6381 name of an H.264 stream from its SPS: avc1. then profile, constraints, level in hex. */
+export function avcCodecString(sps: Uint8Array): string {
+  const hex = (b: number | undefined) => (b ?? 0).toString(16).padStart(2, '0');
+  return `avc1.${hex(sps[1])}${hex(sps[2])}${hex(sps[3])}`;
 }

@@ -11,7 +11,7 @@ import { DeviceError } from '../core/device-error.js';
 import { answerChallenge } from '../core/digest.js';
 import { redactUrl, type SourceCredentials } from '../core/types.js';
 import { parseSenderReports, ReceptionStats, receiverReport } from './rtcp.js';
-import { parseRtp, RtpError } from './rtp-packet.js';
+import { parseRtp, RtpError, type RtpPacket } from './rtp-packet.js';
 import { RtspConnection, RtspProtocolError, type RtspResponse } from './rtsp-connection.js';
 import { controlUrl, parseSessionDescription, SdpError, type SdpMedia, type SessionDescription } from './sdp.js';
 
@@ -52,7 +52,7 @@ export interface RtspSessionOptions {
    * sink receives every packet from the first on. RTP can arrive in the same read as the PLAY answer, before open()
    * resolves and anyone could listen to 'rtp': a camera's first keyframe goes there, so it is not lost.
    */
-  sink?: { rtp(track: number, packet: Buffer): void; rtcp?(track: number, packet: Buffer): void };
+  sink?: { rtp(track: number, packet: Buffer, parsed: RtpPacket): void; rtcp?(track: number, packet: Buffer): void };
   /** beforePlay runs once every track is set up, before PLAY: where the packets will go is made ready there. */
   beforePlay?: (tracks: readonly RtspTrack[]) => Promise<void>;
 }
@@ -414,7 +414,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       this.bytes += packet.length;
       this.lastPacketAt = now;
       t.stats.packet(p.ssrc, p.sequence, p.timestamp, now);
-      sink?.rtp(track, packet);
+      sink?.rtp(track, packet, p);
       this.emit('rtp', track, packet);
     };
     const rtcp = (track: number, packet: Buffer) => {

@@ -5,6 +5,7 @@ import type { MediaTokens } from '../auth/media-token.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StreamInfo, ViewerRef } from '../media/stream.js';
+import type { HlsFile, PlaylistRequest } from '../media/stream-hub.js';
 import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
 import type { HealthEvent } from '../health/health-store.js';
 import type { UnitHealth } from '../health/online-rates.js';
@@ -26,8 +27,8 @@ export interface MediaHub {
   info(camera: string, profile: Profile): StreamInfo | undefined;
   list(): StreamInfo[];
   waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined>;
-  playlist(camera: string, profile: Profile): Promise<string | undefined>;
-  filePath(camera: string, profile: Profile, name: string): string | undefined;
+  playlist(camera: string, profile: Profile, req?: PlaylistRequest): Promise<string | undefined | 'timeout' | 'too-far'>;
+  file(camera: string, profile: Profile, name: string, waitMs: number): Promise<HlsFile | undefined>;
 }
 
 /** HealthView is what routes ask of the health monitor and its history. */

@@ -10,6 +10,9 @@ import type { Profile, StreamSourceSpec } from '../../../adapters/core/types.js'
 import { HlsPipeline, PLAYLIST, withRun } from './hls-pipeline.js';
 import { StartGate } from './start-gate.js';
 import { Stream, type StreamInfo, type ViewerRef } from './stream.js';
+import { CorePipeline } from './core/core-pipeline.js';
+import { FrameBus } from './core/frame-bus.js';
+import { HLS_FILE, HlsOutput } from './core/ll-hls.js';
 
 /** StreamHubOptions configure the hub (the media slice of the config, in milliseconds). */
 export interface StreamHubOptions {
@@ -35,6 +38,35 @@ export interface StreamHubOptions {
   resolveSource: (camera: string, profile: Profile) => Promise<StreamSourceSpec>;
   /** onRemuxerLog receives ffmpeg's last words when a remuxer fails, for the operator's log. */
   onRemuxerLog?: (camera: string, profile: Profile, lines: string[]) => void;
+  /**
+   * engine says who reads a camera: the in-process media core (the default), or ffmpeg (a fallback for a source the
+   * core cannot read), for every camera or for the cameras it names.
+   */
+  engine?: (camera: string) => 'core' | 'ffmpeg';
+  /** partTargetMs is the LL-HLS partial segment duration aimed at. */
+  partTargetMs?: number;
+  /** maxWindowBytes bounds one stream's HLS window in memory. */
+  maxWindowBytes?: number;
+}
+
+/** PLAIN_PLAYLIST is the playlist without partial segments, for players without Low-Latency HLS. */
+export const PLAIN_PLAYLIST = 'plain.m3u8';
+
+/** HlsFile is what the hub serves for a file name: bytes in memory (the media core) or a file (the ffmpeg fallback). */
+export type HlsFile = { type: string; chunks: Buffer[] } | { type: string; path: string };
+
+/** PlaylistRequest asks for a playlist, possibly blocking until a part exists (LL-HLS _HLS_msn and _HLS_part). */
+export interface PlaylistRequest {
+  lowLatency: boolean;
+  msn?: number;
+  part?: number;
+  waitMs: number;
+}
+
+/** Channel is a stream's bus and HLS output: they outlive its runs, so the playlist goes on across restarts. */
+interface Channel {
+  bus: FrameBus;
+  hls: HlsOutput;
 }
 
 /** StreamHubEvents report state changes and internal errors. */
@@ -86,6 +118,7 @@ export async function checkFfmpeg(path: string): Promise<void> {
 export class StreamHub extends EventEmitter<StreamHubEvents> {
   #opts: StreamHubOptions;
   #streams = new Map<string, Stream>();
+  #channels = new Map<Stream, Channel>();
   #pids = new Set<number>();
   #sweeper?: NodeJS.Timeout;
   #gate: StartGate;
@@ -174,20 +207,72 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     });
   }
 
-  /** playlist returns the current run's playlist, marked with its discontinuity sequence, or undefined between runs. */
-  async playlist(camera: string, profile: Profile): Promise<string | undefined> {
-    const pipeline = this.#streams.get(`${camera}/${profile}`)?.pipeline;
-    if (!(pipeline instanceof HlsPipeline)) return undefined;
-    const text = await readFile(join(pipeline.dir, PLAYLIST), 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : withRun(text, pipeline.discontinuity);
+  /**
+   * playlist returns the stream's media playlist, marked with its discontinuity sequence, or undefined between runs
+   * (and when a blocking request's part did not come within its wait: 'timeout').
+   */
+  async playlist(camera: string, profile: Profile, req: PlaylistRequest = { lowLatency: true, waitMs: 0 }): Promise<string | undefined | 'timeout' | 'too-far'> {
+    const stream = this.#streams.get(`${camera}/${profile}`);
+    const channel = stream && this.#channels.get(stream);
+    const pipeline = stream?.pipeline;
+    if (pipeline instanceof HlsPipeline) {
+      const text = await readFile(join(pipeline.dir, PLAYLIST), 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : withRun(text, pipeline.discontinuity);
+    }
+    if (!channel) return undefined;
+    if (!channel.hls.ready && !(await channel.hls.waitReady(Math.max(req.waitMs, 2000)))) return undefined;
+    if (req.lowLatency && req.msn !== undefined) {
+      if (req.msn > channel.hls.lastMsn + 2) return 'too-far';
+      const ok = await channel.hls.waitPart(req.msn, req.part ?? -1, req.waitMs);
+      if (!ok) return 'timeout';
+    }
+    return channel.hls.ready ? channel.hls.playlist(req.lowLatency) : undefined;
   }
 
-  /** filePath returns the path of a playlist or segment of a live stream, or undefined; names are checked, never joined raw. */
+  /**
+   * file returns an init segment, segment or part of a live stream, waiting up to waitMs for a part announced by the
+   * preload hint; names are matched, never joined raw.
+   */
+  async file(camera: string, profile: Profile, name: string, waitMs: number): Promise<HlsFile | undefined> {
+    const stream = this.#streams.get(`${camera}/${profile}`);
+    if (!stream) return undefined;
+    if (SEGMENT_NAME.test(name)) {
+      const path = this.filePath(camera, profile, name);
+      return path ? { type: 'video/mp2t', path } : undefined;
+    }
+    const channel = this.#channels.get(stream);
+    const m = HLS_FILE.exec(name);
+    if (!channel || !m) return undefined;
+    const hls = channel.hls;
+    if (m[1] !== undefined) {
+      const init = hls.init(Number(m[1]));
+      return init ? { type: 'video/mp4', chunks: [init] } : undefined;
+    }
+    if (m[2] !== undefined) {
+      const msn = Number(m[2]);
+      if (!hls.segment(msn) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, -1, waitMs);
+      const chunks = hls.segment(msn);
+      return chunks ? { type: 'video/iso.segment', chunks } : undefined;
+    }
+    const msn = Number(m[3]);
+    const index = Number(m[4]);
+    if (!hls.part(msn, index) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, index, waitMs);
+    const chunks = hls.part(msn, index);
+    return chunks ? { type: 'video/iso.segment', chunks } : undefined;
+  }
+
+  /** filePath returns the path of a playlist or segment of an ffmpeg-run stream, or undefined; names are checked, never joined raw. */
   filePath(camera: string, profile: Profile, name: string): string | undefined {
     if (name !== PLAYLIST && !SEGMENT_NAME.test(name)) return undefined;
     const pipeline = this.#streams.get(`${camera}/${profile}`)?.pipeline;
     if (!(pipeline instanceof HlsPipeline)) return undefined;
     return join(pipeline.dir, name);
+  }
+
+  /** bus returns the frame bus of an open stream run by the media core (outputs and snapshots read it). */
+  bus(camera: string, profile: Profile): FrameBus | undefined {
+    const stream = this.#streams.get(`${camera}/${profile}`);
+    return stream ? this.#channels.get(stream)?.bus : undefined;
   }
 
   /** childPids lists the ffmpeg processes the hub runs now. */
@@ -202,7 +287,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     clearInterval(this.#sweeper);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    await Promise.all(streams.map((s) => s.close()));
+    await Promise.all(streams.map((s) => this.#closeStream(s)));
     this.#killAllSync();
     rmSync(join(this.#opts.hlsDir, PID_FILE), { force: true });
     process.off('exit', this.#exitHandler);
@@ -234,13 +319,27 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
 
   #create(camera: string, profile: Profile): Stream {
     const o = this.#opts;
+    const engine = o.engine?.(camera) ?? 'core';
+    let channel: Channel | undefined;
+    if (engine === 'core') {
+      const bus = new FrameBus();
+      channel = {
+        bus,
+        hls: new HlsOutput(bus, {
+          partTargetMs: o.partTargetMs ?? 300, segmentSeconds: o.segmentSeconds, windowSegments: o.playlistSegments,
+          maxBytes: o.maxWindowBytes ?? 64 * 1024 * 1024,
+        }),
+      };
+    }
     const stream = new Stream(camera, profile, {
       resolveSource: () => o.resolveSource(camera, profile),
       startGate: () => this.#gate.pass(),
       backoff: { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs },
       viewerWindowMs: VIEWER_WINDOW_MS,
       onError: (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))),
-      createPipeline: (source, runId) => new HlsPipeline({
+      createPipeline: (source, runId) => channel ? new CorePipeline({
+        source, bus: channel.bus, startTimeoutMs: o.startTimeoutMs, stallTimeoutMs: o.stallTimeoutMs,
+      }) : new HlsPipeline({
         source,
         dir: join(o.hlsDir, 'streams', `${camera}-${profile}-${process.pid}-${runId}`),
         ffmpegPath: o.ffmpegPath,
@@ -255,7 +354,20 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
       }),
     });
     stream.on('state', (info) => this.emit('state', info));
+    if (channel) this.#channels.set(stream, channel);
     return stream;
+  }
+
+  async #closeStream(stream: Stream): Promise<void> {
+    try {
+      await stream.close();
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+    const channel = this.#channels.get(stream);
+    this.#channels.delete(stream);
+    channel?.hls.close();
+    channel?.bus.end();
   }
 
   #sweep(): void {
@@ -263,7 +375,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     for (const [key, stream] of this.#streams) {
       if (!stream.held && now - stream.lastAccess > this.#opts.idleLingerMs) {
         this.#streams.delete(key);
-        void stream.close().catch((err: unknown) => this.emit('error', err as Error));
+        void this.#closeStream(stream);
       }
     }
   }

@@ -2,10 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { Profile } from '../../../../adapters/core/types.js';
 import { MediaTokenError, type MediaGrant } from '../../auth/media-token.js';
 import { PLAYLIST } from '../../media/hls-pipeline.js';
-import { SEGMENT_NAME } from '../../media/stream-hub.js';
+import { PLAIN_PLAYLIST, SEGMENT_NAME } from '../../media/stream-hub.js';
+import { HLS_FILE } from '../../media/core/ll-hls.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { COOKIE, subjectOf } from '../auth-plugin.js';
@@ -16,16 +18,33 @@ import { CameraId, ProfileName } from '../schemas.js';
 const Params = Type.Object({
   camera: CameraId,
   profile: ProfileName,
-  // The same names the hub serves: the playlist, or a segment as SEGMENT_NAME matches it.
-  file: Type.String({ pattern: `^(${PLAYLIST.replace('.', '\\.')}|${SEGMENT_NAME.source.slice(1, -1)})$` }),
+  // The same names the hub serves: the playlists, the media core's init segments, segments and parts, or a segment
+  // of the ffmpeg fallback.
+  file: Type.String({ maxLength: 64, pattern: `^(${PLAYLIST.replace('.', '\\.')}|${PLAIN_PLAYLIST.replace('.', '\\.')}|${SEGMENT_NAME.source.slice(1, -1)}|${HLS_FILE.source.slice(1, -1)})$` }),
 });
-const Query = Type.Object({ t: Type.String({ minLength: 1, maxLength: 1024 }) });
+const Query = Type.Object({
+  t: Type.String({ minLength: 1, maxLength: 1024 }),
+  // LL-HLS blocking playlist reload (RFC 8216bis 6.2.5.2).
+  _HLS_msn: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
+  _HLS_part: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  _HLS_skip: Type.Optional(Type.String({ maxLength: 8 })),
+});
 
-/** rewritePlaylist appends the token to every segment URI, so that segments are as protected as the playlist. */
+/**
+ * rewritePlaylist appends the token to every URI (segment lines, and the URI attributes of EXT-X-MAP, EXT-X-PART and
+ * EXT-X-PRELOAD-HINT), so that everything a playlist names is as protected as the playlist.
+ */
 export function rewritePlaylist(text: string, token: string): string {
   const t = encodeURIComponent(token);
-  return text.split('\n').map((line) => (line && !line.startsWith('#') ? `${line}?t=${t}` : line)).join('\n');
+  return text.split('\n').map((line) => {
+    if (line && !line.startsWith('#')) return `${line}?t=${t}`;
+    if (line.startsWith('#EXT') && line.includes('URI="')) return line.replace(/URI="([^"?]*)"/g, (_m, uri: string) => `URI="${uri}?t=${t}"`);
+    return line;
+  }).join('\n');
 }
+
+/** BLOCK_MS bounds a blocking playlist reload or a part announced by the preload hint (three part targets and more). */
+const BLOCK_MS = 3000;
 
 /** mediaRoutes serves /media/hls/:camera/:profile/:file. */
 export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
@@ -62,20 +81,35 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     const { camera, profile, file } = req.params as { camera: string; profile: Profile; file: string };
     const viewer = viewerOf({ userId: grant.userId, session: grant.session, unit });
     reply.header('cache-control', 'no-store');
-    if (file === PLAYLIST) {
+    if (file === PLAYLIST || file === PLAIN_PLAYLIST) {
       // A viewer who comes back after the idle linger restarts the stream; a starting one is waited for.
       let info = deps.hub.touch(camera, profile, viewer) ?? deps.hub.open(camera, profile, viewer);
       if (info.state !== 'live') info = (await deps.hub.waitLive(camera, profile, deps.playlistWaitMs)) ?? info;
       if (info.state !== 'live') {
         throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
       }
-      const text = await deps.hub.playlist(camera, profile);
-      if (text === undefined) throw new AppError('stream-unavailable', 'the stream is restarting', { state: 'starting' });
-      return reply.type('application/vnd.apple.mpegurl').send(rewritePlaylist(text, (req.query as { t: string }).t));
+      const q = req.query as { t: string; _HLS_msn?: number; _HLS_part?: number };
+      if (q._HLS_part !== undefined && q._HLS_msn === undefined) throw new AppError('bad-request', '_HLS_part needs _HLS_msn');
+      let text = await deps.hub.playlist(camera, profile, { lowLatency: file === PLAYLIST, msn: q._HLS_msn, part: q._HLS_part, waitMs: BLOCK_MS });
+      if (text === 'too-far') throw new AppError('bad-request', `_HLS_msn ${q._HLS_msn} is more than two segments past the live edge`);
+      // A part that did not come in time: the playlist as it is, for the player to ask again.
+      if (text === 'timeout') text = await deps.hub.playlist(camera, profile, { lowLatency: file === PLAYLIST, waitMs: 0 });
+      if (text === undefined || text === 'timeout' || text === 'too-far') {
+        // Live, but no part made yet (the first keyframe is being cut): the player retries.
+        throw new AppError('stream-unavailable', 'the stream is starting', { state: 'starting' });
+      }
+      return reply.type('application/vnd.apple.mpegurl').send(rewritePlaylist(text, q.t));
     }
     deps.hub.touch(camera, profile, viewer);
-    const path = deps.hub.filePath(camera, profile, file);
-    if (!path) throw new AppError('not-found', 'no such segment (the stream is not running)', undefined, { refusal: false });
+    const found = await deps.hub.file(camera, profile, file, BLOCK_MS);
+    if (!found) throw new AppError('not-found', `${file} is not in the stream's window (rotated out, or the stream is not running)`, undefined, { refusal: false });
+    if ('chunks' in found) {
+      let length = 0;
+      for (const c of found.chunks) length += c.length;
+      reply.header('content-length', length);
+      return reply.type(found.type).send(Readable.from(found.chunks, { objectMode: false }));
+    }
+    const path = found.path;
     const stream = createReadStream(path);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());

@@ -1,0 +1,424 @@
+// HLS made from a frame bus, in memory: fMP4 fragments of about a third of a second (LL-HLS partial segments) that
+// make up segments cut at keyframes. One set of fragments serves both playlists: the low-latency one (EXT-X-PART,
+// EXT-X-PRELOAD-HINT, blocking reload) and the plain one. The playlist goes on across upstream restarts and codec
+// changes with EXT-X-DISCONTINUITY and a continuous media sequence.
+import type { AccessUnit, AudioParams, TrackInfo, VideoParams } from './access-unit.js';
+import { fragment, initSegment, type Mp4Sample, type Mp4Track } from './fmp4.js';
+import type { FrameBus } from './frame-bus.js';
+
+/** HlsOutputOptions size the output. */
+export interface HlsOutputOptions {
+  /** partTargetMs is the partial segment duration aimed at (LL-HLS says 200-333 ms; parts never exceed it by much). */
+  partTargetMs: number;
+  /** segmentSeconds is the least a segment lasts: it ends at the first keyframe after. */
+  segmentSeconds: number;
+  /** windowSegments is how many whole segments the playlist keeps. */
+  windowSegments: number;
+  /** maxBytes bounds what the window holds in memory (a camera sending huge pictures shortens its window). */
+  maxBytes: number;
+}
+
+/** Part is one partial segment: a complete moof + mdat, its chunks shared with the segment it belongs to. */
+interface Part {
+  chunks: Buffer[];
+  bytes: number;
+  duration: number;
+  independent: boolean;
+}
+
+/** Segment is a run of parts from a keyframe. */
+interface Segment {
+  msn: number;
+  parts: Part[];
+  duration: number;
+  bytes: number;
+  /** discontinuity marks the first segment after a restart or a codec change. */
+  discontinuity: boolean;
+  init: number;
+  /** programTime is when its first picture arrived (ms since the epoch). */
+  programTime: number;
+  done: boolean;
+}
+
+/** Waiter is a blocked playlist or part request. */
+interface Waiter {
+  ready: () => boolean;
+  resolve: (ok: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+const VIDEO_TIMESCALE = 90_000;
+const VIDEO_ID = 1;
+const AUDIO_ID = 2;
+/** AAC_FRAME is the samples of one AAC-LC frame. */
+const AAC_FRAME = 1024;
+/** MAX_PART_SAMPLES bounds one part (video stalled while audio goes on, or a flood of tiny pictures). */
+const MAX_PART_SAMPLES = 600;
+
+/** HLS_FILE names what an output serves. */
+export const HLS_FILE = /^(?:init-(\d{1,9})\.mp4|seg-(\d{1,12})\.m4s|part-(\d{1,12})-(\d{1,4})\.m4s)$/;
+
+/** carriedInHls says which tracks HLS carries: H.264/H.265 video, AAC audio (G.711 stays on the bus for WebRTC). */
+export function hlsTrackInfo(params: readonly (VideoParams | AudioParams)[], extra: TrackInfo[] = []): TrackInfo[] {
+  const out: TrackInfo[] = [];
+  let video = false;
+  let audio = false;
+  for (const p of params) {
+    if (p.kind === 'video') {
+      out.push(video ? { kind: 'video', codec: p.codec, carried: false, note: 'a second video track is not carried' } : { kind: 'video', codec: p.codec, carried: true });
+      video = true;
+    } else if (p.codec === 'AAC' && !audio) {
+      out.push({ kind: 'audio', codec: 'AAC', carried: true });
+      audio = true;
+    } else {
+      out.push({ kind: 'audio', codec: p.codec, carried: false, note: p.codec === 'AAC' ? 'a second audio track is not carried' : `${p.codec === 'PCMA' ? 'G.711 A-law' : 'G.711 µ-law'} audio is not carried in HLS (browsers do not play it from MP4); WebRTC carries it` });
+    }
+  }
+  return [...out, ...extra];
+}
+
+/** HlsOutput listens to a bus and keeps the window of segments and the playlists. */
+export class HlsOutput {
+  readonly #bus: FrameBus;
+  readonly #o: HlsOutputOptions;
+  #segments: Segment[] = [];
+  #current: Segment | undefined;
+  #nextMsn = 1;
+  /** discontinuitySequence counts discontinuities that slid out of the window (RFC 8216 4.3.3.3). */
+  #discontinuitySequence = 0;
+  #inits: Map<number, Buffer> = new Map();
+  #init = 0;
+  #bytes = 0;
+  #targetDuration: number;
+  #waiters = new Set<Waiter>();
+  #cache: { ll?: string; plain?: string } = {};
+  #fragmentSeq = 1;
+  // The current run's tracks and timeline.
+  #videoTrack = -1;
+  #audioTrack = -1;
+  #audioRate = 0;
+  #needKey = true;
+  #needDiscontinuity = false;
+  #needInit = true;
+  /** origin maps the bus's video clock onto the playlist's continuous timeline (offset added to dts). */
+  #videoOffset: number | undefined;
+  #audioOffset: number | undefined;
+  #firstVideoAt = 0;
+  #firstVideoPts = 0;
+  /** timeline is the end of what was written, in video ticks: where a new run starts. */
+  #timeline = 0;
+  #pending: { dts: number; pts: number; key: boolean; data: Buffer; at: number } | undefined;
+  #frameTicks = 3600;
+  #part: { video: Mp4Sample[]; audio: Mp4Sample[]; videoBase: number; audioBase: number; duration: number; independent: boolean } | undefined;
+  #audioNext: number | undefined;
+  #closed = false;
+  /** units counts the access units written, for tests and figures. */
+  units = 0;
+  readonly #listeners: { unit: (au: AccessUnit) => void; restart: () => void; params: () => void };
+
+  constructor(bus: FrameBus, opts: HlsOutputOptions) {
+    this.#bus = bus;
+    this.#o = opts;
+    this.#targetDuration = Math.max(1, Math.ceil(opts.segmentSeconds));
+    this.#listeners = {
+      unit: (au) => this.#onUnit(au),
+      restart: () => this.#break(true),
+      params: () => this.#break(false),
+    };
+    bus.on('unit', this.#listeners.unit);
+    bus.on('restart', this.#listeners.restart);
+    bus.on('params', this.#listeners.params);
+    // A bus already carrying pictures starts the output at its cached keyframe.
+    for (const au of bus.gopCache()) this.#onUnit(au);
+  }
+
+  /** ready says whether the playlist has a part to offer. */
+  get ready(): boolean {
+    return this.#segments.length > 0 || (this.#current?.parts.length ?? 0) > 0;
+  }
+
+  /** bytes is what the window holds now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get lastMsn(): number {
+    return this.#nextMsn - 1;
+  }
+
+  /** init returns an init segment still referred to, or undefined. */
+  init(n: number): Buffer | undefined {
+    return this.#inits.get(n);
+  }
+
+  /** segment returns the chunks of a complete segment in the window, or undefined. */
+  segment(msn: number): Buffer[] | undefined {
+    const s = this.#segments.find((x) => x.msn === msn);
+    return s?.done ? s.parts.flatMap((p) => p.chunks) : undefined;
+  }
+
+  /** part returns a partial segment's chunks, or undefined when it is not (or no longer) there. */
+  part(msn: number, index: number): Buffer[] | undefined {
+    const s = msn === this.#current?.msn ? this.#current : this.#segments.find((x) => x.msn === msn);
+    return s?.parts[index]?.chunks;
+  }
+
+  /**
+   * waitPart resolves true once segment msn's part index exists (index -1: the whole segment), or false after
+   * timeoutMs. A request too far ahead (more than two segments) resolves false at once.
+   */
+  waitPart(msn: number, index: number, timeoutMs: number): Promise<boolean> {
+    const ready = () => this.#closed || (index < 0 ? this.#segments.some((s) => s.msn >= msn && s.done) || msn < (this.#segments[0]?.msn ?? 0)
+      : this.#has(msn, index));
+    if (ready()) return Promise.resolve(true);
+    if (msn > this.#nextMsn + 1) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        ready, resolve: (ok) => {
+          clearTimeout(w.timer);
+          this.#waiters.delete(w);
+          resolve(ok);
+        },
+        timer: setTimeout(() => w.resolve(false), timeoutMs),
+      };
+      this.#waiters.add(w);
+    });
+  }
+
+  /** waitReady resolves true once the playlist has a part to offer, or false after timeoutMs. */
+  waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        ready: () => this.#closed || this.ready,
+        resolve: (ok) => {
+          clearTimeout(w.timer);
+          this.#waiters.delete(w);
+          resolve(ok && !this.#closed);
+        },
+        timer: setTimeout(() => w.resolve(false), timeoutMs),
+      };
+      this.#waiters.add(w);
+    });
+  }
+
+  #has(msn: number, index: number): boolean {
+    if (this.#current && msn === this.#current.msn) return this.#current.parts.length > index;
+    const s = this.#segments.find((x) => x.msn === msn);
+    if (s) return s.parts.length > index || s.done;
+    // A segment before the window, or one that ended before reaching that part: the playlist moved past it.
+    return msn < (this.#current?.msn ?? this.#nextMsn);
+  }
+
+  /** playlist renders the media playlist: low-latency (with parts) or plain. */
+  playlist(lowLatency: boolean): string {
+    const key = lowLatency ? 'll' : 'plain';
+    const cached = this.#cache[key];
+    if (cached !== undefined) return cached;
+    const all = [...this.#segments, ...(lowLatency && this.#current && this.#current.parts.length > 0 ? [this.#current] : [])];
+    const partTarget = this.#o.partTargetMs / 1000;
+    const lines = ['#EXTM3U', `#EXT-X-VERSION:${lowLatency ? 9 : 7}`, `#EXT-X-TARGETDURATION:${this.#targetDuration}`];
+    if (lowLatency) {
+      lines.push(`#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${(partTarget * 3).toFixed(3)}`);
+      lines.push(`#EXT-X-PART-INF:PART-TARGET=${partTarget.toFixed(3)}`);
+    }
+    lines.push(`#EXT-X-MEDIA-SEQUENCE:${all[0]?.msn ?? this.#nextMsn}`, `#EXT-X-DISCONTINUITY-SEQUENCE:${this.#discontinuitySequence}`);
+    let init = -1;
+    // Parts are listed for the last segments only (within about three target durations of the live edge).
+    const partsFrom = all.length - Math.max(2, Math.ceil((3 * this.#targetDuration) / Math.max(0.5, this.#o.segmentSeconds)));
+    all.forEach((s, i) => {
+      if (s.discontinuity && i > 0) lines.push('#EXT-X-DISCONTINUITY');
+      if (s.init !== init) {
+        lines.push(`#EXT-X-MAP:URI="init-${s.init}.mp4"`);
+        init = s.init;
+      }
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programTime).toISOString()}`);
+      if (lowLatency && i >= partsFrom) {
+        s.parts.forEach((p, j) => lines.push(`#EXT-X-PART:DURATION=${p.duration.toFixed(5)},URI="part-${s.msn}-${j}.m4s"${p.independent ? ',INDEPENDENT=YES' : ''}`));
+      }
+      if (s.done) lines.push(`#EXTINF:${s.duration.toFixed(5)},`, `seg-${s.msn}.m4s`);
+    });
+    if (lowLatency && all.length > 0) {
+      const cur = this.#current;
+      const next = cur ? `part-${cur.msn}-${cur.parts.length}.m4s` : `part-${this.#nextMsn}-0.m4s`;
+      lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${next}"`);
+    }
+    const text = `${lines.join('\n')}\n`;
+    this.#cache[key] = text;
+    return text;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#bus.off('unit', this.#listeners.unit);
+    this.#bus.off('restart', this.#listeners.restart);
+    this.#bus.off('params', this.#listeners.params);
+    for (const w of [...this.#waiters]) w.resolve(false);
+    this.#segments = [];
+    this.#current = undefined;
+    this.#inits.clear();
+    this.#bytes = 0;
+  }
+
+  /** #break ends the current segment: the upstream restarted (timeline), or a track's parameters changed. */
+  #break(restart: boolean): void {
+    this.#flushPending(this.#frameTicks);
+    this.#closePart();
+    this.#closeSegment();
+    this.#needKey = true;
+    this.#needDiscontinuity = this.#segments.length > 0;
+    this.#needInit = true;
+    if (restart) {
+      this.#videoOffset = undefined;
+      this.#audioOffset = undefined;
+      this.#audioNext = undefined;
+    }
+  }
+
+  #onUnit(au: AccessUnit): void {
+    if (this.#closed) return;
+    const bus = this.#bus;
+    const isVideo = au.track === bus.videoTrack;
+    if (this.#needKey) {
+      if (!isVideo || !au.key) return;
+      this.#startRun();
+    }
+    if (isVideo) this.#onVideo(au);
+    else if (au.track === this.#audioTrack) this.#onAudio(au);
+  }
+
+  /** #startRun takes the bus's tracks at a keyframe: a new init segment when they differ from the last. */
+  #startRun(): void {
+    this.#needKey = false;
+    const tracks = this.#bus.tracks;
+    this.#videoTrack = this.#bus.videoTrack;
+    const audio = tracks.find((t) => t.params.kind === 'audio' && t.params.codec === 'AAC');
+    this.#audioTrack = audio?.index ?? -1;
+    this.#audioRate = audio ? (audio.params as AudioParams).sampleRate : 0;
+    if (this.#needInit || this.#init === 0) {
+      const mp4: Mp4Track[] = [{ id: VIDEO_ID, timescale: VIDEO_TIMESCALE, params: tracks[this.#videoTrack]!.params }];
+      if (audio) mp4.push({ id: AUDIO_ID, timescale: this.#audioRate, params: audio.params });
+      this.#init++;
+      this.#inits.set(this.#init, initSegment(mp4));
+      this.#needInit = false;
+    }
+  }
+
+  #onVideo(au: AccessUnit): void {
+    if (this.#videoOffset === undefined) {
+      // A new run goes on from where the last one ended, a frame later.
+      this.#videoOffset = this.#timeline + (this.#timeline > 0 ? this.#frameTicks : 0) - au.dts;
+      this.#firstVideoAt = au.at;
+      this.#firstVideoPts = au.pts + this.#videoOffset;
+    }
+    const dts = au.dts + this.#videoOffset;
+    const pts = au.pts + this.#videoOffset;
+    if (this.#pending) {
+      const duration = dts - this.#pending.dts;
+      if (duration > 0 && duration < VIDEO_TIMESCALE * 10) this.#frameTicks = duration;
+      this.#flushPending(duration > 0 ? duration : this.#frameTicks);
+    }
+    const partTicks = (this.#o.partTargetMs / 1000) * VIDEO_TIMESCALE;
+    if (au.key && this.#current && this.#current.duration + (this.#part?.duration ?? 0) / VIDEO_TIMESCALE >= this.#o.segmentSeconds - 1e-6) {
+      this.#closePart();
+      this.#closeSegment();
+    } else if (this.#part && this.#part.duration + this.#frameTicks > partTicks + 1) {
+      this.#closePart();
+    }
+    if (!this.#current) this.#openSegment(au.at);
+    if (!this.#part) this.#openPart(dts, au.key);
+    this.#pending = { dts, pts, key: au.key, data: au.data, at: au.at };
+  }
+
+  #onAudio(au: AccessUnit): void {
+    if (this.#audioOffset === undefined) {
+      // Audio is placed by when it arrived against the first picture (RTP clocks of two tracks share no origin).
+      const seconds = this.#firstVideoPts / VIDEO_TIMESCALE + (au.at - this.#firstVideoAt) / 1000;
+      this.#audioOffset = Math.max(0, Math.round(seconds * this.#audioRate)) - au.dts;
+    }
+    let dts = au.dts + this.#audioOffset;
+    // Never back in time: an audio frame that would overlap the one before goes right after it.
+    if (this.#audioNext !== undefined && dts < this.#audioNext) dts = this.#audioNext;
+    this.#audioNext = dts + AAC_FRAME;
+    if (!this.#part) return;
+    if (this.#part.audio.length === 0) this.#part.audioBase = dts;
+    if (this.#part.audio.length >= MAX_PART_SAMPLES) return;
+    this.#part.audio.push({ duration: AAC_FRAME, cto: 0, key: true, data: au.data });
+    this.units++;
+  }
+
+  #flushPending(duration: number): void {
+    const p = this.#pending;
+    if (!p || !this.#part) return;
+    this.#pending = undefined;
+    if (this.#part.video.length >= MAX_PART_SAMPLES) return;
+    if (this.#part.video.length === 0) this.#part.videoBase = p.dts;
+    this.#part.video.push({ duration, cto: p.pts - p.dts, key: p.key, data: p.data });
+    this.#part.duration += duration;
+    this.#timeline = p.dts + duration;
+    this.units++;
+  }
+
+  #openSegment(at: number): void {
+    this.#current = {
+      msn: this.#nextMsn++, parts: [], duration: 0, bytes: 0, discontinuity: this.#needDiscontinuity, init: this.#init,
+      programTime: at, done: false,
+    };
+    this.#needDiscontinuity = false;
+  }
+
+  #openPart(videoBase: number, independent: boolean): void {
+    this.#part = { video: [], audio: [], videoBase, audioBase: 0, duration: 0, independent };
+  }
+
+  #closePart(): void {
+    const part = this.#part;
+    const seg = this.#current;
+    this.#part = undefined;
+    if (!part || !seg || part.video.length === 0) return;
+    const tracks = [{ id: VIDEO_ID, baseDts: part.videoBase, samples: part.video }];
+    if (part.audio.length > 0) tracks.push({ id: AUDIO_ID, baseDts: part.audioBase, samples: part.audio });
+    const { chunks, bytes } = fragment(this.#fragmentSeq++, tracks);
+    seg.parts.push({ chunks, bytes, duration: part.duration / VIDEO_TIMESCALE, independent: part.independent && part.video[0]!.key });
+    seg.duration += part.duration / VIDEO_TIMESCALE;
+    seg.bytes += bytes;
+    this.#bytes += bytes;
+    this.#changed();
+  }
+
+  #closeSegment(): void {
+    const seg = this.#current;
+    this.#current = undefined;
+    if (!seg) return;
+    if (seg.parts.length === 0) {
+      // Nothing was written: its number is given back.
+      if (seg.msn === this.#nextMsn - 1) this.#nextMsn--;
+      if (seg.discontinuity) this.#needDiscontinuity = true;
+      return;
+    }
+    seg.done = true;
+    this.#segments.push(seg);
+    const target = Math.ceil(seg.duration - 0.001);
+    if (target > this.#targetDuration) this.#targetDuration = target;
+    while (this.#segments.length > this.#o.windowSegments || (this.#segments.length > 1 && this.#bytes > this.#o.maxBytes)) {
+      const old = this.#segments.shift()!;
+      this.#bytes -= old.bytes;
+      // A discontinuity leaving the window is counted; the next segment's is then the first listed.
+      if (old.discontinuity) this.#discontinuitySequence++;
+      if (this.#segments[0] && this.#segments[0].discontinuity) {
+        this.#segments[0].discontinuity = false;
+        this.#discontinuitySequence++;
+      }
+    }
+    const used = new Set(this.#segments.map((s) => s.init));
+    used.add(this.#init);
+    for (const n of this.#inits.keys()) if (!used.has(n)) this.#inits.delete(n);
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#cache = {};
+    for (const w of [...this.#waiters]) if (w.ready()) w.resolve(true);
+  }
+}

@@ -1,0 +1,351 @@
+// H.264 (RFC 6184) and H.265 (RFC 7798) RTP payloads back into pictures: NAL units reassembled from aggregation and
+// fragmentation packets, grouped by timestamp into access units, parameter sets kept from the SDP and from the stream.
+// A lost packet drops its picture and every one after it until the next keyframe: nothing corrupt goes on.
+import type { RtpPacket } from '../../../../adapters/rtsp/rtp-packet.js';
+import type { SdpMedia } from '../../../../adapters/rtsp/sdp.js';
+import { avcCodecString, parseSps } from '../../../../adapters/rtsp/h264-sps.js';
+import { hevcCodecString, parseHevcSps } from '../../../../adapters/rtsp/h265-sps.js';
+import type { VideoCodec, VideoParams } from './access-unit.js';
+
+/** Picture is one reassembled access unit, before it gets its decode timestamp. */
+export interface Picture {
+  /** rtp is the RTP timestamp as it came (32 bits). */
+  rtp: number;
+  key: boolean;
+  nals: Buffer[];
+  at: number;
+}
+
+/** VideoSink receives pictures, and new codec parameters before the first picture that needs them. */
+export interface VideoSink {
+  params(p: VideoParams): void;
+  picture(p: Picture): void;
+}
+
+/** DepacketizerStats count what was received and what was dropped, and why. */
+export interface DepacketizerStats {
+  pictures: number;
+  keyframes: number;
+  /** dropped counts pictures left out: damaged by loss, waiting for a keyframe, or without parameter sets. */
+  dropped: number;
+  /** malformed counts packets whose payload could not be read (garbage, lengths past the end, unknown types). */
+  malformed: number;
+  /** oversized counts pictures larger than MAX_PICTURE_BYTES. */
+  oversized: number;
+}
+
+/** MAX_PICTURE_BYTES bounds one picture (a 4K keyframe is a few MB). */
+export const MAX_PICTURE_BYTES = 16 * 1024 * 1024;
+/** MAX_NALS bounds the NAL units of one picture. */
+const MAX_NALS = 512;
+
+/** VideoDepacketizer is the part H.264 and H.265 share; each codec reads its own NAL headers. */
+abstract class VideoDepacketizer {
+  readonly stats: DepacketizerStats = { pictures: 0, keyframes: 0, dropped: 0, malformed: 0, oversized: 0 };
+  protected readonly sink: VideoSink;
+  protected current: { rtp: number; nals: Buffer[]; bytes: number; key: boolean; damaged: boolean; at: number } | undefined;
+  /** fragment is a NAL unit being reassembled from fragmentation units. */
+  protected fragment: { parts: Buffer[]; bytes: number } | undefined;
+  /** needKey is set after a loss: pictures wait for the next keyframe. */
+  #needKey = false;
+  protected params: VideoParams | undefined;
+  /** pending parameter sets seen in band, applied with the picture they arrive with. */
+  protected inband: Map<string, Buffer> = new Map();
+
+  constructor(sink: VideoSink) {
+    this.sink = sink;
+  }
+
+  /** lost tells that packets were lost before the next one: the picture being read, and what follows, are dropped. */
+  lost(): void {
+    if (this.current) this.current.damaged = true;
+    this.fragment = undefined;
+    this.#needKey = true;
+  }
+
+  push(p: RtpPacket, at: number): void {
+    if (this.current && this.current.rtp !== p.timestamp) this.#finish();
+    if (!this.current) this.current = { rtp: p.timestamp, nals: [], bytes: 0, key: false, damaged: false, at };
+    this.current.at = at;
+    try {
+      this.readPayload(p.payload);
+    } catch (err) {
+      if (!(err instanceof MalformedPayload)) throw err;
+      this.stats.malformed++;
+      this.current.damaged = true;
+      this.fragment = undefined;
+    }
+    if (p.marker) this.#finish();
+  }
+
+  /** readPayload splits one packet's payload into NAL units (addNal) or fragments of one. */
+  protected abstract readPayload(payload: Buffer): void;
+  /** classify says what a NAL unit is: a parameter set (its name), a keyframe slice, or something kept as is. */
+  protected abstract classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep';
+  /** makeParams builds the parameters from the parameter sets, or throws RangeError when they cannot be read. */
+  protected abstract makeParams(sets: Map<string, Buffer>): VideoParams;
+  protected abstract readonly needed: string[];
+
+  protected addNal(nal: Buffer): void {
+    const cur = this.current!;
+    if (nal.length === 0) throw new MalformedPayload('an empty NAL unit');
+    const kind = this.classify(nal);
+    if (kind === 'drop') return;
+    if (kind === 'vps' || kind === 'sps' || kind === 'pps') {
+      // Parameter sets live in the track's parameters, not in the samples (avc1/hvc1).
+      this.inband.set(kind, Buffer.from(nal));
+      return;
+    }
+    if (kind === 'key') cur.key = true;
+    if (cur.nals.length >= MAX_NALS) throw new MalformedPayload(`more than ${MAX_NALS} NAL units in one picture`);
+    cur.bytes += nal.length;
+    if (cur.bytes > MAX_PICTURE_BYTES) {
+      this.stats.oversized++;
+      throw new MalformedPayload(`a picture larger than ${MAX_PICTURE_BYTES} bytes`);
+    }
+    // A copy: the packet's bytes are a view into a socket read that must not be kept alive by a picture.
+    cur.nals.push(Buffer.from(nal));
+  }
+
+  protected addFragment(start: boolean, end: boolean, header: Buffer, data: Buffer): void {
+    if (start) this.fragment = { parts: [header, data], bytes: header.length + data.length };
+    else if (!this.fragment) throw new MalformedPayload('a fragment without its start');
+    else {
+      this.fragment.parts.push(data);
+      this.fragment.bytes += data.length;
+    }
+    if (this.fragment.bytes > MAX_PICTURE_BYTES) {
+      this.fragment = undefined;
+      this.stats.oversized++;
+      throw new MalformedPayload('a fragmented NAL unit larger than a picture may be');
+    }
+    if (end) {
+      const nal = Buffer.concat(this.fragment.parts, this.fragment.bytes);
+      this.fragment = undefined;
+      this.addNal(nal);
+    }
+  }
+
+  #finish(): void {
+    const cur = this.current;
+    this.current = undefined;
+    this.fragment = undefined;
+    if (!cur) return;
+    if (this.inband.size > 0) this.#applyInband();
+    if (cur.nals.length === 0) return;
+    if (cur.damaged) {
+      this.stats.dropped++;
+      this.#needKey = true;
+      return;
+    }
+    if (!this.params || (this.#needKey && !cur.key)) {
+      this.stats.dropped++;
+      return;
+    }
+    if (cur.key) {
+      this.#needKey = false;
+      this.stats.keyframes++;
+    }
+    this.stats.pictures++;
+    this.sink.picture({ rtp: cur.rtp, key: cur.key, nals: cur.nals, at: cur.at });
+  }
+
+  /** #applyInband makes new parameters when the camera sent parameter sets that differ from the current ones. */
+  #applyInband(): void {
+    const sets = new Map<string, Buffer>();
+    if (this.params) {
+      if (this.params.vps) sets.set('vps', this.params.vps);
+      sets.set('sps', this.params.sps);
+      sets.set('pps', this.params.pps);
+    }
+    let changed = false;
+    for (const [k, v] of this.inband) {
+      if (!sets.get(k)?.equals(v)) changed = true;
+      sets.set(k, v);
+    }
+    this.inband.clear();
+    if (!changed || !this.needed.every((k) => sets.has(k))) return;
+    try {
+      this.params = this.makeParams(sets);
+      this.sink.params(this.params);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.stats.malformed++;
+    }
+  }
+
+  /** fromSdp takes the parameter sets the SDP gives (sprop-parameter-sets, sprop-vps/sps/pps). */
+  protected fromSdp(sets: Map<string, Buffer>): void {
+    if (!this.needed.every((k) => sets.has(k))) return;
+    try {
+      this.params = this.makeParams(sets);
+      this.sink.params(this.params);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      // A lying SDP: the parameter sets in band decide.
+      this.stats.malformed++;
+    }
+  }
+}
+
+/** MalformedPayload is a packet whose payload breaks its format: the picture it belongs to is dropped. */
+export class MalformedPayload extends Error {
+  override name = 'MalformedPayload';
+}
+
+/** H264Depacketizer reads RFC 6184 payloads: single NAL units, STAP-A and FU-A (non-interleaved mode). */
+export class H264Depacketizer extends VideoDepacketizer {
+  protected readonly needed = ['sps', 'pps'];
+
+  constructor(sink: VideoSink, media?: SdpMedia) {
+    super(sink);
+    const sprop = media?.fmtp['sprop-parameter-sets'];
+    if (sprop) {
+      const sets = new Map<string, Buffer>();
+      for (const b64 of sprop.split(',')) {
+        const nal = Buffer.from(b64.trim(), 'base64');
+        if (nal.length === 0) continue;
+        const t = nal[0]! & 0x1f;
+        if (t === 7) sets.set('sps', nal);
+        if (t === 8 && !sets.has('pps')) sets.set('pps', nal);
+      }
+      this.fromSdp(sets);
+    }
+  }
+
+  protected readPayload(b: Buffer): void {
+    if (b.length < 1) throw new MalformedPayload('an empty payload');
+    if ((b[0]! & 0x80) !== 0) throw new MalformedPayload('the forbidden bit is set');
+    const type = b[0]! & 0x1f;
+    if (type >= 1 && type <= 23) return this.addNal(b);
+    if (type === 24) {
+      // STAP-A: 16-bit sizes, then NAL units.
+      let at = 1;
+      while (at < b.length) {
+        if (at + 2 > b.length) throw new MalformedPayload('a STAP-A size runs past the packet');
+        const size = b.readUInt16BE(at);
+        at += 2;
+        if (size === 0 || at + size > b.length) throw new MalformedPayload('a STAP-A unit runs past the packet');
+        this.addNal(b.subarray(at, at + size));
+        at += size;
+      }
+      return;
+    }
+    if (type === 28) {
+      if (b.length < 3) throw new MalformedPayload('a FU-A shorter than its headers');
+      const fu = b[1]!;
+      const start = (fu & 0x80) !== 0;
+      const end = (fu & 0x40) !== 0;
+      if (start && end) throw new MalformedPayload('a FU-A marked both start and end');
+      const header = Buffer.from([(b[0]! & 0xe0) | (fu & 0x1f)]);
+      return this.addFragment(start, end, header, b.subarray(2));
+    }
+    // STAP-B, MTAP and FU-B belong to the interleaved mode, which cameras do not use; 0 and 30-31 are reserved.
+    throw new MalformedPayload(`NAL unit type ${type} is not read (interleaved or reserved)`);
+  }
+
+  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep' {
+    const t = nal[0]! & 0x1f;
+    if (t === 7) return 'sps';
+    if (t === 8) return 'pps';
+    if (t === 5) return 'key';
+    // Access unit delimiters, end of sequence/stream and filler carry nothing a decoder of MP4 samples needs.
+    if (t === 9 || t === 10 || t === 11 || t === 12) return 'drop';
+    return 'keep';
+  }
+
+  protected makeParams(sets: Map<string, Buffer>): VideoParams {
+    const sps = sets.get('sps')!;
+    const info = parseSps(sps);
+    if (info.width <= 0 || info.height <= 0 || info.width > 16_384 || info.height > 16_384) throw new RangeError(`SPS picture size ${info.width}x${info.height} is out of range`);
+    // Without a stated reorder depth, Baseline pictures are never reordered; other profiles may have B-frames.
+    const reorder = info.reorder ?? (info.profileIdc === 66 ? 0 : 2);
+    return {
+      kind: 'video', codec: 'H264', sps, pps: sets.get('pps')!, width: info.width, height: info.height,
+      codecString: avcCodecString(sps), reorder, fps: info.fps,
+    };
+  }
+}
+
+/** H265Depacketizer reads RFC 7798 payloads: single NAL units, aggregation packets and fragmentation units. */
+export class H265Depacketizer extends VideoDepacketizer {
+  protected readonly needed = ['vps', 'sps', 'pps'];
+  /** donl: with sprop-max-don-diff above 0, every unit carries a 16-bit decoding order number first. */
+  readonly #donl: boolean;
+
+  constructor(sink: VideoSink, media?: SdpMedia) {
+    super(sink);
+    this.#donl = Number(media?.fmtp['sprop-max-don-diff'] ?? 0) > 0;
+    const sets = new Map<string, Buffer>();
+    for (const k of ['vps', 'sps', 'pps']) {
+      const b64 = media?.fmtp[`sprop-${k}`];
+      if (b64) sets.set(k, Buffer.from(b64.split(',')[0]!.trim(), 'base64'));
+    }
+    this.fromSdp(sets);
+  }
+
+  protected readPayload(b: Buffer): void {
+    if (b.length < 3) throw new MalformedPayload('a payload shorter than its header');
+    if ((b[0]! & 0x80) !== 0) throw new MalformedPayload('the forbidden bit is set');
+    const type = (b[0]! >> 1) & 0x3f;
+    const skip = this.#donl ? 2 : 0;
+    if (type < 48) return this.addNal(b);
+    if (type === 48) {
+      // Aggregation packet: (DONL/DOND), 16-bit sizes, NAL units.
+      let at = 2 + skip;
+      let first = true;
+      while (at < b.length) {
+        if (!first && this.#donl) at += 1;
+        first = false;
+        if (at + 2 > b.length) throw new MalformedPayload('an aggregation size runs past the packet');
+        const size = b.readUInt16BE(at);
+        at += 2;
+        if (size < 2 || at + size > b.length) throw new MalformedPayload('an aggregated unit runs past the packet');
+        this.addNal(b.subarray(at, at + size));
+        at += size;
+      }
+      return;
+    }
+    if (type === 49) {
+      const fu = b[2]!;
+      const start = (fu & 0x80) !== 0;
+      const end = (fu & 0x40) !== 0;
+      if (start && end) throw new MalformedPayload('a fragmentation unit marked both start and end');
+      const header = Buffer.from([(b[0]! & 0x81) | ((fu & 0x3f) << 1), b[1]!]);
+      const data = b.subarray(3 + (start ? skip : 0));
+      return this.addFragment(start, end, header, data);
+    }
+    // PACI (50) and the reserved types carry nothing this reads.
+    throw new MalformedPayload(`payload type ${type} is not read`);
+  }
+
+  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep' {
+    if (nal.length < 2) throw new MalformedPayload('a NAL unit shorter than its header');
+    const t = (nal[0]! >> 1) & 0x3f;
+    if (t === 32) return 'vps';
+    if (t === 33) return 'sps';
+    if (t === 34) return 'pps';
+    // IRAP pictures (BLA, IDR, CRA) start a decodable sequence.
+    if (t >= 16 && t <= 21) return 'key';
+    // Access unit delimiter, end of sequence/bitstream, filler.
+    if (t >= 35 && t <= 38) return 'drop';
+    return 'keep';
+  }
+
+  protected makeParams(sets: Map<string, Buffer>): VideoParams {
+    const sps = sets.get('sps')!;
+    const info = parseHevcSps(sps);
+    return {
+      kind: 'video', codec: 'H265', vps: sets.get('vps')!, sps, pps: sets.get('pps')!, width: info.width, height: info.height,
+      codecString: hevcCodecString(info), reorder: info.reorder,
+    };
+  }
+}
+
+/** videoDepacketizer makes the depacketizer of an SDP media section, or undefined for a codec the core cannot read. */
+export function videoDepacketizer(media: SdpMedia, sink: VideoSink): H264Depacketizer | H265Depacketizer | undefined {
+  const codec = media.codec as VideoCodec;
+  if (codec === 'H264') return new H264Depacketizer(sink, media);
+  if (codec === 'H265') return new H265Depacketizer(sink, media);
+  return undefined;
+}
