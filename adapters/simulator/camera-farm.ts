@@ -1,6 +1,6 @@
 // The simulated cameras: any id is a camera; each may carry fault knobs that tests and operators flip at run time.
 import type { Profile } from '../core/types.js';
-import type { Clip } from './clip.js';
+import type { AudioClip, Clip } from './clip.js';
 
 /** CameraFaults are the knobs of one camera. */
 export interface CameraFaults {
@@ -22,7 +22,26 @@ export interface CameraFaults {
   bframes?: boolean;
   /** redirectTo answers DESCRIBE with 302 to the same profile of another camera id. */
   redirectTo?: string;
+  /** codec serves the camera's profiles in H.264 (the default) or H.265. */
+  codec?: 'h264' | 'h265';
+  /** counter serves the clip whose every picture shows its own index, with each picture's send time kept. */
+  counter?: boolean;
+  /** lossPercent drops that share of RTP packets, at random. */
+  lossPercent?: number;
+  /** reorderPercent sends that share of UDP packets after the one that follows them. */
+  reorderPercent?: number;
+  /** garbagePercent replaces that share of RTP payloads with random bytes (the RTP header stays valid). */
+  garbagePercent?: number;
+  /** sdpCodec is what the SDP says the video is, whatever is sent: a camera that lies about its codec. */
+  sdpCodec?: 'h264' | 'h265';
+  /** resolutionChangeAfterMs switches to the other profile's picture size at the first keyframe that long after PLAY. */
+  resolutionChangeAfterMs?: number;
+  /** timestampJumpAfterMs makes the RTP timestamps jump an hour ahead, once, that long after PLAY. */
+  timestampJumpAfterMs?: number;
 }
+
+/** KNOWN_FAULTS lists the knobs, for the error that names an unknown one. */
+const KNOWN_FAULTS = 'offline, password, stallAfterMs, delayMs, describeStatus, udpOnly, audio, bframes, redirectTo, codec, counter, lossPercent, reorderPercent, garbagePercent, sdpCodec, resolutionChangeAfterMs, timestampJumpAfterMs';
 
 /** CAMERA_ID matches the ids the farm serves. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,6 +53,12 @@ export interface CameraFarmOptions {
   clips: Record<Profile, Clip>;
   /** bframeClip is the main profile with B-frames, for cameras whose bframes knob is set. */
   bframeClip?: Clip;
+  /** hevcClips are the profiles in H.265, for cameras whose codec knob says h265. */
+  hevcClips?: Record<Profile, Clip>;
+  /** counterClip shows each picture's index (the counter knob). */
+  counterClip?: Clip;
+  /** audio are the audio tracks a camera with the audio knob sends. */
+  audio?: Partial<Record<'pcma' | 'pcmu' | 'aac', AudioClip>>;
 }
 
 /** CameraFarm answers what each camera is and how it misbehaves. */
@@ -41,6 +66,9 @@ export class CameraFarm {
   readonly username: string;
   readonly clips: Record<Profile, Clip>;
   readonly bframeClip?: Clip;
+  readonly hevcClips?: Record<Profile, Clip>;
+  readonly counterClip?: Clip;
+  readonly audio: Partial<Record<'pcma' | 'pcmu' | 'aac', AudioClip>>;
   #password: string;
   #faults = new Map<string, CameraFaults>();
 
@@ -49,6 +77,9 @@ export class CameraFarm {
     this.#password = opts.password;
     this.clips = opts.clips;
     this.bframeClip = opts.bframeClip;
+    this.hevcClips = opts.hevcClips;
+    this.counterClip = opts.counterClip;
+    this.audio = opts.audio ?? {};
   }
 
   /** faults returns the knobs of camera id (empty when healthy). */
@@ -76,6 +107,8 @@ export class CameraFarm {
           break;
         case 'stallAfterMs':
         case 'delayMs':
+        case 'resolutionChangeAfterMs':
+        case 'timestampJumpAfterMs':
           if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`${key} must be a number >= 0`);
           next[key] = value;
           break;
@@ -83,8 +116,21 @@ export class CameraFarm {
           if (typeof value !== 'number' || !Number.isInteger(value) || value < 300 || value > 599) throw new TypeError('describeStatus must be an RTSP status from 300 to 599');
           next.describeStatus = value;
           break;
+        case 'lossPercent':
+        case 'reorderPercent':
+        case 'garbagePercent':
+          if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) throw new TypeError(`${key} must be a number from 0 to 100`);
+          next[key] = value;
+          break;
+        case 'codec':
+        case 'sdpCodec':
+          if (value !== 'h264' && value !== 'h265') throw new TypeError(`${key} must be "h264" or "h265"`);
+          if (key === 'codec' && value === 'h265' && !this.hevcClips) throw new TypeError('this farm has no H.265 clips');
+          next[key] = value;
+          break;
         case 'udpOnly':
         case 'bframes':
+        case 'counter':
           if (typeof value !== 'boolean') throw new TypeError(`${key} must be a boolean`);
           next[key] = value;
           break;
@@ -97,7 +143,7 @@ export class CameraFarm {
           next.audio = value;
           break;
         default:
-          throw new TypeError(`unknown fault ${JSON.stringify(key)} (known: offline, password, stallAfterMs, delayMs, describeStatus, udpOnly, audio, bframes, redirectTo)`);
+          throw new TypeError(`unknown fault ${JSON.stringify(key)} (known: ${KNOWN_FAULTS})`);
       }
     }
     if (Object.keys(next).length === 0) this.#faults.delete(id);
@@ -117,7 +163,16 @@ export class CameraFarm {
 
   /** clipOf returns the clip a camera profile replays. */
   clipOf(id: string, profile: Profile): Clip {
-    return profile === 'main' && this.faults(id).bframes && this.bframeClip ? this.bframeClip : this.clips[profile];
+    const f = this.faults(id);
+    if (f.counter && this.counterClip) return this.counterClip;
+    if (f.codec === 'h265' && this.hevcClips) return this.hevcClips[profile];
+    return profile === 'main' && f.bframes && this.bframeClip ? this.bframeClip : this.clips[profile];
+  }
+
+  /** otherSizeOf returns the clip a resolution change switches to: the other profile's, in the same codec. */
+  otherSizeOf(id: string, profile: Profile): Clip {
+    const other: Profile = profile === 'main' ? 'sub' : 'main';
+    return this.faults(id).codec === 'h265' && this.hevcClips ? this.hevcClips[other] : this.clips[other];
   }
 
   /** passwordOf returns the password camera id accepts. */

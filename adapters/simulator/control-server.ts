@@ -31,7 +31,8 @@ async function readJson(req: IncomingMessage, limit = MAX_BODY): Promise<unknown
 /**
  * createControlServer serves GET/PUT/DELETE /cameras/:id/faults, DELETE /cameras/:id/sessions (the camera restarts its
  * stream), GET /faults, PUT /faults (the same knobs for many cameras at once: {"cameras": [...], "faults": {...}}, as
- * when a whole township loses power) and GET /health.
+ * when a whole township loses power), GET /cameras/:id/sent?frame=N (when the counter clip's picture N was last sent,
+ * for glass-to-glass latency) and GET /health.
  */
 export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server {
   return createServer((req, res) => {
@@ -49,6 +50,16 @@ export function createControlServer(farm: CameraFarm, rtsp: RtspServer): Server 
           if (faults.offline || 'password' in body.faults) rtsp.dropCamera(id);
         }
         return send(res, 200, { cameras: body.cameras.length });
+      }
+      const sent = /^\/cameras\/([^/]+)\/sent$/.exec(url.pathname);
+      if (sent && req.method === 'GET') {
+        const id = decodeURIComponent(sent[1]!);
+        const frame = Number(url.searchParams.get('frame'));
+        if (!CAMERA_ID.test(id)) throw new TypeError(`invalid camera id ${JSON.stringify(id)}`);
+        if (!Number.isInteger(frame) || frame < 0 || frame > 100_000) throw new TypeError('frame must be a picture index');
+        // The page that reads the index may be another origin (the gateway's console): the answer is public test data.
+        res.setHeader('access-control-allow-origin', '*');
+        return send(res, 200, { frame, sentAt: rtsp.sentAt(id, frame) });
       }
       const drop = /^\/cameras\/([^/]+)\/sessions$/.exec(url.pathname);
       // Ending a camera's sessions is what a camera that reboots or restarts its encoder does to its clients.

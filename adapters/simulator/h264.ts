@@ -66,6 +66,38 @@ export function groupAccessUnits(nalus: Buffer[]): AccessUnit[] {
   return units;
 }
 
+/** hevcNalType returns the nal_unit_type of an H.265 NAL unit. */
+export function hevcNalType(nalu: Buffer): number {
+  return ((nalu[0] ?? 0) >> 1) & 0x3f;
+}
+
+/**
+ * groupHevcAccessUnits groups H.265 NAL units into pictures (first_slice_segment_in_pic_flag starts a new one); an IRAP
+ * picture (BLA, IDR, CRA) is a keyframe.
+ */
+export function groupHevcAccessUnits(nalus: Buffer[]): AccessUnit[] {
+  const units: AccessUnit[] = [];
+  let current: AccessUnit = { nalus: [], key: false };
+  let hasVcl = false;
+  const flush = () => {
+    if (hasVcl) units.push(current);
+    current = { nalus: [], key: false };
+    hasVcl = false;
+  };
+  for (const nalu of nalus) {
+    const type = hevcNalType(nalu);
+    if (type === 35) continue; // access unit delimiter
+    const vcl = type < 32;
+    const firstSlice = vcl && nalu.length > 2 && (nalu[2]! & 0x80) !== 0;
+    if (hasVcl && (!vcl || firstSlice)) flush();
+    current.nalus.push(nalu);
+    if (vcl) hasVcl = true;
+    if (type >= 16 && type <= 21) current.key = true;
+  }
+  flush();
+  return units;
+}
+
 /** profileLevelId returns the SDP profile-level-id (hex of profile_idc, constraint flags, level_idc) of an SPS. */
 export function profileLevelId(sps: Buffer): string {
   if (sps.length < 4) throw new TypeError('SPS too short to hold profile and level');

@@ -22,6 +22,26 @@ export function packetizeNalu(nalu: Buffer, mtu: number): Buffer[] {
   return out;
 }
 
+/** packetizeHevcNalu splits one H.265 NAL unit into RTP payloads no larger than mtu (single NAL unit or FU, RFC 7798). */
+export function packetizeHevcNalu(nalu: Buffer, mtu: number): Buffer[] {
+  if (nalu.length <= mtu) return [nalu];
+  const type = (nalu[0]! >> 1) & 0x3f;
+  const h0 = (nalu[0]! & 0x81) | (49 << 1);
+  const h1 = nalu[1]!;
+  const chunk = mtu - 3;
+  const out: Buffer[] = [];
+  for (let off = 2; off < nalu.length; off += chunk) {
+    const end = Math.min(off + chunk, nalu.length);
+    const fu = Buffer.allocUnsafe(3 + end - off);
+    fu[0] = h0;
+    fu[1] = h1;
+    fu[2] = (off === 2 ? 0x80 : 0) | (end === nalu.length ? 0x40 : 0) | type;
+    nalu.copy(fu, 3, off, end);
+    out.push(fu);
+  }
+  return out;
+}
+
 /** writeRtpHeader writes a 12-byte RTP header at offset of buf. */
 export function writeRtpHeader(buf: Buffer, offset: number, pt: number, marker: boolean, seq: number, ts: number, ssrc: number): void {
   buf[offset] = 0x80;

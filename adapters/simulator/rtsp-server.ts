@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Profile } from '../core/types.js';
 import { CAMERA_ID, type CameraFarm } from './camera-farm.js';
 import { DigestAuth } from './digest.js';
-import { PlaySession } from './play-session.js';
+import { PlaySession, type RtpTransport } from './play-session.js';
 import { Pacer } from './pacer.js';
 import { formatResponse, RtspMessageReader, RtspParseError, type RtspRequest } from './rtsp-message.js';
 import { describeSdp } from './sdp.js';
@@ -122,6 +122,13 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** sentAt returns when picture index of a camera's clip was last sent by any of its sessions (ms since the epoch), or 0. */
+  sentAt(camera: string, index: number): number {
+    let at = 0;
+    for (const s of this.#sessions.values()) if (s.target.camera === camera) at = Math.max(at, s.play.sentAt[index] ?? 0);
+    return at;
+  }
+
   /** dropCamera ends every session of a camera at once (used when it is switched offline). */
   dropCamera(camera: string): void {
     for (const s of [...this.#sessions.values()]) {
@@ -209,36 +216,46 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
         if (faults.describeStatus) return reply(faults.describeStatus);
         // A camera behind a load-balancing NVR sends its clients to another address.
         if (faults.redirectTo) return reply(302, { Location: target.base.replace(`/cam/${target.camera}/`, `/cam/${faults.redirectTo}/`) });
-        const sdp = describeSdp(clip, { host: this.#opts.host, sessionId: String(Date.now()), name: `Sharp Eyes simulated camera ${target.camera} ${target.profile}`, audio: faults.audio });
+        const sdp = describeSdp(clip, { host: this.#opts.host, sessionId: String(Date.now()), name: `Sharp Eyes simulated camera ${target.camera} ${target.profile}`, audio: faults.audio, says: faults.sdpCodec });
         return reply(200, { 'Content-Type': 'application/sdp', 'Content-Base': `${target.base}/` }, sdp);
       }
       case 'SETUP': {
-        if (req.headers.session && !findSession()) return reply(454);
-        if (req.headers.session) return reply(459);
+        const existing = req.headers.session ? findSession() : undefined;
+        if (req.headers.session && !existing) return reply(454);
         const transport = req.headers.transport ?? '';
-        const id = randomBytes(8).toString('hex');
-        const play = new PlaySession(id, clip, () => farm.faults(target.camera).stallAfterMs);
+        const audioTrack = /\/trackID=1$/.test(req.uri);
+        // A second SETUP in a session is the audio track's, when the camera has one; nothing else is aggregated.
+        if (existing && !(audioTrack && faults.audio)) return reply(459);
+        if (!existing && audioTrack) return reply(455);
+        const audioClip = faults.audio ? farm.audio[faults.audio] : undefined;
+        if (existing && !audioClip) return reply(453);
+        const id = existing?.id ?? randomBytes(8).toString('hex');
+        const play = existing?.play ?? new PlaySession(id, clip, () => farm.faults(target.camera), farm.otherSizeOf(target.camera, target.profile));
         let answer: string;
+        let chosen: RtpTransport;
+        const ssrcOf = () => (existing ? play.setAudio(audioClip!, chosen).ssrc : play.ssrc).toString(16).padStart(8, '0');
         const interleaved = /interleaved=(\d+)-(\d+)/.exec(transport);
         const clientPort = /client_port=(\d+)-(\d+)/.exec(transport);
         if (/RTP\/AVP\/TCP/i.test(transport) && faults.udpOnly) return reply(461);
         if (/RTP\/AVP\/TCP/i.test(transport)) {
-          const rtp = interleaved ? Number(interleaved[1]) : 0;
-          const rtcp = interleaved ? Number(interleaved[2]) : 1;
+          const rtp = interleaved ? Number(interleaved[1]) : existing ? 2 : 0;
+          const rtcp = interleaved ? Number(interleaved[2]) : existing ? 3 : 1;
           if (rtp > 255 || rtcp > 255) return reply(461);
-          play.transport = { kind: 'tcp', socket, rtpChannel: rtp, rtcpChannel: rtcp };
-          answer = `RTP/AVP/TCP;unicast;interleaved=${rtp}-${rtcp};ssrc=${play.ssrc.toString(16).padStart(8, '0')}`;
+          chosen = { kind: 'tcp', socket, rtpChannel: rtp, rtcpChannel: rtcp };
+          answer = `RTP/AVP/TCP;unicast;interleaved=${rtp}-${rtcp};ssrc=${ssrcOf()}`;
         } else if (clientPort && !/multicast/i.test(transport) && this.#udpRtp && this.#udpRtcp) {
           const rtpPort = Number(clientPort[1]);
           const rtcpPort = Number(clientPort[2]);
           if (rtpPort < 1 || rtpPort > 65535 || rtcpPort < 1 || rtcpPort > 65535) return reply(461);
           const address = (socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-          play.transport = { kind: 'udp', rtp: this.#udpRtp, rtcp: this.#udpRtcp, address, rtpPort, rtcpPort };
+          chosen = { kind: 'udp', rtp: this.#udpRtp, rtcp: this.#udpRtcp, address, rtpPort, rtcpPort };
           const sp = `${(this.#udpRtp.address()).port}-${(this.#udpRtcp.address()).port}`;
-          answer = `RTP/AVP;unicast;client_port=${rtpPort}-${rtcpPort};server_port=${sp};ssrc=${play.ssrc.toString(16).padStart(8, '0')}`;
+          answer = `RTP/AVP;unicast;client_port=${rtpPort}-${rtcpPort};server_port=${sp};ssrc=${ssrcOf()}`;
         } else {
           return reply(461);
         }
+        if (existing) return reply(200, { Transport: answer, Session: `${id};timeout=${this.#opts.sessionTimeoutS}` });
+        play.transport = chosen;
         const session: ServerSession = { id, target, play, lastSeen: Date.now() };
         this.#sessions.set(id, session);
         owned.add(session);

@@ -2,9 +2,9 @@
 import type { Server } from 'node:http';
 import type { Profile } from '../core/types.js';
 import { CameraFarm } from './camera-farm.js';
-import { loadClip, type Clip } from './clip.js';
+import { loadAudioClip, loadClip, type AudioClip, type Clip } from './clip.js';
 import { readFile } from 'node:fs/promises';
-import { BFRAME_SPEC, CLIP_SPECS, ensureBframeClip, ensureClips, ensureSnapshots } from './clip-maker.js';
+import { AUDIO_SPECS, BFRAME_SPEC, CLIP_SPECS, COUNTER_SPEC, ensureAudio, ensureBframeClip, ensureClips, ensureCounterClip, ensureHevcClips, ensureSnapshots, HEVC_SPECS } from './clip-maker.js';
 import { OnvifServer } from './onvif-server.js';
 import { createControlServer } from './control-server.js';
 import { RtspServer } from './rtsp-server.js';
@@ -51,7 +51,16 @@ export class Simulator {
     }
     const bf = await ensureBframeClip(opts.clipDir, opts.ffmpegPath);
     const bframeClip = await loadClip(bf.path, BFRAME_SPEC, 1400, bf.order);
-    const sim = new Simulator(opts, new CameraFarm({ username: opts.username, password: opts.password, clips, bframeClip }));
+    const hevcPaths = await ensureHevcClips(opts.clipDir, opts.ffmpegPath, opts.progress);
+    const hevcClips = {} as Record<Profile, Clip>;
+    for (const [profile, path] of Object.entries(hevcPaths) as Array<[Profile, string]>) hevcClips[profile] = await loadClip(path, HEVC_SPECS[profile], 1400, undefined, 'H265');
+    const counterClip = await loadClip(await ensureCounterClip(opts.clipDir, opts.ffmpegPath), COUNTER_SPEC);
+    const audioPaths = await ensureAudio(opts.clipDir, opts.ffmpegPath);
+    const audio: Partial<Record<keyof typeof AUDIO_SPECS, AudioClip>> = {};
+    for (const [name, spec] of Object.entries(AUDIO_SPECS) as Array<[keyof typeof AUDIO_SPECS, (typeof AUDIO_SPECS)[keyof typeof AUDIO_SPECS]]>) {
+      audio[name] = await loadAudioClip(audioPaths[name], spec.codec, spec.rate);
+    }
+    const sim = new Simulator(opts, new CameraFarm({ username: opts.username, password: opts.password, clips, bframeClip, hevcClips, counterClip, audio }));
     await sim.rtsp.listen();
     if (opts.onvifPort !== undefined) {
       const shots = await ensureSnapshots(opts.clipDir, opts.ffmpegPath);

@@ -110,10 +110,10 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
       return this.#finish({ kind: 'stopped', message: 'stopped' });
     }
     this.#session = session;
-    this.#extraTracks = session.sdp.media.filter((m) => !session.tracks.some((t) => t.media === m)).map((m) => ({
-      kind: m.kind === 'video' || m.kind === 'audio' ? m.kind : 'other', codec: m.codec || `payload type ${m.payloadType}`, carried: false,
+    this.#extraTracks = [...this.#extraTracks, ...session.sdp.media.filter((m) => !session.tracks.some((t) => t.media === m)).map((m) => ({
+      kind: (m.kind === 'video' || m.kind === 'audio' ? m.kind : 'other') as TrackInfo['kind'], codec: m.codec || `payload type ${m.payloadType}`, carried: false,
       note: m.kind === 'video' ? 'a second video track is not carried' : m.kind === 'audio' ? `${m.codec || 'this'} audio is not read by the media core` : `${m.kind} tracks are not carried`,
-    }));
+    }))];
     this.#describe();
     if (!this.#video) {
       await session.close();
@@ -132,13 +132,7 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
     const tcp = (this.#o.source.transport ?? 'tcp') === 'tcp';
     // Interleaved RTP comes in order; over UDP a gap is waited for a little.
     const window = tcp ? { maxPackets: 1, maxDelayMs: 0 } : { maxPackets: 128, maxDelayMs: 150 };
-    const v = media[0]?.kind === 'video' ? media[0] : undefined;
-    if (v && CORE_VIDEO.has(v.codec)) {
-      const depack = videoDepacketizer(v, { params: (p) => this.#onParams(p), picture: (p) => this.#onPicture(p) })!;
-      const ext = new TimestampExtender();
-      const reorder = new Reorderer({ packet: (p) => depack.push(p, Date.now()), lost: () => depack.lost() }, window);
-      this.#video = { media: v, reorder, ext, depack };
-    }
+    // Audio first: the video's parameters (from the SDP) begin the bus at once, with every track known.
     const a = media.find((m) => m.kind === 'audio');
     if (a) {
       try {
@@ -153,6 +147,13 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
         if (!(err instanceof RangeError)) throw err;
         this.#extraTracks.push({ kind: 'audio', codec: a.codec, carried: false, note: `the audio track cannot be read: ${err.message}` });
       }
+    }
+    const v = media[0]?.kind === 'video' ? media[0] : undefined;
+    if (v && CORE_VIDEO.has(v.codec)) {
+      const depack = videoDepacketizer(v, { params: (p) => this.#onParams(p), picture: (p) => this.#onPicture(p) })!;
+      const ext = new TimestampExtender();
+      const reorder = new Reorderer({ packet: (p) => depack.push(p, Date.now()), lost: () => depack.lost() }, window);
+      this.#video = { media: v, reorder, ext, depack };
     }
   }
 

@@ -132,12 +132,12 @@ abstract class VideoDepacketizer {
     this.fragment = undefined;
     if (!cur) return;
     if (this.inband.size > 0) this.#applyInband();
-    if (cur.nals.length === 0) return;
     if (cur.damaged) {
       this.stats.dropped++;
       this.#needKey = true;
       return;
     }
+    if (cur.nals.length === 0) return;
     if (!this.params || (this.#needKey && !cur.key)) {
       this.stats.dropped++;
       return;
