@@ -136,14 +136,14 @@ export class Gateway {
       });
       // Parts made later are reached through this late binding (the hub's events, the gateway for the import jobs).
       const late: { gateway?: Gateway; health?: HealthMonitor } = {};
-      const ffmpegCameras = new Set(m.ffmpegCameras);
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
         retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams,
         maxStreamsPerUser: m.maxStreamsPerUser, maxStreamsPerUnit: m.maxStreamsPerUnit, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
         onRemuxerLog: (camera, profile, lines) => logger.warn({ camera, profile, ffmpeg: lines.slice(-5) }, 'remuxer failed'),
-        engine: (camera) => (m.engine === 'ffmpeg' || ffmpegCameras.has(camera) ? 'ffmpeg' : 'core'),
+        // Read as each stream starts: the list is short, and it may be changed while the gateway runs.
+        engine: (camera) => (m.engine === 'ffmpeg' || m.ffmpegCameras.includes(camera) ? 'ffmpeg' : 'core'),
         partTargetMs: m.partSeconds * 1000, maxWindowBytes: m.windowMegabytes * 1024 * 1024,
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);

@@ -1,5 +1,5 @@
-// Cameras as they really come, over HTTP with the real simulator and ffmpeg: one at its session limit, one that sends
-// RTP over UDP only, one with audio, one with B-frames. The camera's password reaches no viewer, no log line and no
+// Cameras as they really come, over HTTP with the real simulator: one at its session limit, one that sends RTP over
+// UDP only, two with audio, one with B-frames, one read by the ffmpeg fallback. The camera's password reaches no viewer, no log line and no
 // process's command line; what each camera sends, and what of it is carried, is said in the stream's info.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,10 +47,21 @@ describe('secrets stay in the gateway', () => {
     await setFaults(gw.simulator, cam, { describeStatus: null });
   });
 
-  it('plays a camera with no password on ffmpeg\'s command line, nor in any log line', async () => {
+  it('plays a camera in the gateway itself: no process to read a password from, and none in any log line', async () => {
     const cam = gw.gateway.access.camerasUnder(unitOf('village-clerk'))[1]!;
     const ticket = (await req('POST', '/api/streams', 'village-clerk', { camera: cam, profile: 'sub' })).json();
     expect((await req('GET', ticket.playlistUrl, 'village-clerk')).statusCode).toBe(200);
+    expect(gw.gateway.hub.childPids()).toEqual([]);
+    expect(gw.logs.join('\n')).not.toMatch(SECRETS);
+  });
+
+  it('plays a camera set to the ffmpeg fallback with no password on ffmpeg\'s command line, nor in any log line', async () => {
+    const cam = camera(17);
+    gw.gateway.config.media.ffmpegCameras.push(cam);
+    const ticket = (await req('POST', '/api/streams', 'county-admin', { camera: cam, profile: 'sub' })).json();
+    const playlist = await req('GET', ticket.playlistUrl, 'county-admin');
+    expect(playlist.statusCode).toBe(200);
+    expect(playlist.body).toMatch(/^seg\d+\.ts\?t=/m);
     const lines = commandLines();
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
@@ -87,15 +98,22 @@ describe('cameras as they come', () => {
     expect((await req('GET', `/api/cameras/${cam}`, 'county-admin')).json().transport).toBe('tcp');
   });
 
-  it('says a camera\'s audio track is there and not carried, rather than dropping it without a word', async () => {
-    const cam = camera(14);
-    await setFaults(gw.simulator, cam, { audio: 'pcma' });
-    const ticket = (await req('POST', '/api/streams', 'county-admin', { camera: cam, profile: 'sub' })).json();
+  it('carries AAC audio in HLS, and says G.711 audio is kept for WebRTC rather than dropping it without a word', async () => {
+    const aac = camera(14);
+    await setFaults(gw.simulator, aac, { audio: 'aac' });
+    let ticket = (await req('POST', '/api/streams', 'county-admin', { camera: aac, profile: 'sub' })).json();
     expect((await req('GET', ticket.playlistUrl, 'county-admin')).statusCode).toBe(200);
-    const info = (await req('GET', `/api/streams/${cam}/sub`, 'county-admin')).json();
-    expect(info.tracks).toEqual([
+    expect((await req('GET', `/api/streams/${aac}/sub`, 'county-admin')).json().tracks).toEqual([
       { kind: 'video', codec: 'H264', carried: true },
-      { kind: 'audio', codec: 'PCMA', carried: false, note: expect.stringMatching(/PCMA audio is not carried/) },
+      { kind: 'audio', codec: 'AAC', carried: true },
+    ]);
+    const pcma = camera(16);
+    await setFaults(gw.simulator, pcma, { audio: 'pcma' });
+    ticket = (await req('POST', '/api/streams', 'county-admin', { camera: pcma, profile: 'sub' })).json();
+    expect((await req('GET', ticket.playlistUrl, 'county-admin')).statusCode).toBe(200);
+    expect((await req('GET', `/api/streams/${pcma}/sub`, 'county-admin')).json().tracks).toEqual([
+      { kind: 'video', codec: 'H264', carried: true },
+      { kind: 'audio', codec: 'PCMA', carried: false, note: expect.stringMatching(/G\.711 A-law audio is not carried in HLS.*WebRTC carries it/) },
     ]);
   });
 
@@ -104,17 +122,29 @@ describe('cameras as they come', () => {
     await setFaults(gw.simulator, cam, { bframes: true });
     const ticket = (await req('POST', '/api/streams', 'county-admin', { camera: cam, profile: 'main' })).json();
     expect((await req('GET', ticket.playlistUrl, 'county-admin')).statusCode).toBe(200);
-    // The segment as a player gets it: named in the playlist, fetched through the media route.
-    const playlist = (await req('GET', ticket.playlistUrl, 'county-admin')).body;
-    const segmentUrl = `/media/hls/${cam}/main/${playlist.split('\n').find((l) => l.startsWith('seg'))!}`;
-    const segment = await req('GET', segmentUrl, 'county-admin');
+    // The segment as a player gets it: named in the playlist, fetched through the media route with its init segment.
+    const playlist = await waitFor('a whole segment', async () => {
+      const text = (await req('GET', ticket.playlistUrl, 'county-admin')).body;
+      return /^seg-\d+\.m4s/m.test(text) && text;
+    }, 10_000);
+    const base = `/media/hls/${cam}/main/`;
+    const init = await req('GET', base + /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!, 'county-admin');
+    const segment = await req('GET', base + playlist.split('\n').find((l) => l.startsWith('seg-'))!, 'county-admin');
+    expect(init.statusCode).toBe(200);
     expect(segment.statusCode).toBe(200);
-    const file = join(tmpdir(), `bframes-${process.pid}.ts`);
-    writeFileSync(file, segment.rawPayload);
-    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,has_b_frames,width,height', '-of', 'json', file], { encoding: 'utf8' }));
+    expect(segment.headers['content-type']).toMatch(/video\/iso\.segment/);
+    const file = join(tmpdir(), `bframes-${process.pid}.mp4`);
+    writeFileSync(file, Buffer.concat([init.rawPayload, segment.rawPayload]));
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,has_b_frames,width,height,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' }));
+    const packets = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts,dts', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(',').map(Number));
     rmSync(file, { force: true });
     expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', width: 1280, height: 720 });
     expect(probe.streams[0].has_b_frames).toBeGreaterThan(0);
+    expect(Number(probe.streams[0].nb_read_frames)).toBe(50);
+    // Decode times only grow and never pass presentation times; presentation order differs from decode order.
+    for (let i = 1; i < packets.length; i++) expect(packets[i]![1]!).toBeGreaterThan(packets[i - 1]![1]!);
+    for (const [pts, dts] of packets) expect(dts!).toBeLessThanOrEqual(pts!);
+    expect(packets.some(([pts], i) => i > 0 && pts! < packets[i - 1]![0]!)).toBe(true);
     expect((await req('GET', `/api/streams/${cam}/main`, 'county-admin')).json()).toMatchObject({ state: 'live' });
   });
 });

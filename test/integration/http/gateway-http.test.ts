@@ -103,11 +103,28 @@ describe('media URLs', () => {
     const playlist = await get(ticket.playlistUrl);
     expect(playlist.statusCode).toBe(200);
     expect(playlist.headers['content-type']).toMatch(/mpegurl/);
-    const segment = playlist.body.split('\n').find((l) => l.startsWith('seg'))!;
-    expect(segment).toContain('?t=');
-    const seg = await gw.gateway.http.inject({ method: 'GET', url: `/media/hls/${camera}/main/${segment}` });
-    expect(seg.statusCode).toBe(200);
-    expect(seg.rawPayload[0]).toBe(0x47); // MPEG-TS sync byte
+    // Every URI the playlist names carries the token: the init segment, the parts, the preload hint, the segments.
+    const uris = [...playlist.body.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!).concat(playlist.body.split('\n').filter((l) => l && !l.startsWith('#')));
+    expect(uris.length).toBeGreaterThan(2);
+    for (const uri of uris) expect(uri).toMatch(/\?t=/);
+    const base = `/media/hls/${camera}/main/`;
+    const init = await gw.gateway.http.inject({ method: 'GET', url: base + /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist.body)![1]! });
+    expect(init.statusCode).toBe(200);
+    expect(init.rawPayload.toString('latin1', 4, 8)).toBe('ftyp');
+    const part = await gw.gateway.http.inject({ method: 'GET', url: base + /#EXT-X-PART:[^\n]*URI="([^"]+)"/.exec(playlist.body)![1]! });
+    expect(part.statusCode).toBe(200);
+    expect(part.rawPayload.toString('latin1', 4, 8)).toBe('moof');
+    // A blocking reload for the part the preload hint names returns once that part exists, and lists it.
+    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)\.m4s/.exec(playlist.body)!;
+    const blocked = await get(`${ticket.playlistUrl}&_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}`);
+    expect(blocked.statusCode).toBe(200);
+    expect(blocked.body).toContain(`part-${hint[1]}-${hint[2]}.m4s`);
+    expect((await get(`${ticket.playlistUrl}&_HLS_msn=${Number(hint[1]) + 50}`)).statusCode).toBe(400);
+    expect((await get(`${ticket.playlistUrl}&_HLS_part=1`)).statusCode).toBe(400);
+    // The plain playlist has the same segments without parts, for players without Low-Latency HLS.
+    const plain = await get(ticket.playlistUrl.replace('index.m3u8', 'plain.m3u8'));
+    expect(plain.statusCode).toBe(200);
+    expect(plain.body).not.toMatch(/EXT-X-PART/);
     // Guessed or altered URLs fail.
     const token = ticket.token as string;
     const other = ownCameras('village-clerk')[1]!;
@@ -117,6 +134,8 @@ describe('media URLs', () => {
     expect((await get(`/media/hls/${camera}/main/index.m3u8`)).statusCode).toBe(400);
     expect((await get(`/media/hls/${camera}/main/..%2F..%2Fgateway.db?t=${encodeURIComponent(token)}`)).statusCode).toBe(400);
     expect((await get(`/media/hls/${camera}/main/seg99999999.ts?t=${encodeURIComponent(token)}`)).statusCode).toBe(404);
+    expect((await get(`/media/hls/${camera}/main/seg-99999999.m4s?t=${encodeURIComponent(token)}`)).statusCode).toBe(404);
+    expect((await get(`/media/hls/${camera}/main/init-7.mp4?t=${encodeURIComponent(token)}`)).statusCode).toBe(404);
     // Both viewers share one pull.
     await post('/api/streams', { camera, profile: 'main' }, 'city-admin');
     const info = (await get(`/api/streams/${camera}/main`, 'city-admin')).json();

@@ -26,8 +26,42 @@ const viewer = (name: string) => ({ key: name, user: name, unit: 'u1' });
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
 describe('StreamHub', () => {
-  it('pulls once for many viewers, serves HLS, and stops after the idle linger', async () => {
+  it('pulls once for many viewers into the media core, serves LL-HLS from memory, runs no ffmpeg, and stops after the idle linger', async () => {
     const hub = makeHub({ idleLingerMs: 4000 });
+    await hub.start();
+    const playing = sim.rtsp.playing;
+    try {
+      expect(hub.open('c1', 'main', viewer('alice')).state).toBe('starting');
+      hub.open('c1', 'main', viewer('bob'));
+      hub.open('c1', 'main', viewer('carol'));
+      const live = await hub.waitLive('c1', 'main', 10_000);
+      expect(live?.state).toBe('live');
+      expect(live?.viewers).toBe(3);
+      // One upstream session for three viewers, and no process: the camera is read in the gateway.
+      expect(sim.rtsp.playing).toBe(playing + 1);
+      expect(hub.childPids()).toEqual([]);
+      const figures = await waitFor('frame figures', () => { const i = hub.info('c1', 'main'); return (i?.frames ?? 0) > 50 && i?.fps ? i : undefined; }, 8000);
+      expect(figures.fps).toBeGreaterThan(15);
+      expect(figures.fps).toBeLessThan(40);
+      const text = await waitFor('two segments', async () => { const t = await hub.playlist('c1', 'main'); return typeof t === 'string' && /seg-2\.m4s/.test(t) && t; }, 10_000);
+      expect(text).toMatch(/#EXT-X-PART-INF:PART-TARGET=0\.300/);
+      expect(text).toMatch(/#EXT-X-MAP:URI="init-1\.mp4"/);
+      const part = /URI="(part-\d+-\d+\.m4s)"/.exec(text)![1]!;
+      for (const name of ['init-1.mp4', 'seg-1.m4s', part]) {
+        const file = await hub.file('c1', 'main', name, 0);
+        expect(file && 'chunks' in file && file.chunks.length).toBeGreaterThan(0);
+      }
+      for (const bad of ['../../etc/passwd', 'seg-1.m4s.tmp', 'init-1.mp4/x', 'seg1.ts']) expect(await hub.file('c1', 'main', bad, 0)).toBeUndefined();
+      // Nobody touches the stream: it lingers, then stops, and its camera session ends.
+      await waitFor('the idle stream to stop', () => hub.info('c1', 'main') === undefined, 10_000);
+      await waitFor('the camera session to end', () => sim.rtsp.playing === playing, 5000);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('with the ffmpeg fallback: pulls once for many viewers, serves MPEG-TS HLS, and stops after the idle linger', async () => {
+    const hub = makeHub({ idleLingerMs: 4000, engine: () => 'ffmpeg' });
     await hub.start();
     try {
       expect(hub.open('h1', 'main', viewer('alice')).state).toBe('starting');
@@ -45,6 +79,7 @@ describe('StreamHub', () => {
       expect(playlist).toMatch(/#EXT-X-TARGETDURATION:2/);
       const segment = playlist.split('\n').find((l) => l.endsWith('.ts'))!;
       expect(existsSync(hub.filePath('h1', 'main', segment)!)).toBe(true);
+      expect(await hub.file('h1', 'main', segment, 0)).toMatchObject({ type: 'video/mp2t' });
       expect(hub.filePath('h1', 'main', '../../etc/passwd')).toBeUndefined();
       expect(hub.filePath('h1', 'main', 'seg1.ts.tmp')).toBeUndefined();
       const [pid] = hub.childPids();
@@ -57,21 +92,45 @@ describe('StreamHub', () => {
     }
   });
 
-  it('starts a new discontinuity sequence when the camera restarts its stream, so that players take the new timeline', async () => {
+  it('goes on with the same playlist when the camera restarts its stream: a discontinuity, the media sequence continuous', async () => {
     const hub = makeHub();
     await hub.start();
     try {
       hub.open('r1', 'sub', viewer('alice'));
       await hub.waitLive('r1', 'sub', 10_000);
-      const first = await hub.playlist('r1', 'sub');
-      const sequence = (text: string | undefined) => Number(/^#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)$/m.exec(text ?? '')?.[1]);
-      expect(sequence(first)).toBeGreaterThan(0);
-      // The tag comes before the first segment, as RFC 8216 requires.
-      expect(first!.indexOf('#EXT-X-DISCONTINUITY-SEQUENCE')).toBeLessThan(first!.indexOf('#EXTINF'));
+      const first = await waitFor('a segment', async () => { const t = await hub.playlist('r1', 'sub'); return typeof t === 'string' && /seg-1\.m4s/.test(t) && t; }, 10_000);
+      expect(first).not.toMatch(/#EXT-X-DISCONTINUITY\n/);
       const liveAt = hub.info('r1', 'sub')!.liveAt!;
       expect((await fetch(`${sim.controlUrl()}/cameras/r1/sessions`, { method: 'DELETE' })).status).toBe(200);
       await waitFor('the next run to be live', () => (hub.info('r1', 'sub')?.liveAt ?? 0) > liveAt, 15_000);
-      const second = await hub.playlist('r1', 'sub');
+      const second = await waitFor('a segment of the new run', async () => {
+        const t = await hub.playlist('r1', 'sub', { lowLatency: false, waitMs: 0 });
+        return typeof t === 'string' && /#EXT-X-DISCONTINUITY\n[^]*seg-\d+\.m4s/.test(t) && t;
+      }, 15_000);
+      const msns = [...second.matchAll(/^seg-(\d+)\.m4s$/gm)].map((m) => Number(m[1]));
+      expect(msns[0]).toBe(1);
+      expect(msns).toEqual(msns.map((_, i) => 1 + i));
+      expect(second).toMatch(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-2\.mp4"/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('with the ffmpeg fallback: starts a new discontinuity sequence when the camera restarts its stream', async () => {
+    const hub = makeHub({ engine: () => 'ffmpeg' });
+    await hub.start();
+    try {
+      hub.open('r2', 'sub', viewer('alice'));
+      await hub.waitLive('r2', 'sub', 10_000);
+      const first = await hub.playlist('r2', 'sub') as string;
+      const sequence = (text: string | undefined) => Number(/^#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)$/m.exec(text ?? '')?.[1]);
+      expect(sequence(first)).toBeGreaterThan(0);
+      // The tag comes before the first segment, as RFC 8216 requires.
+      expect(first.indexOf('#EXT-X-DISCONTINUITY-SEQUENCE')).toBeLessThan(first.indexOf('#EXTINF'));
+      const liveAt = hub.info('r2', 'sub')!.liveAt!;
+      expect((await fetch(`${sim.controlUrl()}/cameras/r2/sessions`, { method: 'DELETE' })).status).toBe(200);
+      await waitFor('the next run to be live', () => (hub.info('r2', 'sub')?.liveAt ?? 0) > liveAt, 15_000);
+      const second = await hub.playlist('r2', 'sub') as string;
       expect(sequence(second)).toBeGreaterThan(sequence(first));
     } finally {
       await hub.close();
@@ -149,7 +208,7 @@ describe('StreamHub', () => {
   });
 
   it('refuses streams beyond capacity with a reason, and close() leaves no ffmpeg behind', async () => {
-    const hub = makeHub({ maxStreams: 2 });
+    const hub = makeHub({ maxStreams: 2, engine: () => 'ffmpeg' });
     await hub.start();
     hub.open('h5', 'sub', viewer('v'));
     hub.open('h6', 'sub', viewer('v'));
