@@ -28,6 +28,7 @@ import { LoginGuard } from './auth/login-guard.js';
 import { DevicePool, NotSupportedError } from './devices/device-pool.js';
 import { discoverDevices, probeDevice } from './devices/onboarding.js';
 import { grabFrame } from './media/frame-grab.js';
+import { decodeKeyframe } from './media/core/keyframe-snapshot.js';
 import { pingOnvif } from '../../adapters/onvif/onvif-ping.js';
 import { OnvifDevice, OnvifError } from '../../adapters/onvif/onvif-client.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
@@ -121,11 +122,17 @@ export class Gateway {
       const refusals = new RepeatFilter((e, at) => audit.record(e, at), { windowMs: config.audit.repeatWindowSeconds * 1000, maxKeys: 10_000 });
       const m = config.media;
       const dc = config.devices;
+      // Parts made later are reached through this late binding (the hub's events, the gateway for the import jobs).
+      const late: { gateway?: Gateway; health?: HealthMonitor; hub?: StreamHub } = {};
       const devices = new DevicePool({
         timeoutMs: dc.timeoutSeconds * 1000, idleMs: dc.idleSeconds * 1000, maxDevices: dc.maxConnections,
         address: (camera) => {
           const c = catalog.camera(camera);
           return c?.onvifUrl ? { onvifUrl: c.onvifUrl, credentials: catalog.credentials(camera) } : undefined;
+        },
+        liveSnapshot: async (camera, profile) => {
+          const bus = late.hub?.bus(camera, profile) ?? late.hub?.bus(camera, profile === 'main' ? 'sub' : 'main');
+          return bus ? decodeKeyframe(m.ffmpegPath, bus, dc.snapshotTimeoutSeconds * 1000) : undefined;
         },
         fallbackSnapshot: async (camera, profile) => {
           const c = catalog.camera(camera);
@@ -134,8 +141,7 @@ export class Gateway {
           return grabFrame(m.ffmpegPath, { url, credentials: catalog.credentials(camera), transport: c?.transport ?? 'tcp' }, dc.snapshotTimeoutSeconds * 1000);
         },
       });
-      // Parts made later are reached through this late binding (the hub's events, the gateway for the import jobs).
-      const late: { gateway?: Gateway; health?: HealthMonitor } = {};
+
       const hub = new StreamHub({
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
@@ -164,6 +170,7 @@ export class Gateway {
         if (s.state === 'failed' && s.error?.kind === 'unauthorized') late.health?.credentialResult(s.camera, 'rejected', s.error.message);
       });
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
+      late.hub = hub;
       await hub.start();
       const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
       late.health = health.monitor;

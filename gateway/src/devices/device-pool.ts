@@ -30,6 +30,11 @@ export interface DevicePoolOptions {
   maxDevices: number;
   /** fallbackSnapshot takes a picture of a camera without ONVIF (from its stream). */
   fallbackSnapshot(camera: string, profile: Profile): Promise<Buffer>;
+  /**
+   * liveSnapshot decodes the keyframe of a stream the gateway already pulls, or gives undefined when it pulls none:
+   * asked first, so that an open stream costs the camera no second connection.
+   */
+  liveSnapshot?(camera: string, profile: Profile): Promise<Buffer | undefined>;
 }
 
 /** DevicePool is the gateway's one way to a camera's ONVIF services. */
@@ -63,8 +68,13 @@ export class DevicePool {
     return this.#use(camera, async ({ device, profiles }) => device.streamUri((profiles[profile] ?? profiles.main)!.token));
   }
 
-  /** snapshot fetches a JPEG through the device's snapshot address, or from the stream of a camera without ONVIF. */
+  /**
+   * snapshot decodes the live stream's cached keyframe when the gateway pulls it, else fetches a JPEG through the device's
+   * snapshot address, or from the stream of a camera without ONVIF.
+   */
   async snapshot(camera: string, profile: Profile): Promise<Buffer> {
+    const live = await this.#opts.liveSnapshot?.(camera, profile).catch(() => undefined);
+    if (live) return live;
     const address = this.#opts.address(camera);
     if (!address) return this.#opts.fallbackSnapshot(camera, profile);
     const uri = await this.#use(camera, async ({ device, profiles }) => device.snapshotUri((profiles[profile] ?? profiles.main)!.token));

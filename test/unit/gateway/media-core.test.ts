@@ -20,11 +20,17 @@ const SDP = [
 ].join('\r\n');
 const media = parseSessionDescription(SDP).media[0]!;
 
-/** frameNals makes one picture's NAL units: an IDR or a P slice of size bytes, its bytes telling its index. */
+/**
+ * frameNals makes one picture's NAL units: an IDR (I slice) or a P slice of size bytes, with a slice header that
+ * starts at macroblock 0 and names picture parameter set 0, then its index.
+ */
 function frameNals(index: number, key: boolean, size = 3000): Buffer[] {
   const nal = Buffer.alloc(size, index & 0xff);
   nal[0] = key ? 0x65 : 0x41;
-  nal.writeUInt32BE(index, 1);
+  // first_mb_in_slice 0, slice_type 7 (I) or 5 (P), pic_parameter_set_id 0, as exp-Golomb codes.
+  nal[1] = key ? 0x88 : 0x9a;
+  nal[2] = key ? 0x80 : 0x00;
+  nal.writeUInt32BE(index, 3);
   return [nal];
 }
 
@@ -86,7 +92,7 @@ describe('H.264 depacketizer', () => {
     const first = all.findIndex((p) => p.timestamp === 3 * 3600);
     all.splice(first + 1, 1);
     for (const p of all) r.push(p, 0);
-    const got = c.pictures.map((p) => p.nals[0]!.readUInt32BE(1));
+    const got = c.pictures.map((p) => p.nals[0]!.readUInt32BE(3));
     // 0..2 before the loss, then nothing until keyframe 10, and on.
     expect(got).toEqual([0, 1, 2, ...Array.from({ length: 15 }, (_, i) => 10 + i)]);
     expect(d.stats.dropped).toBe(7);
@@ -100,7 +106,7 @@ describe('H.264 depacketizer', () => {
     // Picture 4's packets are replaced by garbage of the same timestamps: unknown types, lengths past the end.
     for (const p of all.filter((x) => x.timestamp === 4 * 3600)) p.payload = Buffer.from([0x18, 0xff, 0xff, 0x65]);
     for (const p of all) d.push(p, 0);
-    const got = c.pictures.map((p) => p.nals[0]!.readUInt32BE(1));
+    const got = c.pictures.map((p) => p.nals[0]!.readUInt32BE(3));
     expect(got).toEqual([0, 1, 2, 3, ...Array.from({ length: 10 }, (_, i) => 10 + i)]);
     expect(d.stats.malformed).toBeGreaterThan(0);
   });
@@ -120,6 +126,8 @@ describe('H.265 depacketizer', () => {
     const idr = Buffer.alloc(3000, 7);
     idr[0] = 19 << 1;
     idr[1] = 1;
+    // first_slice_segment_in_pic_flag, no_output_of_prior_pics_flag 0, slice_pic_parameter_set_id 0.
+    idr[2] = 0xa0;
     const fus = [1, 1000, 2000].map((from, i, a) => Buffer.concat([Buffer.from([49 << 1, 1, (i === 0 ? 0x80 : 0) | (i === 2 ? 0x40 : 0) | 19]), idr.subarray(from === 1 ? 2 : from, a[i + 1] ?? 3000)]));
     fus.forEach((payload, i) => d.push({ marker: i === 2, payloadType: 96, sequence: 2 + i, timestamp: 0, ssrc: 1, payload }, 0));
     expect(c.params[0]).toMatchObject({ codec: 'H265', width: 640, height: 360 });

@@ -167,6 +167,11 @@ export class TilePlayer {
     this.#loadedAt = performance.now();
     this.#lastFrameAt = Math.max(this.#lastFrameAt, this.#loadedAt);
     const player = new Hls({
+      // Low-Latency HLS: the gateway cuts parts of about 300 ms and holds playlist requests until the next one exists;
+      // the player stays the server's PART-HOLD-BACK behind the live edge and speeds up a little to get back there.
+      lowLatencyMode: true,
+      maxLiveSyncPlaybackRate: 1.5,
+      // Where a playlist has no parts, two segments behind the edge; a player more than six behind jumps forward.
       liveSyncDurationCount: 2,
       liveMaxLatencyDurationCount: 6,
       maxBufferLength: 8,

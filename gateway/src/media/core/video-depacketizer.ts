@@ -3,7 +3,7 @@
 // A lost packet drops its picture and every one after it until the next keyframe: nothing corrupt goes on.
 import type { RtpPacket } from '../../../../adapters/rtsp/rtp-packet.js';
 import type { SdpMedia } from '../../../../adapters/rtsp/sdp.js';
-import { avcCodecString, parseSps } from '../../../../adapters/rtsp/h264-sps.js';
+import { avcCodecString, BitReader, parseSps, unescapeRbsp } from '../../../../adapters/rtsp/h264-sps.js';
 import { hevcCodecString, parseHevcSps } from '../../../../adapters/rtsp/h265-sps.js';
 import type { VideoCodec, VideoParams } from './access-unit.js';
 
@@ -43,7 +43,9 @@ const MAX_NALS = 512;
 abstract class VideoDepacketizer {
   readonly stats: DepacketizerStats = { pictures: 0, keyframes: 0, dropped: 0, malformed: 0, oversized: 0 };
   protected readonly sink: VideoSink;
-  protected current: { rtp: number; nals: Buffer[]; bytes: number; key: boolean; damaged: boolean; at: number } | undefined;
+  protected current: { rtp: number; nals: Buffer[]; bytes: number; key: boolean; damaged: boolean; at: number; slices: number } | undefined;
+  /** ppsIds are the picture parameter set ids known (from the SDP and in band): a slice naming another is not read. */
+  protected ppsIds = new Set<number>();
   /** fragment is a NAL unit being reassembled from fragmentation units. */
   protected fragment: { parts: Buffer[]; bytes: number } | undefined;
   /** needKey is set after a loss: pictures wait for the next keyframe. */
@@ -65,7 +67,7 @@ abstract class VideoDepacketizer {
 
   push(p: RtpPacket, at: number): void {
     if (this.current && this.current.rtp !== p.timestamp) this.#finish();
-    if (!this.current) this.current = { rtp: p.timestamp, nals: [], bytes: 0, key: false, damaged: false, at };
+    if (!this.current) this.current = { rtp: p.timestamp, nals: [], bytes: 0, key: false, damaged: false, at, slices: 0 };
     this.current.at = at;
     try {
       this.readPayload(p.payload);
@@ -81,10 +83,18 @@ abstract class VideoDepacketizer {
   /** readPayload splits one packet's payload into NAL units (addNal) or fragments of one. */
   protected abstract readPayload(payload: Buffer): void;
   /** classify says what a NAL unit is: a parameter set (its name), a keyframe slice, or something kept as is. */
-  protected abstract classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep';
+  protected abstract classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'slice' | 'drop' | 'keep';
   /** makeParams builds the parameters from the parameter sets, or throws RangeError when they cannot be read. */
   protected abstract makeParams(sets: Map<string, Buffer>): VideoParams;
   protected abstract readonly needed: string[];
+  /**
+   * checkSlice reads the start of a slice header and throws MalformedPayload when it cannot be one of this stream's
+   * (a slice type out of range, another parameter set, a picture not starting at its first slice): garbage that
+   * happens to carry a slice's NAL type is not taken for a picture.
+   */
+  protected abstract checkSlice(nal: Buffer, first: boolean): void;
+  /** ppsId reads the id of a picture parameter set, or undefined when it cannot be read. */
+  protected abstract ppsId(pps: Buffer): number | undefined;
 
   protected addNal(nal: Buffer): void {
     const cur = this.current!;
@@ -94,7 +104,15 @@ abstract class VideoDepacketizer {
     if (kind === 'vps' || kind === 'sps' || kind === 'pps') {
       // Parameter sets live in the track's parameters, not in the samples (avc1/hvc1).
       this.inband.set(kind, Buffer.from(nal));
+      if (kind === 'pps') {
+        const id = this.ppsId(nal);
+        if (id !== undefined) this.ppsIds.add(id);
+      }
       return;
+    }
+    if (kind === 'key' || kind === 'slice') {
+      this.checkSlice(nal, cur.slices === 0);
+      cur.slices++;
     }
     if (kind === 'key') cur.key = true;
     if (cur.nals.length >= MAX_NALS) throw new MalformedPayload(`more than ${MAX_NALS} NAL units in one picture`);
@@ -176,6 +194,9 @@ abstract class VideoDepacketizer {
 
   /** fromSdp takes the parameter sets the SDP gives (sprop-parameter-sets, sprop-vps/sps/pps). */
   protected fromSdp(sets: Map<string, Buffer>): void {
+    const pps = sets.get('pps');
+    const id = pps ? this.ppsId(pps) : undefined;
+    if (id !== undefined) this.ppsIds.add(id);
     if (!this.needed.every((k) => sets.has(k))) return;
     try {
       this.params = this.makeParams(sets);
@@ -244,14 +265,41 @@ export class H264Depacketizer extends VideoDepacketizer {
     throw new MalformedPayload(`NAL unit type ${type} is not read (interleaved or reserved)`);
   }
 
-  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep' {
+  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'slice' | 'drop' | 'keep' {
     const t = nal[0]! & 0x1f;
     if (t === 7) return 'sps';
     if (t === 8) return 'pps';
     if (t === 5) return 'key';
+    if (t === 1) return 'slice';
     // Access unit delimiters, end of sequence/stream and filler carry nothing a decoder of MP4 samples needs.
     if (t === 9 || t === 10 || t === 11 || t === 12) return 'drop';
     return 'keep';
+  }
+
+  protected checkSlice(nal: Buffer, first: boolean): void {
+    let firstMb: number;
+    let sliceType: number;
+    let pps: number;
+    try {
+      const r = new BitReader(unescapeRbsp(nal.subarray(1, 24)));
+      firstMb = r.ue();
+      sliceType = r.ue();
+      pps = r.ue();
+    } catch {
+      throw new MalformedPayload('a slice header that cannot be read');
+    }
+    if (sliceType > 9) throw new MalformedPayload(`slice type ${sliceType} is out of range`);
+    if ((nal[0]! & 0x1f) === 5 && ![2, 4, 7, 9].includes(sliceType)) throw new MalformedPayload(`an IDR slice of type ${sliceType}`);
+    if (first && firstMb !== 0) throw new MalformedPayload(`a picture whose first slice starts at macroblock ${firstMb}`);
+    if (this.ppsIds.size > 0 && !this.ppsIds.has(pps)) throw new MalformedPayload(`a slice naming picture parameter set ${pps}, which the camera never sent`);
+  }
+
+  protected ppsId(pps: Buffer): number | undefined {
+    try {
+      return new BitReader(unescapeRbsp(pps.subarray(1, 8))).ue();
+    } catch {
+      return undefined;
+    }
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
@@ -319,17 +367,48 @@ export class H265Depacketizer extends VideoDepacketizer {
     throw new MalformedPayload(`payload type ${type} is not read`);
   }
 
-  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'drop' | 'keep' {
-    if (nal.length < 2) throw new MalformedPayload('a NAL unit shorter than its header');
+  protected classify(nal: Buffer): 'vps' | 'sps' | 'pps' | 'key' | 'slice' | 'drop' | 'keep' {
+    if (nal.length < 3) throw new MalformedPayload('a NAL unit shorter than its header');
     const t = (nal[0]! >> 1) & 0x3f;
+    const layer = ((nal[0]! & 1) << 5) | (nal[1]! >> 3);
+    if ((nal[1]! & 7) === 0) throw new MalformedPayload('a NAL unit with temporal id 0 (nuh_temporal_id_plus1 is 0)');
+    // Layers above the base one (scalable or multi-view extensions) are not carried.
+    if (layer !== 0) return 'drop';
     if (t === 32) return 'vps';
     if (t === 33) return 'sps';
     if (t === 34) return 'pps';
     // IRAP pictures (BLA, IDR, CRA) start a decodable sequence.
     if (t >= 16 && t <= 21) return 'key';
+    if (t <= 9) return 'slice';
+    if (t < 32) throw new MalformedPayload(`reserved VCL NAL unit type ${t}`);
     // Access unit delimiter, end of sequence/bitstream, filler.
     if (t >= 35 && t <= 38) return 'drop';
     return 'keep';
+  }
+
+  protected checkSlice(nal: Buffer, first: boolean): void {
+    const t = (nal[0]! >> 1) & 0x3f;
+    let firstInPic: number;
+    let pps: number;
+    try {
+      const r = new BitReader(unescapeRbsp(nal.subarray(2, 24)));
+      firstInPic = r.bit();
+      if (t >= 16 && t <= 23) r.bit(); // no_output_of_prior_pics_flag
+      pps = r.ue();
+    } catch {
+      throw new MalformedPayload('a slice segment header that cannot be read');
+    }
+    if (pps > 63) throw new MalformedPayload(`slice picture parameter set ${pps} is out of range`);
+    if (first && firstInPic !== 1) throw new MalformedPayload('a picture that does not start with its first slice segment');
+    if (this.ppsIds.size > 0 && !this.ppsIds.has(pps)) throw new MalformedPayload(`a slice naming picture parameter set ${pps}, which the camera never sent`);
+  }
+
+  protected ppsId(pps: Buffer): number | undefined {
+    try {
+      return new BitReader(unescapeRbsp(pps.subarray(2, 8))).ue();
+    } catch {
+      return undefined;
+    }
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
