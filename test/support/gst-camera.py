@@ -3,7 +3,7 @@
 # introspection), encoding a live test pattern as a camera does. Mounts:
 #   /h264        H.264 at 25 fps (1280x720 unless --width/--height say otherwise; baseline, no B-frames) and G.711 A-law audio, as most Chinese IPCs send
 #   /h264-bframes H.264 main profile with B-frames
-#   /h265        H.265 (HEVC)
+#   /h265        H.265 (HEVC) and AAC-LC audio (RFC 3640 mpeg4-generic)
 # With --user (and the password in the environment, CAMERA_PASSWORD) every mount asks for Digest credentials. The port is printed on stdout once the
 # server listens ("listening <port>"); the server stops when its stdin closes, so it never outlives the test.
 import argparse
@@ -27,7 +27,9 @@ MOUNTS = {
     '/h264-bframes': (VIDEO + 'x264enc speed-preset=ultrafast key-int-max=25 bframes=2 b-adapt=false '
                       '! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=1'),
     '/h265': (VIDEO + 'x265enc tune=zerolatency speed-preset=ultrafast key-int-max=25 '
-              '! rtph265pay name=pay0 pt=96 config-interval=1'),
+              '! rtph265pay name=pay0 pt=96 config-interval=1 '
+              'audiotestsrc is-live=true wave=sine volume=0.1 ! audio/x-raw,rate=16000,channels=1 ! voaacenc '
+              '! rtpmp4gpay name=pay1 pt=97'),
 }
 
 

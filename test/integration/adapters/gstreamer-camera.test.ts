@@ -1,5 +1,6 @@
-// A camera no one here wrote: Debian's GStreamer RTSP server (Digest authentication, live x264/x265 encoding, G.711
-// audio) onboarded, probed and played through the gateway's HTTP API, every output read back by ffprobe.
+// A camera no one here wrote: Debian's GStreamer RTSP server (Digest authentication, live x264/x265 encoding, G.711 and
+// AAC audio) onboarded, probed and played through the gateway's HTTP API and its in-process media core, every output
+// read back by ffprobe.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,24 +36,33 @@ async function add(id: string, mount: string, over: Record<string, unknown> = {}
   expect(res.statusCode, res.body).toBe(201);
 }
 
-/** play opens the main stream of a camera and returns its first segment, fetched as a player fetches it. */
+/** play opens the main stream of a camera and returns its init segment and first whole segment, fetched as a player does. */
 async function play(id: string): Promise<Buffer> {
   const ticket = await req('POST', '/api/streams', { camera: id, profile: 'main' });
   expect(ticket.statusCode, ticket.body).toBe(200);
-  const playlist = await req('GET', ticket.json().playlistUrl);
-  expect(playlist.statusCode, playlist.body).toBe(200);
-  const segment = playlist.body.split('\n').find((l) => l.startsWith('seg'))!;
-  const res = await req('GET', `/media/hls/${id}/main/${segment}`);
-  expect(res.statusCode).toBe(200);
-  return res.rawPayload;
+  const playlist = await waitFor(`a whole segment of ${id}`, async () => {
+    const res = await req('GET', ticket.json().playlistUrl);
+    expect(res.statusCode, res.body).toBe(200);
+    return /^seg-\d+\.m4s/m.test(res.body) && res.body;
+  }, 20_000);
+  const base = `/media/hls/${id}/main/`;
+  const init = await req('GET', base + /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!);
+  const segment = await req('GET', base + playlist.split('\n').find((l) => l.startsWith('seg-'))!);
+  expect(init.statusCode).toBe(200);
+  expect(segment.statusCode).toBe(200);
+  return Buffer.concat([init.rawPayload, segment.rawPayload]);
 }
 
-/** probe is what ffprobe reads in a segment. */
+/** probe is what ffprobe reads in a segment (with its init segment): streams with their decoded frame counts. */
 function probe(segment: Buffer): Array<Record<string, unknown>> {
-  const file = join(tmpdir(), `gst-${process.pid}-${Math.random().toString(36).slice(2)}.ts`);
+  const file = join(tmpdir(), `gst-${process.pid}-${Math.random().toString(36).slice(2)}.mp4`);
   writeFileSync(file, segment);
   try {
-    return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,codec_type,width,height,has_b_frames', '-of', 'json', file], { encoding: 'utf8' })).streams;
+    // Every frame decodes without a word from the decoder.
+    expect(execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('');
+    const dts = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=dts', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    for (let i = 1; i < dts.length; i++) expect(dts[i]).toBeGreaterThan(dts[i - 1]!);
+    return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,codec_type,width,height,has_b_frames,nb_read_frames,sample_rate', '-of', 'json', file], { encoding: 'utf8' })).streams;
   } finally {
     rmSync(file, { force: true });
   }
@@ -75,14 +85,16 @@ describe('the GStreamer RTSP server as a camera', () => {
   it('plays H.264 over TCP: segments ffprobe reads at 640×360, its A-law audio said not carried, no secret anywhere', async () => {
     await add('GST-H264', '/h264');
     const streams = probe(await play('GST-H264'));
-    expect(streams.filter((s) => s.codec_type === 'video')).toEqual([expect.objectContaining({ codec_name: 'h264', width: 640, height: 360 })]);
+    // A 1 s GOP at 25 fps: a whole segment is one GOP of 25 pictures; G.711 is not in HLS.
+    expect(streams).toEqual([expect.objectContaining({ codec_name: 'h264', codec_type: 'video', width: 640, height: 360, nb_read_frames: '25' })]);
     const info = (await req('GET', '/api/streams/GST-H264/main')).json();
     expect(info).toMatchObject({ state: 'live', transport: 'tcp' });
     expect(info.tracks).toEqual([
       { kind: 'video', codec: 'H264', carried: true },
-      { kind: 'audio', codec: 'PCMA', carried: false, note: expect.stringMatching(/PCMA audio is not carried/) },
+      { kind: 'audio', codec: 'PCMA', carried: false, note: expect.stringMatching(/G\.711 A-law audio is not carried in HLS/) },
     ]);
-    for (const pid of gw.gateway.hub.childPids()) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toMatch(/rtsp:|gst-Cam-pass9/);
+    // The media core reads the camera in the gateway: no process runs for it.
+    expect(gw.gateway.hub.childPids()).toEqual([]);
     expect(gw.logs.join('\n')).not.toMatch(SECRETS);
   });
 
@@ -92,14 +104,24 @@ describe('the GStreamer RTSP server as a camera', () => {
     expect((await req('GET', '/api/streams/GST-UDP/main')).json()).toMatchObject({ state: 'live', transport: 'udp' });
   });
 
-  it('carries H.264 with B-frames and H.265 as they come', async () => {
+  it('carries H.264 with B-frames, and H.265 with AAC audio, as they come', async () => {
     await add('GST-BFRAMES', '/h264-bframes');
     await add('GST-H265', '/h265');
     const [bframes, hevc] = await Promise.all([play('GST-BFRAMES'), play('GST-H265')]);
     const b = probe(bframes).find((s) => s.codec_type === 'video')!;
-    expect(b).toMatchObject({ codec_name: 'h264', width: 640 });
+    expect(b).toMatchObject({ codec_name: 'h264', width: 640, nb_read_frames: '25' });
     expect(b.has_b_frames).toBeGreaterThan(0);
-    expect(probe(hevc).find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'hevc', width: 640, height: 360 });
+    const h = probe(hevc);
+    expect(h.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'hevc', width: 640, height: 360, nb_read_frames: '25' });
+    const aac = h.find((s) => s.codec_type === 'audio')!;
+    expect(aac).toMatchObject({ codec_name: 'aac', sample_rate: '16000' });
+    // One second of 16 kHz AAC is 15.6 frames of 1024 samples.
+    expect(Number(aac.nb_read_frames)).toBeGreaterThanOrEqual(13);
+    expect(Number(aac.nb_read_frames)).toBeLessThanOrEqual(18);
+    expect((await req('GET', '/api/streams/GST-H265/main')).json().tracks).toEqual([
+      { kind: 'video', codec: 'H265', carried: true },
+      { kind: 'audio', codec: 'AAC', carried: true },
+    ]);
   });
 
   it('says its credentials were rejected when the stored password is wrong', async () => {
