@@ -20,14 +20,89 @@ const MAX_HEAD = 16 * 1024;
 const MAX_BODY = 64 * 1024;
 /** MAX_PENDING bounds the answers read that no request asked for yet. */
 const MAX_PENDING = 8;
+/** MAX_HEADERS bounds the header lines of one answer. */
+const MAX_HEADERS = 100;
 
 /** InterleavedHandler receives each $-framed packet: its channel and payload (valid during the call only). */
 export type InterleavedHandler = (channel: number, payload: Buffer) => void;
 
+/**
+ * RtspReader takes apart what a camera sends on its RTSP connection: answers (head bounded by MAX_HEAD, body by
+ * MAX_BODY) and $-framed interleaved packets, in any split across reads. It throws RtspProtocolError for bytes that
+ * are neither; nothing it holds grows past one answer or one frame.
+ */
+export class RtspReader {
+  #buf: Buffer = Buffer.alloc(0);
+  onAnswer: (res: RtspResponse) => void;
+  onInterleaved: InterleavedHandler;
+
+  constructor(onAnswer: (res: RtspResponse) => void, onInterleaved: InterleavedHandler) {
+    this.onAnswer = onAnswer;
+    this.onInterleaved = onInterleaved;
+  }
+
+  /** buffered is what waits for the rest of an answer or a frame. */
+  get buffered(): number {
+    return this.#buf.length;
+  }
+
+  push(d: Buffer): void {
+    this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
+    for (;;) {
+      if (this.#buf.length === 0) return;
+      if (this.#buf[0] === 0x24) {
+        if (this.#buf.length < 4) return;
+        const len = this.#buf.readUInt16BE(2);
+        if (this.#buf.length < 4 + len) return;
+        const channel = this.#buf[1]!;
+        const payload = this.#buf.subarray(4, 4 + len);
+        this.#buf = this.#buf.subarray(4 + len);
+        this.onInterleaved(channel, payload);
+        continue;
+      }
+      const res = this.#take();
+      if (!res) return;
+      this.onAnswer(res);
+    }
+  }
+
+  clear(): void {
+    this.#buf = Buffer.alloc(0);
+  }
+
+  #take(): RtspResponse | undefined {
+    // An answer starts with its status line: anything else where one should begin is not RTSP.
+    const probe = this.#buf.subarray(0, Math.min(this.#buf.length, 5)).toString('latin1');
+    if (!'RTSP/'.startsWith(probe)) throw new RtspProtocolError(`not an RTSP answer: ${JSON.stringify(this.#buf.subarray(0, 60).toString('latin1').split('\r\n')[0])}`);
+    const end = this.#buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (this.#buf.length > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
+      return undefined;
+    }
+    if (end > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
+    const head = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
+    const status = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
+    if (!status) throw new RtspProtocolError(`not an RTSP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`);
+    if (head.length > MAX_HEADERS + 1) throw new RtspProtocolError(`an answer with more than ${MAX_HEADERS} header lines`);
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const line of head.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const lengthText = headers['content-length'] ?? '0';
+    const length = Number(lengthText);
+    if (!/^\d{1,9}$/.test(lengthText) || length > MAX_BODY) throw new RtspProtocolError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
+    if (this.#buf.length < end + 4 + length) return undefined;
+    const body = this.#buf.subarray(end + 4, end + 4 + length).toString('utf8');
+    this.#buf = this.#buf.subarray(end + 4 + length);
+    return { status: Number(status[1]), reason: status[2] ?? '', headers, body };
+  }
+}
+
 /** RtspConnection sends requests one at a time and reads their answers; interleaved frames go to onInterleaved. */
 export class RtspConnection {
   #socket: Socket;
-  #buf: Buffer = Buffer.alloc(0);
+  #reader: RtspReader;
   #cseq = 0;
   #answers: RtspResponse[] = [];
   #waiter?: () => void;
@@ -45,13 +120,20 @@ export class RtspConnection {
 
   private constructor(socket: Socket) {
     this.#socket = socket;
+    this.#reader = new RtspReader((res) => {
+      if (this.#answers.length >= MAX_PENDING) throw new RtspProtocolError(`the camera sent ${MAX_PENDING} answers nobody asked for`);
+      this.#answers.push(res);
+      this.#waiter?.();
+    }, (channel, payload) => {
+      this.interleavedFrames++;
+      this.onInterleaved?.(channel, payload);
+    });
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
       this.receivedBytes += d.length;
       if (this.#discarding) return;
-      this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
       try {
-        this.#parse();
+        this.#reader.push(d);
       } catch (err) {
         this.#fail(err as Error);
       }
@@ -117,52 +199,6 @@ export class RtspConnection {
     this.#socket.write(Buffer.concat([head, payload]));
   }
 
-  #parse(): void {
-    for (;;) {
-      if (this.#buf.length === 0) return;
-      if (this.#buf[0] === 0x24) {
-        if (this.#buf.length < 4) return;
-        const len = this.#buf.readUInt16BE(2);
-        if (this.#buf.length < 4 + len) return;
-        const channel = this.#buf[1]!;
-        const payload = this.#buf.subarray(4, 4 + len);
-        this.#buf = this.#buf.subarray(4 + len);
-        this.interleavedFrames++;
-        this.onInterleaved?.(channel, payload);
-        continue;
-      }
-      const res = this.#take();
-      if (!res) return;
-      if (this.#answers.length >= MAX_PENDING) throw new RtspProtocolError(`the camera sent ${MAX_PENDING} answers nobody asked for`);
-      this.#answers.push(res);
-      this.#waiter?.();
-    }
-  }
-
-  #take(): RtspResponse | undefined {
-    const end = this.#buf.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (this.#buf.length > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
-      return undefined;
-    }
-    if (end > MAX_HEAD) throw new RtspProtocolError(`answer head exceeds ${MAX_HEAD} bytes`);
-    const head = this.#buf.subarray(0, end).toString('latin1').split('\r\n');
-    const status = /^RTSP\/1\.0 (\d{3}) ?(.*)$/.exec(head[0] ?? '');
-    if (!status) throw new RtspProtocolError(`not an RTSP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`);
-    const headers: Record<string, string> = {};
-    for (const line of head.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const lengthText = headers['content-length'] ?? '0';
-    const length = Number(lengthText);
-    if (!/^\d{1,9}$/.test(lengthText) || length > MAX_BODY) throw new RtspProtocolError(`bad Content-Length ${JSON.stringify(headers['content-length'])}`);
-    if (this.#buf.length < end + 4 + length) return undefined;
-    const body = this.#buf.subarray(end + 4, end + 4 + length).toString('utf8');
-    this.#buf = this.#buf.subarray(end + 4 + length);
-    return { status: Number(status[1]), reason: status[2] ?? '', headers, body };
-  }
-
   #fail(err: Error): void {
     if (this.#error || this.#closed) return;
     this.#error = err;
@@ -173,7 +209,7 @@ export class RtspConnection {
   /** discard stops reading answers and only counts bytes: for a session that plays and whose media nobody reads. */
   discard(): void {
     this.#discarding = true;
-    this.#buf = Buffer.alloc(0);
+    this.#reader.clear();
   }
 
   /** close ends the connection. */

@@ -2,7 +2,7 @@
 // AAC audio) onboarded, probed and played through the gateway's HTTP API and its in-process media core, every output
 // read back by ffprobe.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -48,8 +48,8 @@ abstract class VideoDepacketizer {
   protected ppsIds = new Set<number>();
   /** fragment is a NAL unit being reassembled from fragmentation units. */
   protected fragment: { parts: Buffer[]; bytes: number } | undefined;
-  /** needKey is set after a loss: pictures wait for the next keyframe. */
-  #needKey = false;
+  /** needKey is set at the start and after a loss: pictures wait for the next keyframe. */
+  #needKey = true;
   protected params: VideoParams | undefined;
   /** pending parameter sets seen in band, applied with the picture they arrive with. */
   protected inband: Map<string, Buffer> = new Map();
