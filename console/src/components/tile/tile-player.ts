@@ -169,11 +169,10 @@ export class TilePlayer {
     const player = new Hls({
       // Low-Latency HLS: the gateway cuts parts of about 300 ms and holds playlist requests until the next one exists;
       // the player stays the server's PART-HOLD-BACK behind the live edge and speeds up a little to get back there.
+      // (No liveSync setting here: hls.js would take it over PART-HOLD-BACK. A playlist without parts, from the ffmpeg
+      // fallback, is played three segments behind its edge.)
       lowLatencyMode: true,
       maxLiveSyncPlaybackRate: 1.5,
-      // Where a playlist has no parts, two segments behind the edge; a player more than six behind jumps forward.
-      liveSyncDurationCount: 2,
-      liveMaxLatencyDurationCount: 6,
       maxBufferLength: 8,
       backBufferLength: 10,
       manifestLoadingTimeOut: 15000,
