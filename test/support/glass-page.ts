@@ -36,7 +36,14 @@ export interface GlassState {
 export async function playCounter(page: Page, opts: { playlistUrl: string; lowLatency: boolean; controlUrl: string; camera: string; sampleEveryMs?: number }): Promise<void> {
   await page.addScriptTag({ path: join(ROOT, 'node_modules/hls.js/dist/hls.min.js') });
   await page.evaluate(({ playlistUrl, lowLatency, controlUrl, camera, every, band, bits, width }) => {
-    const w = window as unknown as { glass: GlassState; Hls: any };
+    interface HlsLike {
+      latency: number;
+      targetLatency: number | null;
+      on(event: string, f: (e: unknown, data: { fatal: boolean; details: string }) => void): void;
+      loadSource(url: string): void;
+      attachMedia(v: HTMLVideoElement): void;
+    }
+    const w = window as unknown as { glass: GlassState; Hls: { new (config: object): HlsLike; Events: { ERROR: string } } };
     const state: GlassState = { frames: 0, samples: [], errors: [], lowLatency, currentTime: 0 };
     w.glass = state;
     const video = document.createElement('video');
@@ -53,14 +60,14 @@ export async function playCounter(page: Page, opts: { playlistUrl: string; lowLa
       // would override it, as hls.js reads user settings first).
       ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 }
       : { lowLatencyMode: false, liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 6 });
-    hls.on(w.Hls.Events.ERROR, (_e: unknown, data: { fatal: boolean; details: string }) => { if (data.fatal) state.errors.push(data.details); });
+    hls.on(w.Hls.Events.ERROR, (_e, data) => { if (data.fatal) state.errors.push(data.details); });
     const t0 = performance.now();
     let lastSample = 0;
     const onFrame = () => {
       state.frames++;
       state.currentTime = video.currentTime;
       state.hlsLatency = hls.latency;
-      state.targetLatency = hls.targetLatency;
+      state.targetLatency = hls.targetLatency ?? undefined;
       state.playbackRate = video.playbackRate;
       state.bufferAhead = video.buffered.length > 0 ? video.buffered.end(video.buffered.length - 1) - video.currentTime : 0;
       const now = performance.now();
