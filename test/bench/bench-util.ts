@@ -21,10 +21,10 @@ export function machineLine(): string {
 }
 
 /** quantiles returns the median, p90 and maximum of xs. */
-export function quantiles(xs: number[]): { median: number; p90: number; max: number } {
+export function quantiles(xs: number[]): { median: number; p90: number; p95: number; max: number } {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { median: q(0.5), p90: q(0.9), max: s[s.length - 1]! };
+  return { median: q(0.5), p90: q(0.9), p95: q(0.95), max: s[s.length - 1]! };
 }
 
 /** fixed formats a figure with d decimals. */

@@ -7,33 +7,38 @@ import { children, cpuSeconds, memoryKb } from './proc-stats.js';
 import { bar, fixed as f, log, machineLine, quantiles as stats } from './bench-util.js';
 import { chromium } from 'playwright-core';
 
-let dir: ReturnType<typeof tempDir>;
+let dir: ReturnType<typeof tempDir> | undefined;
 let WINDOW_S = 15;
 let SAMPLES = 5;
 const PASSWORD = 'Demo#2026';
 
 
-interface RunningGateway {
+export interface RunningGateway {
   child: ChildProcess;
   base: string;
   rtspPort: number;
   simulatorPid: number;
+  controlPort: number;
   stop(): Promise<void>;
 }
 
 /** simulatorPort is chosen once per run: the seeded store keeps camera URLs with this port across gateway restarts. */
 let simulatorPort = 0;
 
-async function startGateway(): Promise<RunningGateway> {
+/** startGateway runs the gateway (and its embedded simulator) as a child process; env adds settings. */
+export async function startGateway(extra: Record<string, string> = {}): Promise<RunningGateway> {
   const port = await freePort();
+  dir ??= tempDir('seg-bench-');
   simulatorPort ||= await freePort();
   const rtspPort = simulatorPort;
+  const controlPort = await freePort();
   const env = {
     ...process.env,
     SEG__HTTP__PORT: String(port), SEG__STORE__PATH: join(dir.path, 'bench.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'master.key'),
 SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
-    SEG__DEMO__SIMULATOR__RTSP_PORT: String(rtspPort), SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__ONVIF_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__DISCOVERABLE: '0',
+    SEG__DEMO__SIMULATOR__RTSP_PORT: String(rtspPort), SEG__DEMO__SIMULATOR__CONTROL_PORT: String(controlPort), SEG__DEMO__SIMULATOR__ONVIF_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__DISCOVERABLE: '0',
     SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'info',
+    ...extra,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -46,7 +51,7 @@ SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
   const sim = children(child.pid!).find((c) => c.cmd.includes('simulator/main.ts'));
   if (!sim) throw new Error('the simulator child was not found');
   return {
-    child, base: `http://127.0.0.1:${port}`, rtspPort, simulatorPid: sim.pid,
+    child, base: `http://127.0.0.1:${port}`, rtspPort, simulatorPid: sim.pid, controlPort,
     async stop() {
       const t0 = performance.now();
       child.kill('SIGTERM');
@@ -62,13 +67,13 @@ SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
   };
 }
 
-async function session(base: string, username: string): Promise<string> {
+export async function session(base: string, username: string): Promise<string> {
   const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
   if (!res.ok) throw new Error(`login failed: ${res.status}`);
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
-async function cameraIds(base: string, cookie: string, count: number): Promise<string[]> {
+export async function cameraIds(base: string, cookie: string, count: number): Promise<string[]> {
   const ids: string[] = [];
   const tree = await (await fetch(`${base}/api/tree`, { headers: { cookie } })).json() as { root: { code: string } };
   const queue = [tree.root.code];
@@ -80,17 +85,17 @@ async function cameraIds(base: string, cookie: string, count: number): Promise<s
   return ids.slice(0, count);
 }
 
-async function openLive(base: string, cookie: string, camera: string): Promise<void> {
-  const ticket = await (await fetch(`${base}/api/streams`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ camera, profile: 'main' }) })).json() as { playlistUrl: string };
+export async function openLive(base: string, cookie: string, camera: string, profile: 'main' | 'sub' = 'main'): Promise<string> {
+  const ticket = await (await fetch(`${base}/api/streams`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ camera, profile }) })).json() as { playlistUrl: string };
   for (let attempt = 0; attempt < 5; attempt++) {
     const res = await fetch(`${base}${ticket.playlistUrl}`);
-    if (res.ok) return;
+    if (res.ok) return ticket.playlistUrl;
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`camera ${camera} did not go live`);
 }
 
-interface Measure {
+export interface Measure {
   cpuPerStreamPerS: number;
   rssMbPerStream: number;
   pssMbPerStream: number;
@@ -98,7 +103,7 @@ interface Measure {
 }
 
 /** measure samples CPU over the window and memory at its end, for a parent and its ffmpeg children. */
-async function measure(parentPid: number | undefined, ffmpegPids: () => number[], streams: number, baseline = { rss: 0, pss: 0 }, simulatorPid?: number): Promise<Measure> {
+export async function measure(parentPid: number | undefined, ffmpegPids: () => number[], streams: number, baseline = { rss: 0, pss: 0 }, simulatorPid?: number): Promise<Measure> {
   const pids = () => [...(parentPid ? [parentPid] : []), ...ffmpegPids()];
   const cpu0 = pids().reduce((s, p) => s + cpuSeconds(p), 0);
   const sim0 = simulatorPid ? cpuSeconds(simulatorPid) : 0;
@@ -119,7 +124,7 @@ async function measure(parentPid: number | undefined, ffmpegPids: () => number[]
 }
 
 async function gatewayRun(n: number): Promise<Measure & { allLiveS: number }> {
-  const gw = await startGateway();
+  const gw = await startGateway({ SEG__MEDIA__ENGINE: 'ffmpeg' });
   try {
     const cookie = await session(gw.base, 'city-admin');
     const ids = await cameraIds(gw.base, cookie, n);
@@ -140,7 +145,7 @@ async function gatewayRun(n: number): Promise<Measure & { allLiveS: number }> {
 }
 
 /** plainFfmpegRun runs one plain ffmpeg per camera against the same simulator: to /dev/null, or to HLS on tmpfs. */
-async function plainFfmpegRun(n: number, output: 'null' | 'hls'): Promise<Measure> {
+export async function plainFfmpegRun(n: number, output: 'null' | 'hls'): Promise<Measure> {
   const gw = await startGateway(); // only for its simulator, which needs the gateway's seeded credentials
   const procs: ChildProcess[] = [];
   const out = join('/dev/shm', `seg-bench-plain-${process.pid}`);
@@ -165,8 +170,9 @@ async function plainFfmpegRun(n: number, output: 'null' | 'hls'): Promise<Measur
   }
 }
 
-async function firstFrameRun(): Promise<{ live: number[]; cold: number[] }> {
-  const gw = await startGateway();
+export async function firstFrameRun(extra: Record<string, string> = {}, samples = SAMPLES): Promise<{ live: number[]; cold: number[] }> {
+  SAMPLES = samples;
+  const gw = await startGateway(extra);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const cookie = await session(gw.base, 'city-admin');
@@ -218,6 +224,7 @@ export interface HlsBenchOptions {
 
 /** runHlsBench prints and saves the figures of the HLS path. */
 export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
+  WINDOW_S = opts.windowS;
   const SIZES = opts.sizes;
   SAMPLES = opts.samples;
   WINDOW_S = opts.windowS;
@@ -265,5 +272,6 @@ export async function runHlsBench(opts: HlsBenchOptions): Promise<void> {
   const file = join(ROOT, 'var/bench', `hls-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ machine, windowS: WINDOW_S, rows, ttff }, null, 2));
   log(`saved ${file}`);
-  dir.remove();
+  dir?.remove();
+  dir = undefined;
 }

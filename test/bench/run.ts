@@ -1,7 +1,9 @@
-// npm run bench [-- hls|simulator|import|import-flood|sweep|storm|access] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]: benchmarks
-// that print figures. With no name, hls and simulator run (the device benchmarks take minutes each: name them).
+// npm run bench [-- core|hls|simulator|import|import-flood|sweep|storm|access] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
+// [--glass 20]: benchmarks that print figures. With no name, core and simulator run (the others take minutes each: name
+// them; hls is the ffmpeg fallback's path).
 import { parseArgs } from 'node:util';
 import { runHlsBench } from './hls-bench.js';
+import { runCoreBench } from './core-bench.js';
 import { runSimulatorBench } from './simulator-bench.js';
 import { runImportBench, runStormBench, runSweepBench } from './devices-bench.js';
 import { runAccessBench } from './access-bench.js';
@@ -19,13 +21,17 @@ const { positionals, values } = parseArgs({
     down: { type: 'string', default: '20' },
     mb: { type: 'string', default: '50' },
     files: { type: 'string', default: '1' },
+    glass: { type: 'string', default: '20' },
   },
 });
 const command = positionals[0] ?? 'all';
 const windowS = Number(values.window);
 const sizes = (fallback: string) => (values.sizes ?? fallback).split(',').filter(Boolean).map(Number);
 
-if (command === 'hls' || command === 'all') {
+if (command === 'core' || command === 'all') {
+  await runCoreBench({ sizes: sizes('50,100,300'), samples: Number(values.samples === '5' ? '20' : values.samples), windowS, glassS: Number(values.glass) });
+}
+if (command === 'hls') {
   await runHlsBench({ sizes: sizes('10,50,100'), samples: Number(values.samples), windowS });
 }
 if (command === 'simulator' || command === 'all') {

@@ -27,6 +27,11 @@ export interface AudioParams {
   kind: 'audio';
   codec: AudioCodec;
   sampleRate: number;
+  /**
+   * clockRate is the RTP clock of the track's timestamps (the SDP's rtpmap). It is the sample rate as a rule, but a
+   * camera may clock AAC differently from what its config says (a Hikvision NVR: 32000 for 16 kHz AAC).
+   */
+  clockRate: number;
   channels: number;
   /** config is the AAC AudioSpecificConfig (ISO 14496-3 1.6.2.1). */
   config?: Buffer;

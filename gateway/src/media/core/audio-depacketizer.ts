@@ -52,6 +52,8 @@ export class AacDepacketizer implements AudioDepacketizer {
   readonly #sizeLength: number;
   readonly #indexLength: number;
   readonly #deltaLength: number;
+  /** frameTicks is one AAC frame (1024 samples) in RTP clock ticks. */
+  readonly #frameTicks: number;
   /** fragment collects an AU larger than one packet (its header gives the whole size). */
   #fragment: { rtp: number; size: number; parts: Buffer[]; bytes: number } | undefined;
 
@@ -68,7 +70,9 @@ export class AacDepacketizer implements AudioDepacketizer {
       throw new RangeError(`AAC AU headers of sizelength ${this.#sizeLength}, indexlength ${this.#indexLength} are not read (AAC-hbr is)`);
     }
     const objectType = info.objectType;
-    this.params = { kind: 'audio', codec: 'AAC', sampleRate: info.sampleRate, channels: info.channels, config, codecString: `mp4a.40.${objectType}` };
+    const clockRate = media.clockRate > 0 ? media.clockRate : info.sampleRate;
+    this.params = { kind: 'audio', codec: 'AAC', sampleRate: info.sampleRate, clockRate, channels: info.channels, config, codecString: `mp4a.40.${objectType}` };
+    this.#frameTicks = Math.round((1024 * clockRate) / info.sampleRate);
   }
 
   lost(): void {
@@ -117,7 +121,7 @@ export class AacDepacketizer implements AudioDepacketizer {
     }
     for (const [i, size] of sizes.entries()) {
       if (size === 0 || size > MAX_AUDIO_FRAME) throw new MalformedPayload(`an AAC frame of ${size} bytes`);
-      const rtp = (p.timestamp + i * 1024) >>> 0;
+      const rtp = (p.timestamp + i * this.#frameTicks) >>> 0;
       if (at2 + size > b.length) {
         if (sizes.length !== 1 || p.marker) throw new MalformedPayload('an AAC frame runs past the packet');
         this.#fragment = { rtp, size, parts: [Buffer.from(b.subarray(at2))], bytes: b.length - at2 };
@@ -144,7 +148,8 @@ export class G711Depacketizer implements AudioDepacketizer {
   constructor(media: SdpMedia, sink: AudioSink) {
     this.#sink = sink;
     const codec = media.codec === 'PCMU' ? 'PCMU' : 'PCMA';
-    this.params = { kind: 'audio', codec, sampleRate: media.clockRate || 8000, channels: media.channels || 1, codecString: codec === 'PCMA' ? 'alaw' : 'ulaw' };
+    const rate = media.clockRate || 8000;
+    this.params = { kind: 'audio', codec, sampleRate: rate, clockRate: rate, channels: media.channels || 1, codecString: codec === 'PCMA' ? 'alaw' : 'ulaw' };
   }
 
   lost(): void {

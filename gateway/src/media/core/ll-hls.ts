@@ -97,6 +97,7 @@ export class HlsOutput {
   #videoTrack = -1;
   #audioTrack = -1;
   #audioRate = 0;
+  #audioFrame = AAC_FRAME;
   #needKey = true;
   #needDiscontinuity = false;
   #needInit = true;
@@ -295,7 +296,9 @@ export class HlsOutput {
     this.#videoTrack = this.#bus.videoTrack;
     const audio = tracks.find((t) => t.params.kind === 'audio' && t.params.codec === 'AAC');
     this.#audioTrack = audio?.index ?? -1;
-    this.#audioRate = audio ? (audio.params as AudioParams).sampleRate : 0;
+    // The audio track's timescale is its RTP clock; one AAC frame of 1024 samples lasts that many ticks of it.
+    this.#audioRate = audio ? (audio.params as AudioParams).clockRate : 0;
+    this.#audioFrame = audio ? Math.round((AAC_FRAME * this.#audioRate) / (audio.params as AudioParams).sampleRate) : AAC_FRAME;
     if (this.#needInit || this.#init === 0) {
       const mp4: Mp4Track[] = [{ id: VIDEO_ID, timescale: VIDEO_TIMESCALE, params: tracks[this.#videoTrack]!.params }];
       if (audio) mp4.push({ id: AUDIO_ID, timescale: this.#audioRate, params: audio.params });
@@ -340,11 +343,11 @@ export class HlsOutput {
     let dts = au.dts + this.#audioOffset;
     // Never back in time: an audio frame that would overlap the one before goes right after it.
     if (this.#audioNext !== undefined && dts < this.#audioNext) dts = this.#audioNext;
-    this.#audioNext = dts + AAC_FRAME;
+    this.#audioNext = dts + this.#audioFrame;
     if (!this.#part) return;
     if (this.#part.audio.length === 0) this.#part.audioBase = dts;
     if (this.#part.audio.length >= MAX_PART_SAMPLES) return;
-    this.#part.audio.push({ duration: AAC_FRAME, cto: 0, key: true, data: au.data });
+    this.#part.audio.push({ duration: this.#audioFrame, cto: 0, key: true, data: au.data });
     this.units++;
   }
 
