@@ -122,6 +122,13 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** sessionsOf counts the sessions of a camera that are sending media now. */
+  sessionsOf(camera: string): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) if (s.target.camera === camera && s.play.playing) n++;
+    return n;
+  }
+
   /** sentAt returns when picture index of a camera's clip was last sent by any of its sessions (ms since the epoch), or 0. */
   sentAt(camera: string, index: number): number {
     let at = 0;

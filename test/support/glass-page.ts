@@ -35,69 +35,13 @@ export interface GlassState {
  */
 export async function playCounter(page: Page, opts: { playlistUrl: string; lowLatency: boolean; controlUrl: string; camera: string; sampleEveryMs?: number }): Promise<void> {
   await page.addScriptTag({ path: join(ROOT, 'node_modules/hls.js/dist/hls.min.js') });
-  await page.evaluate(({ playlistUrl, lowLatency, controlUrl, camera, every, band, bits, width }) => {
-    interface HlsLike {
-      latency: number;
-      targetLatency: number | null;
-      on(event: string, f: (e: unknown, data: { fatal: boolean; details: string }) => void): void;
-      loadSource(url: string): void;
-      attachMedia(v: HTMLVideoElement): void;
-    }
-    const w = window as unknown as { glass: GlassState; Hls: { new (config: object): HlsLike; Events: { ERROR: string } } };
-    const state: GlassState = { frames: 0, samples: [], errors: [], lowLatency, currentTime: 0 };
-    w.glass = state;
-    const video = document.createElement('video');
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
-    document.body.appendChild(video);
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = band;
-    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-    const hls = new w.Hls(lowLatency
-      // In low-latency mode the playlist's PART-HOLD-BACK decides how far behind the edge to play (a liveSync setting
-      // would override it, as hls.js reads user settings first).
-      ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 }
-      : { lowLatencyMode: false, liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 6 });
-    hls.on(w.Hls.Events.ERROR, (_e, data) => { if (data.fatal) state.errors.push(data.details); });
-    const t0 = performance.now();
-    let lastSample = 0;
-    const onFrame = () => {
-      state.frames++;
-      state.currentTime = video.currentTime;
-      state.hlsLatency = hls.latency;
-      state.targetLatency = hls.targetLatency ?? undefined;
-      state.playbackRate = video.playbackRate;
-      state.bufferAhead = video.buffered.length > 0 ? video.buffered.end(video.buffered.length - 1) - video.currentTime : 0;
-      const now = performance.now();
-      if (state.firstFrameMs === undefined) state.firstFrameMs = now - t0;
-      if (now - lastSample >= every) {
-        lastSample = now;
-        const shownAt = Date.now();
-        ctx.drawImage(video, 0, 0, width, band, 0, 0, width, band);
-        const row = ctx.getImageData(0, Math.round(band / 2), width, 1).data;
-        let index = 0;
-        for (let bit = 0; bit < bits; bit++) {
-          const x = Math.round((bit + 0.5) * (width / bits));
-          if (row[4 * x]! > 128) index |= 1 << bit;
-        }
-        const sample: GlassSample = { index, shownAt };
-        state.samples.push(sample);
-        fetch(`${controlUrl}/cameras/${camera}/sent?frame=${index}`).then((r) => r.json()).then((j: { sentAt: number }) => {
-          if (j.sentAt > 0) sample.latencyMs = shownAt - j.sentAt;
-        }, (err: Error) => state.errors.push(`control: ${err.message}`));
-      }
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
-    hls.loadSource(playlistUrl);
-    hls.attachMedia(video);
-    void video.play().catch(() => undefined);
-  }, { ...opts, every: opts.sampleEveryMs ?? 250, band: COUNTER_BAND, bits: COUNTER_BITS, width: COUNTER_SPEC.width });
+  await page.addScriptTag({ path: join(ROOT, 'test/support/glass-page.browser.js') });
+  const args = { ...opts, every: opts.sampleEveryMs ?? 250, band: COUNTER_BAND, bits: COUNTER_BITS, width: COUNTER_SPEC.width };
+  // A string, not a function: a function would be sent as the test runner compiled it, with helpers the page lacks.
+  await page.evaluate(`window.startGlass(${JSON.stringify(args)})`);
 }
 
 /** glassState reads what the page collected. */
 export function glassState(page: Page): Promise<GlassState> {
-  return page.evaluate(() => (window as unknown as { glass: GlassState }).glass);
+  return page.evaluate('window.glass') as Promise<GlassState>;
 }

@@ -1,5 +1,5 @@
 // Test harness: a real simulator, a real gateway on a temporary SQLite file, logins, and Chromium.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,4 +139,11 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** bytesOf reads what the stream hub serves for a file: bytes in memory, or a byte range of a file it wrote. */
+export function bytesOf(file: { chunks: Buffer[] } | { path: string; start?: number; end?: number }): Buffer {
+  if ('chunks' in file) return Buffer.concat(file.chunks);
+  const data = readFileSync(file.path);
+  return file.start === undefined ? data : data.subarray(file.start, (file.end ?? data.length - 1) + 1);
 }

@@ -53,7 +53,7 @@ export interface StreamHubOptions {
 export const PLAIN_PLAYLIST = 'plain.m3u8';
 
 /** HlsFile is what the hub serves for a file name: bytes in memory (the media core) or a file (the ffmpeg fallback). */
-export type HlsFile = { type: string; chunks: Buffer[] } | { type: string; path: string };
+export type HlsFile = { type: string; chunks: Buffer[] } | { type: string; path: string; start?: number; end?: number };
 
 /** PlaylistRequest asks for a playlist, possibly blocking until a part exists (LL-HLS _HLS_msn and _HLS_part). */
 export interface PlaylistRequest {
@@ -119,6 +119,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
   #opts: StreamHubOptions;
   #streams = new Map<string, Stream>();
   #channels = new Map<Stream, Channel>();
+  #channelSeq = 0;
   #pids = new Set<number>();
   #sweeper?: NodeJS.Timeout;
   #gate: StartGate;
@@ -251,14 +252,14 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     if (m[2] !== undefined) {
       const msn = Number(m[2]);
       if (!hls.segment(msn) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, -1, waitMs);
-      const chunks = hls.segment(msn);
-      return chunks ? { type: 'video/iso.segment', chunks } : undefined;
+      const where = hls.segment(msn);
+      return where ? { type: 'video/iso.segment', ...where } : undefined;
     }
     const msn = Number(m[3]);
     const index = Number(m[4]);
     if (!hls.part(msn, index) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, index, waitMs);
-    const chunks = hls.part(msn, index);
-    return chunks ? { type: 'video/iso.segment', chunks } : undefined;
+    const where = hls.part(msn, index);
+    return where ? { type: 'video/iso.segment', ...where } : undefined;
   }
 
   /** filePath returns the path of a playlist or segment of an ffmpeg-run stream, or undefined; names are checked, never joined raw. */
@@ -328,6 +329,9 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
         hls: new HlsOutput(bus, {
           partTargetMs: o.partTargetMs ?? 300, segmentSeconds: o.segmentSeconds, windowSegments: o.playlistSegments,
           maxBytes: o.maxWindowBytes ?? 64 * 1024 * 1024,
+          // Finished segments go to the hub's folder (tmpfs by default): only the segment being made stays in memory.
+          dir: join(o.hlsDir, 'streams', `${camera}-${profile}-${process.pid}-${++this.#channelSeq}`),
+          onError: (err) => this.emit('error', err),
         }),
       };
     }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../adapters/simulator/simulator.js';
 import { ShareError, StreamHub, type StreamHubOptions } from '../../../gateway/src/media/stream-hub.js';
 import type { StreamInfo } from '../../../gateway/src/media/stream.js';
-import { SIM_PASSWORD, SIM_USER, setFaults, startSimulator, tempDir, waitFor } from '../../support/harness.js';
+import { bytesOf, SIM_PASSWORD, SIM_USER, setFaults, startSimulator, tempDir, waitFor } from '../../support/harness.js';
 
 let sim: Simulator;
 const dir = tempDir();
@@ -29,7 +29,6 @@ describe('StreamHub', () => {
   it('pulls once for many viewers into the media core, serves LL-HLS from memory, runs no ffmpeg, and stops after the idle linger', async () => {
     const hub = makeHub({ idleLingerMs: 4000 });
     await hub.start();
-    const playing = sim.rtsp.playing;
     try {
       expect(hub.open('c1', 'main', viewer('alice')).state).toBe('starting');
       hub.open('c1', 'main', viewer('bob'));
@@ -38,7 +37,7 @@ describe('StreamHub', () => {
       expect(live?.state).toBe('live');
       expect(live?.viewers).toBe(3);
       // One upstream session for three viewers, and no process: the camera is read in the gateway.
-      expect(sim.rtsp.playing).toBe(playing + 1);
+      expect(sim.rtsp.sessionsOf('c1')).toBe(1);
       expect(hub.childPids()).toEqual([]);
       const figures = await waitFor('frame figures', () => { const i = hub.info('c1', 'main'); return (i?.frames ?? 0) > 50 && i?.fps ? i : undefined; }, 8000);
       expect(figures.fps).toBeGreaterThan(15);
@@ -49,12 +48,18 @@ describe('StreamHub', () => {
       const part = /URI="(part-\d+-\d+\.m4s)"/.exec(text)![1]!;
       for (const name of ['init-1.mp4', 'seg-1.m4s', part]) {
         const file = await hub.file('c1', 'main', name, 0);
-        expect(file && 'chunks' in file && file.chunks.length).toBeGreaterThan(0);
+        expect(file && bytesOf(file).length).toBeGreaterThan(100);
       }
+      // A finished segment was written to the stream's folder, and its parts are served as byte ranges of it.
+      const seg1 = await hub.file('c1', 'main', 'seg-1.m4s', 0);
+      expect(seg1 && 'path' in seg1 && seg1.path.startsWith(dir.path)).toBe(true);
+      const parts = [...text.matchAll(/URI="(part-1-\d+\.m4s)"/g)].map((m) => m[1]!);
+      const joined = Buffer.concat(await Promise.all(parts.map(async (p) => bytesOf((await hub.file('c1', 'main', p, 0))!))));
+      expect(joined.equals(bytesOf(seg1!))).toBe(true);
       for (const bad of ['../../etc/passwd', 'seg-1.m4s.tmp', 'init-1.mp4/x', 'seg1.ts']) expect(await hub.file('c1', 'main', bad, 0)).toBeUndefined();
       // Nobody touches the stream: it lingers, then stops, and its camera session ends.
       await waitFor('the idle stream to stop', () => hub.info('c1', 'main') === undefined, 10_000);
-      await waitFor('the camera session to end', () => sim.rtsp.playing === playing, 5000);
+      await waitFor('the camera session to end', () => sim.rtsp.sessionsOf('c1') === 0, 5000);
     } finally {
       await hub.close();
     }

@@ -110,7 +110,8 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       return reply.type(found.type).send(Readable.from(found.chunks, { objectMode: false }));
     }
     const path = found.path;
-    const stream = createReadStream(path);
+    const stream = createReadStream(path, found.start !== undefined ? { start: found.start, end: found.end } : {});
+    if (found.start !== undefined && found.end !== undefined) reply.header('content-length', found.end - found.start + 1);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', reject);
@@ -118,6 +119,6 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`, undefined, { refusal: false });
       throw err;
     });
-    return reply.type('video/mp2t').send(stream);
+    return reply.type(found.type).send(stream);
   });
 }

@@ -1,7 +1,12 @@
-// HLS made from a frame bus, in memory: fMP4 fragments of about a third of a second (LL-HLS partial segments) that
-// make up segments cut at keyframes. One set of fragments serves both playlists: the low-latency one (EXT-X-PART,
-// EXT-X-PRELOAD-HINT, blocking reload) and the plain one. The playlist goes on across upstream restarts and codec
-// changes with EXT-X-DISCONTINUITY and a continuous media sequence.
+// HLS made from a frame bus: fMP4 fragments of about a third of a second (LL-HLS partial segments) that make up
+// segments cut at keyframes. One set of fragments serves both playlists: the low-latency one (EXT-X-PART,
+// EXT-X-PRELOAD-HINT, blocking reload) and the plain one. The segment being made is in memory (its bytes are the bus's
+// own); a finished one is written to the stream's folder (tmpfs by default) and served from there, its parts as byte
+// ranges of it. The playlist goes on across upstream restarts and codec changes with EXT-X-DISCONTINUITY and a
+// continuous media sequence.
+import { mkdirSync, rmSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AccessUnit, AudioParams, TrackInfo, VideoParams } from './access-unit.js';
 import { fragment, initSegment, type Mp4Sample, type Mp4Track } from './fmp4.js';
 import type { FrameBus } from './frame-bus.js';
@@ -14,13 +19,26 @@ export interface HlsOutputOptions {
   segmentSeconds: number;
   /** windowSegments is how many whole segments the playlist keeps. */
   windowSegments: number;
-  /** maxBytes bounds what the window holds in memory (a camera sending huge pictures shortens its window). */
+  /** maxBytes bounds what the window holds (a camera sending huge pictures shortens its window). */
   maxBytes: number;
+  /**
+   * dir, when given, is where finished segments are written (the output owns it and removes it on close); without it
+   * the whole window stays in memory.
+   */
+  dir?: string;
+  /** onError is told when a segment cannot be written (it is then kept in memory). */
+  onError?: (err: Error) => void;
 }
+
+/** MediaBytes is where a segment's or a part's bytes are: in memory, or a byte range of a file (end inclusive). */
+export type MediaBytes = { chunks: Buffer[] } | { path: string; start: number; end: number };
 
 /** Part is one partial segment: a complete moof + mdat, its chunks shared with the segment it belongs to. */
 interface Part {
-  chunks: Buffer[];
+  /** chunks are its bytes while in memory; once the segment is written, they are dropped. */
+  chunks?: Buffer[];
+  /** offset is where it starts in its segment. */
+  offset: number;
   bytes: number;
   duration: number;
   independent: boolean;
@@ -38,6 +56,8 @@ interface Segment {
   /** programTime is when its first picture arrived (ms since the epoch). */
   programTime: number;
   done: boolean;
+  /** file is where the segment was written, once it was. */
+  file?: string;
 }
 
 /** Waiter is a blocked playlist or part request. */
@@ -113,6 +133,7 @@ export class HlsOutput {
   #part: { video: Mp4Sample[]; audio: Mp4Sample[]; videoBase: number; audioBase: number; duration: number; independent: boolean } | undefined;
   #audioNext: number | undefined;
   #closed = false;
+  #dirMade = false;
   /** units counts the access units written, for tests and figures. */
   units = 0;
   readonly #listeners: { unit: (au: AccessUnit) => void; restart: () => void; params: () => void };
@@ -152,16 +173,28 @@ export class HlsOutput {
     return this.#inits.get(n);
   }
 
-  /** segment returns the chunks of a complete segment in the window, or undefined. */
-  segment(msn: number): Buffer[] | undefined {
-    const s = this.#segments.find((x) => x.msn === msn);
-    return s?.done ? s.parts.flatMap((p) => p.chunks) : undefined;
+  /** memoryBytes is what the window holds in memory now (the segment being made, and any not yet written). */
+  get memoryBytes(): number {
+    let n = 0;
+    for (const s of [...this.#segments, ...(this.#current ? [this.#current] : [])]) for (const p of s.parts) if (p.chunks) n += p.bytes;
+    return n;
   }
 
-  /** part returns a partial segment's chunks, or undefined when it is not (or no longer) there. */
-  part(msn: number, index: number): Buffer[] | undefined {
+  /** segment returns where a complete segment of the window is, or undefined. */
+  segment(msn: number): MediaBytes | undefined {
+    const s = this.#segments.find((x) => x.msn === msn);
+    if (!s?.done) return undefined;
+    if (s.file) return { path: s.file, start: 0, end: s.bytes - 1 };
+    return { chunks: s.parts.flatMap((p) => p.chunks ?? []) };
+  }
+
+  /** part returns where a partial segment is, or undefined when it is not (or no longer) there. */
+  part(msn: number, index: number): MediaBytes | undefined {
     const s = msn === this.#current?.msn ? this.#current : this.#segments.find((x) => x.msn === msn);
-    return s?.parts[index]?.chunks;
+    const p = s?.parts[index];
+    if (!s || !p) return undefined;
+    if (p.chunks) return { chunks: p.chunks };
+    return s.file ? { path: s.file, start: p.offset, end: p.offset + p.bytes - 1 } : undefined;
   }
 
   /**
@@ -260,6 +293,7 @@ export class HlsOutput {
     this.#current = undefined;
     this.#inits.clear();
     this.#bytes = 0;
+    if (this.#o.dir) rmSync(this.#o.dir, { recursive: true, force: true });
   }
 
   /** #break ends the current segment: the upstream restarted (timeline), or a track's parameters changed. */
@@ -383,7 +417,7 @@ export class HlsOutput {
     const tracks = [{ id: VIDEO_ID, baseDts: part.videoBase, samples: part.video }];
     if (part.audio.length > 0) tracks.push({ id: AUDIO_ID, baseDts: part.audioBase, samples: part.audio });
     const { chunks, bytes } = fragment(this.#fragmentSeq++, tracks);
-    seg.parts.push({ chunks, bytes, duration: part.duration / VIDEO_TIMESCALE, independent: part.independent && part.video[0]!.key });
+    seg.parts.push({ chunks, offset: seg.bytes, bytes, duration: part.duration / VIDEO_TIMESCALE, independent: part.independent && part.video[0]!.key });
     seg.duration += part.duration / VIDEO_TIMESCALE;
     seg.bytes += bytes;
     this.#bytes += bytes;
@@ -404,9 +438,12 @@ export class HlsOutput {
     this.#segments.push(seg);
     const target = Math.ceil(seg.duration - 0.001);
     if (target > this.#targetDuration) this.#targetDuration = target;
+    if (this.#o.dir) void this.#write(seg);
     while (this.#segments.length > this.#o.windowSegments || (this.#segments.length > 1 && this.#bytes > this.#o.maxBytes)) {
       const old = this.#segments.shift()!;
       this.#bytes -= old.bytes;
+      if (old.file) void unlink(old.file).catch(() => undefined);
+      old.file = undefined;
       // A discontinuity leaving the window is counted; the next segment's is then the first listed.
       if (old.discontinuity) this.#discontinuitySequence++;
       if (this.#segments[0] && this.#segments[0].discontinuity) {
@@ -418,6 +455,40 @@ export class HlsOutput {
     used.add(this.#init);
     for (const n of this.#inits.keys()) if (!used.has(n)) this.#inits.delete(n);
     this.#changed();
+  }
+
+  /** #write puts a finished segment in its file, then lets go of its bytes in memory; a failure keeps them there. */
+  async #write(seg: Segment): Promise<void> {
+    const dir = this.#o.dir!;
+    const path = join(dir, `seg-${seg.msn}.m4s`);
+    try {
+      if (!this.#dirMade) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        this.#dirMade = true;
+      }
+      const fh = await open(path, 'w', 0o600);
+      try {
+        const chunks = seg.parts.flatMap((p) => p.chunks ?? []);
+        let written = 0;
+        while (written < seg.bytes) {
+          const { bytesWritten } = await fh.writev(written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)]);
+          if (bytesWritten === 0) throw new Error('no byte written');
+          written += bytesWritten;
+        }
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      this.#o.onError?.(err as Error);
+      return;
+    }
+    // The segment may have left the window (or the output closed) while it was written.
+    if (this.#closed || !this.#segments.includes(seg)) {
+      await unlink(path).catch(() => undefined);
+      return;
+    }
+    seg.file = path;
+    for (const p of seg.parts) p.chunks = undefined;
   }
 
   #changed(): void {
