@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { glassState, playCounter } from '../support/glass-page.js';
 import { CHROMIUM_ARGS, ROOT } from '../support/harness.js';
 import { bar, fixed as f, log, machineLine, quantiles } from './bench-util.js';
-import { cameraIds, firstFrameRun, measure, openLive, plainFfmpegRun, session, startGateway, type Measure } from './hls-bench.js';
+import { cameraIds, firstFrameRun, measure, openLive, plainFfmpegRun, session, setWindow, startGateway, type Measure } from './hls-bench.js';
 import { children, memoryKb } from './proc-stats.js';
 
 const TOKEN = 'bench-metrics-token-0123456789';
@@ -48,7 +48,7 @@ function tmpfsKb(): number {
   }
 }
 
-async function coreRun(n: number, windowS: number): Promise<Measure & { allLiveS: number; eventLoopP99Ms: number; processes: number; idleCpuS: number; tmpfsMbPerStream: number }> {
+async function coreRun(n: number): Promise<Measure & { allLiveS: number; eventLoopP99Ms: number; processes: number; idleCpuS: number; tmpfsMbPerStream: number }> {
   const gw = await startGateway(CORE_ENV);
   try {
     const cookie = await session(gw.base, 'city-admin');
@@ -122,13 +122,14 @@ async function glassRun(background: number, seconds: number): Promise<{ ll: numb
 
 /** runCoreBench prints and saves the figures of the media core. */
 export async function runCoreBench(opts: CoreBenchOptions): Promise<void> {
+  setWindow(opts.windowS);
   const machine = machineLine();
   log(`machine: ${machine}`);
   log(`clip: main 1280x720 H.264 High 2 Mbps 25 fps, 2 s GOP; LL-HLS parts of 0.3 s, segments cut at keyframes (2 s); CPU window ${opts.windowS} s`);
   const rows: Array<{ streams: number; core: Awaited<ReturnType<typeof coreRun>>; plainHls: Measure }> = [];
   for (const n of opts.sizes) {
     log(`${n} cameras through the media core (no process per stream)`);
-    const core = await coreRun(n, opts.windowS);
+    const core = await coreRun(n);
     log(`${n} cameras through plain "ffmpeg -c copy -f hls" to tmpfs, one per camera (reference)`);
     const plainHls = await plainFfmpegRun(n, 'hls');
     rows.push({ streams: n, core, plainHls });

@@ -22,6 +22,11 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** setWindow sets the CPU measuring window of measure(), in seconds. */
+export function setWindow(seconds: number): void {
+  WINDOW_S = seconds;
+}
+
 /** simulatorPort is chosen once per run: the seeded store keeps camera URLs with this port across gateway restarts. */
 let simulatorPort = 0;
 
