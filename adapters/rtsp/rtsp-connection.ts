@@ -47,23 +47,43 @@ export class RtspReader {
   }
 
   push(d: Buffer): void {
-    this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
-    for (;;) {
-      if (this.#buf.length === 0) return;
-      if (this.#buf[0] === 0x24) {
-        if (this.#buf.length < 4) return;
-        const len = this.#buf.readUInt16BE(2);
-        if (this.#buf.length < 4 + len) return;
-        const channel = this.#buf[1]!;
-        const payload = this.#buf.subarray(4, 4 + len);
-        this.#buf = this.#buf.subarray(4 + len);
+    if (this.#buf.length >= 4 && this.#buf[0] === 0x24) {
+      // The rest of a frame begun in an earlier read: only its own bytes are copied, not the whole of this read.
+      const need = 4 + this.#buf.readUInt16BE(2) - this.#buf.length;
+      if (need > 0) {
+        if (d.length < need) {
+          this.#buf = Buffer.concat([this.#buf, d]);
+          return;
+        }
+        const frame = Buffer.concat([this.#buf, d.subarray(0, need)]);
+        this.#buf = Buffer.alloc(0);
+        this.onInterleaved(frame[1]!, frame.subarray(4));
+        d = d.subarray(need);
+      }
+    }
+    let buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
+    let at = 0;
+    while (at < buf.length) {
+      if (buf[at] === 0x24) {
+        if (buf.length - at < 4) break;
+        const len = buf.readUInt16BE(at + 2);
+        if (buf.length - at < 4 + len) break;
+        const channel = buf[at + 1]!;
+        const payload = buf.subarray(at + 4, at + 4 + len);
+        at += 4 + len;
         this.onInterleaved(channel, payload);
         continue;
       }
+      this.#buf = buf.subarray(at);
       const res = this.#take();
+      // An answer not complete yet stays in #buf for the next read.
       if (!res) return;
       this.onAnswer(res);
+      buf = this.#buf;
+      at = 0;
     }
+    // What is left is the start of a frame: kept as a view until the next read completes it.
+    this.#buf = at >= buf.length ? Buffer.alloc(0) : buf.subarray(at);
   }
 
   clear(): void {

@@ -45,7 +45,7 @@ if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: hls | simulator | import | import-flood | sweep | storm | access, or nothing for hls and simulator)\n`);
+if (!['core', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | hls | simulator | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
   process.exit(2);
 }

@@ -8,7 +8,7 @@ import { RtspError, RtspSession } from '../../../../adapters/rtsp/rtsp-session.j
 import type { SdpMedia } from '../../../../adapters/rtsp/sdp.js';
 import { exitOfRtspError } from '../camera-input.js';
 import type { Pipeline, PipelineEvents, PipelineExit, PipelineStats } from '../pipeline.js';
-import { lengthPrefixed, type AudioParams, type TrackInfo, type TrackParams, type VideoParams } from './access-unit.js';
+import { type AudioParams, type TrackInfo, type TrackParams, type VideoParams } from './access-unit.js';
 import { audioDepacketizer, type AudioDepacketizer } from './audio-depacketizer.js';
 import { DtsDeriver } from './dts.js';
 import type { FrameBus } from './frame-bus.js';
@@ -222,7 +222,7 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
     this.#lastPictureAt = pic.at;
     this.#fpsWindow.push(pic.at);
     if (this.#fpsWindow.length > 240) this.#fpsWindow.shift();
-    this.#o.bus.publish({ track: 0, pts, dts, key: pic.key, data: lengthPrefixed(pic.nals), at: pic.at });
+    this.#o.bus.publish({ track: 0, pts, dts, key: pic.key, data: pic.data, at: pic.at });
     if (pic.key && !this.#live && !this.#ended) {
       this.#live = true;
       this.emit('live');

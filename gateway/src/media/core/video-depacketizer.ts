@@ -12,6 +12,9 @@ export interface Picture {
   /** rtp is the RTP timestamp as it came (32 bits). */
   rtp: number;
   key: boolean;
+  /** data is the picture in length-prefixed form (4-byte sizes), in one buffer of its own. */
+  data: Buffer;
+  /** nals are its NAL units: views into data. */
   nals: Buffer[];
   at: number;
 }
@@ -43,7 +46,11 @@ const MAX_NALS = 512;
 abstract class VideoDepacketizer {
   readonly stats: DepacketizerStats = { pictures: 0, keyframes: 0, dropped: 0, malformed: 0, oversized: 0 };
   protected readonly sink: VideoSink;
-  protected current: { rtp: number; nals: Buffer[]; bytes: number; key: boolean; damaged: boolean; at: number; slices: number } | undefined;
+  /**
+   * current is the picture being read: each NAL unit as the pieces it came in (views into the packets, which live
+   * until the picture is complete and is copied once into a buffer of its own).
+   */
+  protected current: { rtp: number; nals: Buffer[][]; bytes: number; key: boolean; damaged: boolean; at: number; slices: number } | undefined;
   /** ppsIds are the picture parameter set ids known (from the SDP and in band): a slice naming another is not read. */
   protected ppsIds = new Set<number>();
   /** fragment is a NAL unit being reassembled from fragmentation units. */
@@ -96,16 +103,20 @@ abstract class VideoDepacketizer {
   /** ppsId reads the id of a picture parameter set, or undefined when it cannot be read. */
   protected abstract ppsId(pps: Buffer): number | undefined;
 
-  protected addNal(nal: Buffer): void {
+  /** addNal takes one NAL unit, given as the pieces it came in (the first begins with its header). */
+  protected addNal(pieces: Buffer[], size: number): void {
     const cur = this.current!;
-    if (nal.length === 0) throw new MalformedPayload('an empty NAL unit');
+    if (size === 0 || pieces[0]!.length === 0) throw new MalformedPayload('an empty NAL unit');
+    // Its first bytes, enough for the NAL and slice headers (a copy only when they span pieces).
+    const nal = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, Math.min(size, 32));
     const kind = this.classify(nal);
     if (kind === 'drop') return;
     if (kind === 'vps' || kind === 'sps' || kind === 'pps') {
       // Parameter sets live in the track's parameters, not in the samples (avc1/hvc1).
-      this.inband.set(kind, Buffer.from(nal));
+      const set = Buffer.concat(pieces, size);
+      this.inband.set(kind, set);
       if (kind === 'pps') {
-        const id = this.ppsId(nal);
+        const id = this.ppsId(set);
         if (id !== undefined) this.ppsIds.add(id);
       }
       return;
@@ -116,13 +127,12 @@ abstract class VideoDepacketizer {
     }
     if (kind === 'key') cur.key = true;
     if (cur.nals.length >= MAX_NALS) throw new MalformedPayload(`more than ${MAX_NALS} NAL units in one picture`);
-    cur.bytes += nal.length;
+    cur.bytes += size;
     if (cur.bytes > MAX_PICTURE_BYTES) {
       this.stats.oversized++;
       throw new MalformedPayload(`a picture larger than ${MAX_PICTURE_BYTES} bytes`);
     }
-    // A copy: the packet's bytes are a view into a socket read that must not be kept alive by a picture.
-    cur.nals.push(Buffer.from(nal));
+    cur.nals.push(pieces);
   }
 
   protected addFragment(start: boolean, end: boolean, header: Buffer, data: Buffer): void {
@@ -138,9 +148,9 @@ abstract class VideoDepacketizer {
       throw new MalformedPayload('a fragmented NAL unit larger than a picture may be');
     }
     if (end) {
-      const nal = Buffer.concat(this.fragment.parts, this.fragment.bytes);
+      const { parts, bytes } = this.fragment;
       this.fragment = undefined;
-      this.addNal(nal);
+      this.addNal(parts, bytes);
     }
   }
 
@@ -165,7 +175,18 @@ abstract class VideoDepacketizer {
       this.stats.keyframes++;
     }
     this.stats.pictures++;
-    this.sink.picture({ rtp: cur.rtp, key: cur.key, nals: cur.nals, at: cur.at });
+    // The one copy: the packets' bytes are views into socket reads that must not be kept alive by a picture.
+    const data = Buffer.allocUnsafe(4 * cur.nals.length + cur.bytes);
+    const nals: Buffer[] = [];
+    let at = 0;
+    for (const pieces of cur.nals) {
+      const start = at + 4;
+      at = start;
+      for (const piece of pieces) at += piece.copy(data, at);
+      data.writeUInt32BE(at - start, start - 4);
+      nals.push(data.subarray(start, at));
+    }
+    this.sink.picture({ rtp: cur.rtp, key: cur.key, data, nals, at: cur.at });
   }
 
   /** #applyInband makes new parameters when the camera sent parameter sets that differ from the current ones. */
@@ -238,7 +259,7 @@ export class H264Depacketizer extends VideoDepacketizer {
     if (b.length < 1) throw new MalformedPayload('an empty payload');
     if ((b[0]! & 0x80) !== 0) throw new MalformedPayload('the forbidden bit is set');
     const type = b[0]! & 0x1f;
-    if (type >= 1 && type <= 23) return this.addNal(b);
+    if (type >= 1 && type <= 23) return this.addNal([b], b.length);
     if (type === 24) {
       // STAP-A: 16-bit sizes, then NAL units.
       let at = 1;
@@ -247,7 +268,7 @@ export class H264Depacketizer extends VideoDepacketizer {
         const size = b.readUInt16BE(at);
         at += 2;
         if (size === 0 || at + size > b.length) throw new MalformedPayload('a STAP-A unit runs past the packet');
-        this.addNal(b.subarray(at, at + size));
+        this.addNal([b.subarray(at, at + size)], size);
         at += size;
       }
       return;
@@ -337,7 +358,7 @@ export class H265Depacketizer extends VideoDepacketizer {
     if ((b[0]! & 0x80) !== 0) throw new MalformedPayload('the forbidden bit is set');
     const type = (b[0]! >> 1) & 0x3f;
     const skip = this.#donl ? 2 : 0;
-    if (type < 48) return this.addNal(b);
+    if (type < 48) return this.addNal([b], b.length);
     if (type === 48) {
       // Aggregation packet: (DONL/DOND), 16-bit sizes, NAL units.
       let at = 2 + skip;
@@ -349,7 +370,7 @@ export class H265Depacketizer extends VideoDepacketizer {
         const size = b.readUInt16BE(at);
         at += 2;
         if (size < 2 || at + size > b.length) throw new MalformedPayload('an aggregated unit runs past the packet');
-        this.addNal(b.subarray(at, at + size));
+        this.addNal([b.subarray(at, at + size)], size);
         at += size;
       }
       return;
