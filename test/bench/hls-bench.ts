@@ -45,7 +45,10 @@ SEG__MEDIA__IDLE_LINGER_SECONDS: '600', SEG__MEDIA__MAX_STREAMS: '1000',
     SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'info',
     ...extra,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS adds flags for the gateway's node (--cpu-prof, which NODE_OPTIONS may not carry).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // --initial-old-space-size as scripts/start.sh runs the gateway.
+  const child = spawn(process.execPath, ['--initial-old-space-size=256', ...nodeArgs, '--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const logFile = join(ROOT, 'var/bench', `gateway-${Date.now()}.log`);
   mkdirSync(join(ROOT, 'var/bench'), { recursive: true });
