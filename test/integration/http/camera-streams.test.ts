@@ -123,13 +123,14 @@ describe('cameras as they come', () => {
     const ticket = (await req('POST', '/api/streams', 'county-admin', { camera: cam, profile: 'main' })).json();
     expect((await req('GET', ticket.playlistUrl, 'county-admin')).statusCode).toBe(200);
     // The segment as a player gets it: named in the playlist, fetched through the media route with its init segment.
-    const playlist = await waitFor('a whole segment', async () => {
+    // The third segment is the first whole GOP (a run's first one is split to start players at once).
+    const playlist = await waitFor('a whole GOP', async () => {
       const text = (await req('GET', ticket.playlistUrl, 'county-admin')).body;
-      return /^seg-\d+\.m4s/m.test(text) && text;
-    }, 10_000);
+      return (text.match(/^seg-\d+\.m4s/gm) ?? []).length >= 3 && text;
+    }, 15_000);
     const base = `/media/hls/${cam}/main/`;
     const init = await req('GET', base + /#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!, 'county-admin');
-    const segment = await req('GET', base + playlist.split('\n').find((l) => l.startsWith('seg-'))!, 'county-admin');
+    const segment = await req('GET', base + playlist.split('\n').filter((l) => l.startsWith('seg-'))[2]!, 'county-admin');
     expect(init.statusCode).toBe(200);
     expect(segment.statusCode).toBe(200);
     expect(segment.headers['content-type']).toMatch(/video\/iso\.segment/);

@@ -1,4 +1,5 @@
-// The gateway as a process: a bad config stops it with the key named; no ffmpeg outlives it, even after SIGKILL.
+// The gateway as a process: a bad config stops it with the key named; no child outlives it, and with the ffmpeg
+// fallback no ffmpeg outlives it, even after SIGKILL.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -44,7 +45,7 @@ function descendants(pid: number): Array<{ pid: number; cmd: string }> {
 
 const alive = (pid: number) => { try { return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); } catch { return false; } };
 
-async function startProcess(tag: string): Promise<{ child: ChildProcess; base: string }> {
+async function startProcess(tag: string, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -52,6 +53,7 @@ async function startProcess(tag: string): Promise<{ child: ChildProcess; base: s
     SEG__MEDIA__HLS_DIR: join(dir.path, `${tag}-hls`), SEG__DEMO__CAMERAS: '300', SEG__DEMO__SIMULATOR__RTSP_PORT: String(await freePort()),
     SEG__DEMO__SIMULATOR__CONTROL_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__ONVIF_PORT: String(await freePort()), SEG__DEMO__SIMULATOR__DISCOVERABLE: '0',
     SEG__DEMO__SIMULATOR__CLIP_DIR: CLIP_DIR, SEG__LOG__LEVEL: 'warn',
+    ...extra,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -104,11 +106,12 @@ describe('the gateway process', () => {
     }
   });
 
-  it('shuts down on SIGTERM and leaves no child behind', async () => {
+  it('plays a stream with no child process but its simulator, shuts down on SIGTERM and leaves no child behind', async () => {
     const { child, base } = await startProcess('term');
     await openLiveStream(base);
     const kids = descendants(child.pid!);
-    expect(kids.some((k) => k.cmd.startsWith('ffmpeg'))).toBe(true);
+    // The media core reads the camera in the gateway's own process.
+    expect(kids.some((k) => k.cmd.startsWith('ffmpeg'))).toBe(false);
     expect(kids.some((k) => k.cmd.includes('simulator/main.ts'))).toBe(true);
     child.kill('SIGTERM');
     await waitFor('exit', () => child.exitCode !== null, 15_000);
@@ -116,8 +119,8 @@ describe('the gateway process', () => {
     await waitFor('children gone', () => kids.every((k) => !alive(k.pid)), 10_000);
   });
 
-  it('leaves no ffmpeg behind even when killed outright (SIGKILL)', async () => {
-    const { child, base } = await startProcess('kill');
+  it('with the ffmpeg fallback, leaves no ffmpeg behind even when killed outright (SIGKILL)', async () => {
+    const { child, base } = await startProcess('kill', { SEG__MEDIA__ENGINE: 'ffmpeg' });
     await openLiveStream(base);
     const kids = descendants(child.pid!);
     const ffmpegs = kids.filter((k) => k.cmd.startsWith('ffmpeg'));

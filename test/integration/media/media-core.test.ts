@@ -109,12 +109,13 @@ describe('media core against the simulator', () => {
     await setFaults(sim, camera, { codec, audio });
     transports.set(camera, transport);
     hub.open(camera, 'main', viewer);
-    const text = await playlistOf(camera, 'main', 2);
+    // The first two segments of a run split its first GOP (a short one to start players at once): the next two are whole.
+    const text = await playlistOf(camera, 'main', 4);
     const info = hub.info(camera, 'main')!;
     expect(info.transport).toBe(transport);
     expect(info.tracks?.[0]).toEqual({ kind: 'video', codec: codec.toUpperCase(), carried: true });
     expect(info.tracks?.[1]).toMatchObject({ kind: 'audio', codec: audio === 'aac' ? 'AAC' : 'PCMA', carried: audio === 'aac' });
-    const [first, second] = segmentNumbers(text);
+    const [, , first, second] = segmentNumbers(text);
     const a = await probe(camera, 'main', text, first!);
     const b = await probe(camera, 'main', text, second!);
     for (const p of [a, b]) {
@@ -142,8 +143,9 @@ describe('media core against the simulator', () => {
     await setFaults(sim, 'lossy', { lossPercent: 0.3, reorderPercent: 5 });
     transports.set('lossy', 'udp');
     hub.open('lossy', 'sub', viewer);
-    const text = await playlistOf('lossy', 'sub', 3, 40_000);
-    for (const msn of segmentNumbers(text).slice(0, 3)) {
+    // From the third segment on, each is a whole GOP that decodes on its own (the second goes on from the first).
+    const text = await playlistOf('lossy', 'sub', 5, 40_000);
+    for (const msn of segmentNumbers(text).slice(2, 5)) {
       const p = await probe('lossy', 'sub', text, msn);
       expect(p.errors).toBe('');
       expect(Number(p.streams[0]!.nb_read_frames)).toBeGreaterThan(0);
@@ -160,8 +162,10 @@ describe('media core against the simulator', () => {
     }, 20_000);
     const msns = segmentNumbers(text);
     expect(msns).toEqual(msns.map((_, i) => msns[0]! + i));
+    // The first segment of each run starts at its keyframe: one before the change, one after it.
+    const firstAfter = Number(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-2\.mp4"\n(?:#EXT[^\n]*\n)*seg-(\d+)\.m4s/.exec(text)![1]);
     const before = await probe('resize', 'main', text, msns[0]!);
-    const after = await probe('resize', 'main', text, msns.at(-1)!);
+    const after = await probe('resize', 'main', text, firstAfter);
     expect(before.streams[0]).toMatchObject({ width: 1280, height: 720 });
     expect(after.streams[0]).toMatchObject({ width: 640, height: 360 });
     expect(after.errors).toBe('');
@@ -176,7 +180,8 @@ describe('media core against the simulator', () => {
     }, 20_000);
     const msns = segmentNumbers(text);
     expect(msns).toEqual(msns.map((_, i) => msns[0]! + i));
-    const last = await probe('jumpy', 'sub', text, msns.at(-1)!);
+    const firstAfter = Number(/#EXT-X-DISCONTINUITY\n(?:#EXT[^\n]*\n)*seg-(\d+)\.m4s/.exec(text)![1]);
+    const last = await probe('jumpy', 'sub', text, firstAfter);
     expect(last.errors).toBe('');
     // The new run's timestamps continue the playlist's timeline rather than jumping an hour ahead.
     expect(last.dts.get(0)![0]!).toBeLessThan(60);

@@ -290,7 +290,9 @@ describe('LL-HLS output', () => {
     const parts = [...text.matchAll(/#EXT-X-PART:DURATION=([\d.]+)/g)].map((m) => Number(m[1]));
     expect(parts.length).toBeGreaterThan(4);
     for (const d of parts) expect(d).toBeLessThanOrEqual(0.3);
-    expect(text).toMatch(/#EXTINF:1\.00000,\nseg-1\.m4s/);
+    // A run's first segment is its first part alone (a player starts at once); the next one goes on to the keyframe.
+    expect(text).toMatch(/#EXTINF:0\.28000,\nseg-1\.m4s/);
+    expect(text).toMatch(/#EXT-X-PART:DURATION=0\.28000,URI="part-2-0\.m4s"\n/);
     expect(text).toMatch(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-2-\d+\.m4s"/);
     expect(hls.playlist(false)).not.toMatch(/EXT-X-PART/);
     // A request for the next part waits for it, and is answered as soon as it is made.
@@ -299,6 +301,10 @@ describe('LL-HLS output', () => {
     for (let i = 50; i < 60; i++) bus.publish(unit(i, i % 25 === 0));
     expect(await waiting).toBe(true);
     expect(hls.part(Number(hint[1]), Number(hint[2]))).toBeDefined();
+    // The second segment ended at the first keyframe at least a segment's length after it began (frame 50).
+    const later = hls.playlist(true);
+    expect(later).toMatch(/#EXTINF:1\.72000,\nseg-2\.m4s/);
+    expect(later).toMatch(/#EXT-X-PART:DURATION=[\d.]+,URI="part-3-0\.m4s",INDEPENDENT=YES/);
     expect(await hls.waitPart(hls.lastMsn + 50, 0, 100)).toBe(false);
     hls.close();
   });

@@ -63,6 +63,7 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
   #lastPictureAt = 0;
   #fpsWindow: number[] = [];
   #restarts = 0;
+  #sawKey = false;
 
   constructor(opts: CorePipelineOptions) {
     super();
@@ -223,9 +224,13 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
     this.#fpsWindow.push(pic.at);
     if (this.#fpsWindow.length > 240) this.#fpsWindow.shift();
     this.#o.bus.publish({ track: 0, pts, dts, key: pic.key, data: pic.data, at: pic.at });
-    if (pic.key && !this.#live && !this.#ended) {
-      this.#live = true;
-      this.emit('live');
+    // Live is pictures flowing: a keyframe, and a picture after it (a camera that sends one and stops is not live;
+    // and a player can start once the first part of a third of a second is cut, a few pictures later).
+    if (!this.#live && !this.#ended) {
+      if (this.#sawKey && !pic.key) {
+        this.#live = true;
+        this.emit('live');
+      } else if (pic.key) this.#sawKey = true;
     }
   }
 

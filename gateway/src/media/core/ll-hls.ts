@@ -134,6 +134,8 @@ export class HlsOutput {
   #audioNext: number | undefined;
   #closed = false;
   #dirMade = false;
+  /** shortFirst is set at the start of a run: its first segment ends with its first part. */
+  #shortFirst = false;
   /** units counts the access units written, for tests and figures. */
   units = 0;
   readonly #listeners: { unit: (au: AccessUnit) => void; restart: () => void; params: () => void };
@@ -154,9 +156,9 @@ export class HlsOutput {
     for (const au of bus.gopCache()) this.#onUnit(au);
   }
 
-  /** ready says whether the playlist has a part to offer. */
+  /** ready says whether the playlist has a whole segment to offer (players need one to start: hls.js does). */
   get ready(): boolean {
-    return this.#segments.length > 0 || (this.#current?.parts.length ?? 0) > 0;
+    return this.#segments.length > 0;
   }
 
   /** bytes is what the window holds now. */
@@ -326,6 +328,7 @@ export class HlsOutput {
   /** #startRun takes the bus's tracks at a keyframe: a new init segment when they differ from the last. */
   #startRun(): void {
     this.#needKey = false;
+    this.#shortFirst = true;
     const tracks = this.#bus.tracks;
     this.#videoTrack = this.#bus.videoTrack;
     const audio = tracks.find((t) => t.params.kind === 'audio' && t.params.codec === 'AAC');
@@ -362,6 +365,13 @@ export class HlsOutput {
       this.#closeSegment();
     } else if (this.#part && this.#part.duration + this.#frameTicks > partTicks + 1) {
       this.#closePart();
+      // A run's first segment is its first part alone: a player can start a third of a second after the first
+      // keyframe instead of a whole GOP later. The next segment goes on to the next keyframe without one of its own
+      // (it is not independent, and a player that starts there waits for the keyframe after it).
+      if (this.#shortFirst) {
+        this.#shortFirst = false;
+        this.#closeSegment();
+      }
     }
     if (!this.#current) this.#openSegment(au.at);
     if (!this.#part) this.#openPart(dts, au.key);
