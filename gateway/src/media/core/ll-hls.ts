@@ -75,6 +75,9 @@ const AAC_FRAME = 1024;
 /** MAX_PART_SAMPLES bounds one part (video stalled while audio goes on, or a flood of tiny pictures). */
 const MAX_PART_SAMPLES = 600;
 
+/** MAX_WAITERS bounds the requests one stream holds waiting for a part (a few per viewer are enough). */
+const MAX_WAITERS = 2000;
+
 /** HLS_FILE names what an output serves. */
 export const HLS_FILE = /^(?:init-(\d{1,9})\.mp4|seg-(\d{1,12})\.m4s|part-(\d{1,12})-(\d{1,4})\.m4s)$/;
 
@@ -207,7 +210,8 @@ export class HlsOutput {
     const ready = () => this.#closed || (index < 0 ? this.#segments.some((s) => s.msn >= msn && s.done) || msn < (this.#segments[0]?.msn ?? 0)
       : this.#has(msn, index));
     if (ready()) return Promise.resolve(true);
-    if (msn > this.#nextMsn + 1) return Promise.resolve(false);
+    // Too far ahead, or too many held already: answered at once (the player asks again), so held requests stay bounded.
+    if (msn > this.#nextMsn + 1 || this.#waiters.size >= MAX_WAITERS) return Promise.resolve(false);
     return new Promise((resolve) => {
       const w: Waiter = {
         ready, resolve: (ok) => {
@@ -224,6 +228,7 @@ export class HlsOutput {
   /** waitReady resolves true once the playlist has a part to offer, or false after timeoutMs. */
   waitReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true);
+    if (this.#waiters.size >= MAX_WAITERS) return Promise.resolve(false);
     return new Promise((resolve) => {
       const w: Waiter = {
         ready: () => this.#closed || this.ready,
