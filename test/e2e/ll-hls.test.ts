@@ -60,4 +60,37 @@ describe('hls.js against the media core', () => {
       await page.close();
     });
   }
+
+  it('keeps playing by itself across a camera restart: the same player, a discontinuity, pictures going on', async () => {
+    const camera = gw.gateway.access.camerasUnder(gw.gateway.access.tree.root.code)[5]!;
+    await setFaults(gw.simulator, camera, { counter: true });
+    const page = await openConsole(browser, gw.url, 'city-admin');
+    await page.waitForSelector('[data-testid=tree-search]');
+    await playCounter(page, { playlistUrl: await ticketIn(page, camera), lowLatency: true, controlUrl: gw.simulator.controlUrl()!, camera });
+    const before = await waitFor('two seconds of pictures', async () => { const s = await glassState(page); return s.frames > 50 && s; }, 30_000, 250);
+    const liveAt = gw.gateway.hub.info(camera, 'sub')!.liveAt!;
+    // The camera restarts its stream: its RTP numbering and timestamps start again, and so does the counter clip.
+    expect((await fetch(`${gw.simulator.controlUrl()}/cameras/${camera}/sessions`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor('the gateway to pull the camera again', () => (gw.gateway.hub.info(camera, 'sub')?.liveAt ?? 0) > liveAt, 20_000);
+    const after = await waitFor('pictures of the new run', async () => {
+      const s = await glassState(page);
+      return s.frames > before.frames + 75 && s.samples.length > before.samples.length + 8 && s;
+    }, 30_000, 250);
+    expect(after.errors).toEqual([]);
+    expect(after.currentTime).toBeGreaterThan(before.currentTime + 2);
+    // The pictures shown after the restart are the new run's (its counter started again) and they advance.
+    const late = after.samples.slice(-6).map((x) => x.index);
+    let forward = 0;
+    for (let i = 1; i < late.length; i++) if (((late[i]! - late[i - 1]! + 250) % 250) > 0 && ((late[i]! - late[i - 1]! + 250) % 250) < 40) forward++;
+    expect(forward).toBeGreaterThanOrEqual(late.length - 2);
+    // Each is a picture the camera sent moments ago (the simulator's send time of that index is recent).
+    const recent = await waitFor('the latest pictures matched with their send times', async () => {
+      const s = (await glassState(page)).samples.slice(-10, -2);
+      return s.every((x) => x.latencyMs !== undefined) && s;
+    }, 10_000, 250);
+    for (const x of recent) expect(x.latencyMs!).toBeLessThan(5000);
+    const playlist = await gw.gateway.hub.playlist(camera, 'sub', { lowLatency: false, waitMs: 0 });
+    expect(playlist).toMatch(/#EXT-X-DISCONTINUITY\n/);
+    await page.close();
+  });
 });
