@@ -56,4 +56,14 @@ describe('SDPs of real cameras', () => {
   it('Reolink RLC-811: H.265 Main 4K from sprop-vps/sps/pps', () => {
     expect(videoParams(read('reolink-rlc811-h265-main.sdp'))).toMatchObject({ codec: 'H265', width: 3840, height: 2160, codecString: 'hvc1.1.6.L150', reorder: 0 });
   });
+
+  it('Uniarch (Uniview): a loose SDP still read, its metadata track left aside, µ-law audio by its static payload type', () => {
+    const sdp = read('uniarch-uho-s2e-h264-pcmu-metadata.sdp');
+    const tracks = selectTracks(sdp.media);
+    expect(tracks.map((t) => t.codec)).toEqual(['H264', 'PCMU']);
+    expect(sdp.media.map((m) => m.kind)).toEqual(['video', 'audio', 'application']);
+    expect(videoParams(sdp)).toMatchObject({ codec: 'H264', width: 640, height: 360, fps: 20 });
+    expect(controlUrl('rtsp://192.168.1.9:554/media/video2/', tracks[0]!.control)).toBe('rtsp://1.0.1.113/media/video2/video');
+    expect(audioDepacketizer(tracks[1]!, { frame: () => undefined })!.params).toMatchObject({ codec: 'PCMU', clockRate: 8000 });
+  });
 });
