@@ -29,6 +29,8 @@ export const CORE_VIDEO = new Set(['H264', 'H265']);
 const CORE_AUDIO = new Set(['MPEG4-GENERIC', 'PCMA', 'PCMU']);
 /** JUMP_FORWARD and JUMP_BACK (seconds) tell a timestamp jump from B-frame reordering and jitter. */
 const JUMP_FORWARD = 10;
+/** PROBE_PACKETS bounds how long the stream is also read as the other codec (a few GOPs of a main stream). */
+const PROBE_PACKETS = 3000;
 const JUMP_BACK = 2;
 
 /** selectTracks picks what the core plays: the first video section, and the first audio section it can read. */
@@ -64,6 +66,10 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
   #fpsWindow: number[] = [];
   #restarts = 0;
   #sawKey = false;
+  /** probe is the reading of the stream as the other codec, while the SDP's codec has shown no keyframe. */
+  #probe: { depack: H264Depacketizer | H265Depacketizer; packets: number } | undefined;
+  /** sdpCodec is what the SDP said, once the stream proved to be another codec. */
+  #sdpCodec: string | undefined;
 
   constructor(opts: CorePipelineOptions) {
     super();
@@ -153,9 +159,52 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
     if (v && CORE_VIDEO.has(v.codec)) {
       const depack = videoDepacketizer(v, { params: (p) => this.#onParams(p), picture: (p) => this.#onPicture(p) })!;
       const ext = new TimestampExtender();
-      const reorder = new Reorderer({ packet: (p) => depack.push(p, Date.now()), lost: () => depack.lost() }, window);
+      const reorder = new Reorderer({
+        packet: (p) => {
+          const at = Date.now();
+          this.#video!.depack.push(p, at);
+          this.#probe?.depack.push(p, at);
+        },
+        lost: () => {
+          this.#video!.depack.lost();
+          this.#probe?.depack.lost();
+        },
+      }, window);
       this.#video = { media: v, reorder, ext, depack };
+      this.#startProbe(v);
     }
+  }
+
+  /**
+   * #startProbe reads the first packets as the other codec too: some cameras' SDPs name H.265 for an H.264 stream
+   * (an Ezviz C6N does) or the other way round. When the other reading finds its parameter sets and a keyframe while
+   * the SDP's finds none, it takes over, and the stream's info says so.
+   */
+  #startProbe(v: SdpMedia): void {
+    const other = v.codec === 'H264' ? 'H265' : 'H264';
+    // The other codec's reader gets no SDP parameters (they would be the lying codec's): the stream's own decide.
+    const media: SdpMedia = { ...v, codec: other, fmtp: {} };
+    let params: VideoParams | undefined;
+    let switched = false;
+    const depack = videoDepacketizer(media, {
+      params: (p) => {
+        if (switched) this.#onParams(p);
+        else params = p;
+      },
+      picture: (pic) => {
+        if (switched) return this.#onPicture(pic);
+        if (!this.#probe || !pic.key || !params || this.#sawKey) return;
+        // The SDP's codec gave no keyframe; this reading did: it is the stream's codec, and reads on alone.
+        switched = true;
+        this.#probe = undefined;
+        this.#video!.depack = depack;
+        this.#video!.media = media;
+        this.#sdpCodec = v.codec;
+        this.#onParams(params);
+        this.#onPicture(pic);
+      },
+    })!;
+    this.#probe = { depack, packets: 0 };
   }
 
   #describe(): void {
@@ -164,11 +213,15 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
     else if (this.#video) params.push({ kind: 'video', codec: this.#video.media.codec as 'H264', sps: Buffer.alloc(0), pps: Buffer.alloc(0), width: 0, height: 0, codecString: '', reorder: 0 });
     if (this.#audio) params.push(this.#audio.depack.params);
     this.#tracks = hlsTrackInfo(params, this.#extraTracks);
+    const video = this.#tracks[0];
+    if (this.#sdpCodec && video?.kind === 'video') video.note = `the camera's SDP says ${this.#sdpCodec}, but it sends ${video.codec}: read as it is sent`;
   }
 
   #onRtp(track: number, p: RtpPacket): void {
     const t = track === 0 ? this.#video : this.#audio;
     if (!t || p.payloadType !== t.media.payloadType) return;
+    const probe = this.#probe;
+    if (track === 0 && probe && (this.#sawKey || ++probe.packets > PROBE_PACKETS)) this.#probe = undefined;
     if (t.ssrc === undefined) t.ssrc = p.ssrc;
     else if (p.ssrc !== t.ssrc) {
       // A new source: the camera restarted its encoder. Its numbering and clock start again.
