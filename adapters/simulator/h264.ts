@@ -43,8 +43,19 @@ function isVcl(type: number): boolean {
   return type >= 1 && type <= 5;
 }
 
-/** groupAccessUnits groups NAL units into pictures (first_mb_in_slice == 0 starts a new one). */
-export function groupAccessUnits(nalus: Buffer[]): AccessUnit[] {
+/** PictureRules say how one codec's NAL units make pictures. */
+interface PictureRules {
+  type(nalu: Buffer): number;
+  /** skip: NAL units left out (access unit delimiters: over RTP the marker bit delimits pictures). */
+  skip(type: number): boolean;
+  vcl(type: number): boolean;
+  /** firstSlice: a VCL unit that starts a new picture. */
+  firstSlice(nalu: Buffer): boolean;
+  key(type: number): boolean;
+}
+
+/** groupPictures groups NAL units into pictures: a non-VCL unit after a picture, or a picture's first slice, ends it. */
+function groupPictures(nalus: Buffer[], rules: PictureRules): AccessUnit[] {
   const units: AccessUnit[] = [];
   let current: AccessUnit = { nalus: [], key: false };
   let hasVcl = false;
@@ -54,16 +65,27 @@ export function groupAccessUnits(nalus: Buffer[]): AccessUnit[] {
     hasVcl = false;
   };
   for (const nalu of nalus) {
-    const type = nalType(nalu);
-    if (type === NalType.aud) continue; // AUDs are redundant over RTP; the marker bit delimits pictures
-    const firstMbZero = isVcl(type) && nalu.length > 1 && (nalu[1]! & 0x80) !== 0;
-    if (hasVcl && (!isVcl(type) || firstMbZero)) flush();
+    const type = rules.type(nalu);
+    if (rules.skip(type)) continue;
+    const vcl = rules.vcl(type);
+    if (hasVcl && (!vcl || rules.firstSlice(nalu))) flush();
     current.nalus.push(nalu);
-    if (isVcl(type)) hasVcl = true;
-    if (type === NalType.idr) current.key = true;
+    if (vcl) hasVcl = true;
+    if (rules.key(type)) current.key = true;
   }
   flush();
   return units;
+}
+
+/** groupAccessUnits groups H.264 NAL units into pictures (first_mb_in_slice == 0 starts a new one). */
+export function groupAccessUnits(nalus: Buffer[]): AccessUnit[] {
+  return groupPictures(nalus, {
+    type: nalType,
+    skip: (t) => t === NalType.aud,
+    vcl: isVcl,
+    firstSlice: (n) => n.length > 1 && (n[1]! & 0x80) !== 0,
+    key: (t) => t === NalType.idr,
+  });
 }
 
 /** hevcNalType returns the nal_unit_type of an H.265 NAL unit. */
@@ -76,26 +98,13 @@ export function hevcNalType(nalu: Buffer): number {
  * picture (BLA, IDR, CRA) is a keyframe.
  */
 export function groupHevcAccessUnits(nalus: Buffer[]): AccessUnit[] {
-  const units: AccessUnit[] = [];
-  let current: AccessUnit = { nalus: [], key: false };
-  let hasVcl = false;
-  const flush = () => {
-    if (hasVcl) units.push(current);
-    current = { nalus: [], key: false };
-    hasVcl = false;
-  };
-  for (const nalu of nalus) {
-    const type = hevcNalType(nalu);
-    if (type === 35) continue; // access unit delimiter
-    const vcl = type < 32;
-    const firstSlice = vcl && nalu.length > 2 && (nalu[2]! & 0x80) !== 0;
-    if (hasVcl && (!vcl || firstSlice)) flush();
-    current.nalus.push(nalu);
-    if (vcl) hasVcl = true;
-    if (type >= 16 && type <= 21) current.key = true;
-  }
-  flush();
-  return units;
+  return groupPictures(nalus, {
+    type: hevcNalType,
+    skip: (t) => t === 35,
+    vcl: (t) => t < 32,
+    firstSlice: (n) => n.length > 2 && (n[2]! & 0x80) !== 0,
+    key: (t) => t >= 16 && t <= 21,
+  });
 }
 
 /** profileLevelId returns the SDP profile-level-id (hex of profile_idc, constraint flags, level_idc) of an SPS. */

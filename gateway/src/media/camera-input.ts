@@ -7,15 +7,9 @@ import type { SdpMedia } from '../../../adapters/rtsp/sdp.js';
 import type { StreamSourceSpec } from '../../../adapters/core/types.js';
 import type { PipelineExit } from './pipeline.js';
 import { RtpRelay } from './rtp-relay.js';
+import type { TrackInfo } from './core/access-unit.js';
 
-/** TrackInfo says what one track of a camera is and whether this output carries it. */
-export interface TrackInfo {
-  kind: 'video' | 'audio' | 'other';
-  codec: string;
-  carried: boolean;
-  /** note says, for a track that is not carried, why. */
-  note?: string;
-}
+export type { TrackInfo } from './core/access-unit.js';
 
 /** CARRIED_VIDEO are the video codecs an HLS (MPEG-TS) output carries as they come. */
 const CARRIED_VIDEO = new Set(['H264', 'H265']);

@@ -249,16 +249,12 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
       const init = hls.init(Number(m[1]));
       return init ? { type: 'video/mp4', chunks: [init] } : undefined;
     }
-    if (m[2] !== undefined) {
-      const msn = Number(m[2]);
-      if (!hls.segment(msn) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, -1, waitMs);
-      const where = hls.segment(msn);
-      return where ? { type: 'video/iso.segment', ...where } : undefined;
-    }
-    const msn = Number(m[3]);
-    const index = Number(m[4]);
-    if (!hls.part(msn, index) && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, index, waitMs);
-    const where = hls.part(msn, index);
+    // A segment (part index -1) or a part, waited for when it is the next to come.
+    const msn = Number(m[2] ?? m[3]);
+    const index = m[2] !== undefined ? -1 : Number(m[4]);
+    const find = () => (index < 0 ? hls.segment(msn) : hls.part(msn, index));
+    if (!find() && msn <= hls.lastMsn + 1 && waitMs > 0) await hls.waitPart(msn, index, waitMs);
+    const where = find();
     return where ? { type: 'video/iso.segment', ...where } : undefined;
   }
 

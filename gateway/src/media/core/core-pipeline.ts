@@ -33,6 +33,11 @@ const JUMP_FORWARD = 10;
 const PROBE_PACKETS = 3000;
 const JUMP_BACK = 2;
 
+/** dtsDeriver makes the decode-time deriver of a video track: its reorder depth, one frame at its stated rate. */
+function dtsDeriver(p: VideoParams): DtsDeriver {
+  return new DtsDeriver(p.reorder, p.fps ? Math.round(90_000 / p.fps) : 3600);
+}
+
 /** selectTracks picks what the core plays: the first video section, and the first audio section it can read. */
 export function selectTracks(media: readonly SdpMedia[]): SdpMedia[] {
   const video = media.find((m) => m.kind === 'video');
@@ -64,7 +69,6 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
   #frames = 0;
   #lastPictureAt = 0;
   #fpsWindow: number[] = [];
-  #restarts = 0;
   #sawKey = false;
   /** probe is the reading of the stream as the other codec, while the SDP's codec has shown no keyframe. */
   #probe: { depack: H264Depacketizer | H265Depacketizer; packets: number } | undefined;
@@ -83,15 +87,6 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
       frames: this.#frames, fps: this.#fpsWindow.length / 2, lastProgressAt: this.#lastPictureAt || undefined,
       transport: this.#session?.transport, tracks: this.#tracks, packets: this.#session?.packets,
     };
-  }
-
-  /** depacketizer figures: pictures, dropped, malformed (for the stream's info and tests). */
-  get videoStats() {
-    return this.#video?.depack.stats;
-  }
-
-  get restarts(): number {
-    return this.#restarts;
   }
 
   start(): void {
@@ -235,28 +230,25 @@ export class CorePipeline extends EventEmitter<PipelineEvents> implements Pipeli
   #onParams(p: VideoParams): void {
     const changed = this.#videoParams !== undefined;
     this.#videoParams = p;
-    const frameTicks = p.fps ? Math.round(90_000 / p.fps) : 3600;
-    if (!this.#dts || this.#dts.reorder !== p.reorder) this.#dts = new DtsDeriver(p.reorder, frameTicks);
+    if (!this.#dts || this.#dts.reorder !== p.reorder) this.#dts = dtsDeriver(p);
     if (!this.#begun) {
       this.#begun = true;
-      const tracks: TrackParams[] = [p];
-      if (this.#audio) tracks.push(this.#audio.depack.params);
-      this.#o.bus.begin(tracks);
+      this.#o.bus.begin(this.#trackParams(p));
     } else if (changed) this.#o.bus.setParams(0, p);
     this.#describe();
   }
 
   /** #restartTimeline starts the bus's timeline again (a timestamp jump or a new source). */
   #restartTimeline(): void {
-    this.#restarts++;
     this.#lastPts = undefined;
-    if (this.#videoParams) this.#dts = new DtsDeriver(this.#videoParams.reorder, this.#videoParams.fps ? Math.round(90_000 / this.#videoParams.fps) : 3600);
+    if (this.#videoParams) this.#dts = dtsDeriver(this.#videoParams);
     if (this.#audio) this.#audio.ext = new TimestampExtender();
-    if (this.#begun && this.#videoParams) {
-      const tracks: TrackParams[] = [this.#videoParams];
-      if (this.#audio) tracks.push(this.#audio.depack.params);
-      this.#o.bus.begin(tracks);
-    }
+    if (this.#begun && this.#videoParams) this.#o.bus.begin(this.#trackParams(this.#videoParams));
+  }
+
+  /** #trackParams lists the bus's tracks: the video, then the audio when there is one. */
+  #trackParams(video: VideoParams): TrackParams[] {
+    return this.#audio ? [video, this.#audio.depack.params] : [video];
   }
 
   #onPicture(pic: Picture): void {

@@ -149,10 +149,8 @@ export class FrameBus extends EventEmitter<BusEvents> {
   #consumers = new Set<Consumer>();
   #nextId = 1;
   #ended = false;
-  /** units and keyframes count what was published, for the stream's figures. */
+  /** units counts what was published. */
   units = 0;
-  keyframes = 0;
-  lastUnitAt = 0;
   /** run counts upstream starts (1 for the first). */
   run = 0;
 
@@ -224,9 +222,7 @@ export class FrameBus extends EventEmitter<BusEvents> {
     if (this.#ended) return;
     const video = au.track === this.#video;
     this.units++;
-    this.lastUnitAt = au.at;
     if (video && au.key) {
-      this.keyframes++;
       this.#gop = [];
       this.#gopBytes = 0;
       this.#gopComplete = true;

@@ -139,8 +139,6 @@ export class HlsOutput {
   #dirMade = false;
   /** shortFirst is set at the start of a run: its first segment ends with its first part. */
   #shortFirst = false;
-  /** units counts the access units written, for tests and figures. */
-  units = 0;
   readonly #listeners: { unit: (au: AccessUnit) => void; restart: () => void; params: () => void };
 
   constructor(bus: FrameBus, opts: HlsOutputOptions) {
@@ -178,13 +176,6 @@ export class HlsOutput {
     return this.#inits.get(n);
   }
 
-  /** memoryBytes is what the window holds in memory now (the segment being made, and any not yet written). */
-  get memoryBytes(): number {
-    let n = 0;
-    for (const s of [...this.#segments, ...(this.#current ? [this.#current] : [])]) for (const p of s.parts) if (p.chunks) n += p.bytes;
-    return n;
-  }
-
   /** segment returns where a complete segment of the window is, or undefined. */
   segment(msn: number): MediaBytes | undefined {
     const s = this.#segments.find((x) => x.msn === msn);
@@ -209,33 +200,29 @@ export class HlsOutput {
   waitPart(msn: number, index: number, timeoutMs: number): Promise<boolean> {
     const ready = () => this.#closed || (index < 0 ? this.#segments.some((s) => s.msn >= msn && s.done) || msn < (this.#segments[0]?.msn ?? 0)
       : this.#has(msn, index));
-    if (ready()) return Promise.resolve(true);
-    // Too far ahead, or too many held already: answered at once (the player asks again), so held requests stay bounded.
-    if (msn > this.#nextMsn + 1 || this.#waiters.size >= MAX_WAITERS) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const w: Waiter = {
-        ready, resolve: (ok) => {
-          clearTimeout(w.timer);
-          this.#waiters.delete(w);
-          resolve(ok);
-        },
-        timer: setTimeout(() => w.resolve(false), timeoutMs),
-      };
-      this.#waiters.add(w);
-    });
+    if (!ready() && msn > this.#nextMsn + 1) return Promise.resolve(false);
+    return this.#wait(ready, timeoutMs);
   }
 
-  /** waitReady resolves true once the playlist has a part to offer, or false after timeoutMs. */
-  waitReady(timeoutMs: number): Promise<boolean> {
-    if (this.ready) return Promise.resolve(true);
+  /** waitReady resolves true once the playlist has a whole segment to offer, or false after timeoutMs or on close. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    return (await this.#wait(() => this.#closed || this.ready, timeoutMs)) && !this.#closed;
+  }
+
+  /**
+   * #wait resolves true as soon as ready() holds (checked now and on every change), or false after timeoutMs. Too
+   * many held already: answered at once (the player asks again), so held requests stay bounded.
+   */
+  #wait(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
     if (this.#waiters.size >= MAX_WAITERS) return Promise.resolve(false);
     return new Promise((resolve) => {
       const w: Waiter = {
-        ready: () => this.#closed || this.ready,
+        ready,
         resolve: (ok) => {
           clearTimeout(w.timer);
           this.#waiters.delete(w);
-          resolve(ok && !this.#closed);
+          resolve(ok);
         },
         timer: setTimeout(() => w.resolve(false), timeoutMs),
       };
@@ -397,7 +384,6 @@ export class HlsOutput {
     if (this.#part.audio.length === 0) this.#part.audioBase = dts;
     if (this.#part.audio.length >= MAX_PART_SAMPLES) return;
     this.#part.audio.push({ duration: this.#audioFrame, cto: 0, key: true, data: au.data });
-    this.units++;
   }
 
   #flushPending(duration: number): void {
@@ -409,7 +395,6 @@ export class HlsOutput {
     this.#part.video.push({ duration, cto: p.pts - p.dts, key: p.key, data: p.data });
     this.#part.duration += duration;
     this.#timeline = p.dts + duration;
-    this.units++;
   }
 
   #openSegment(at: number): void {

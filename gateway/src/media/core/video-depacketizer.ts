@@ -100,8 +100,22 @@ abstract class VideoDepacketizer {
    * happens to carry a slice's NAL type is not taken for a picture.
    */
   protected abstract checkSlice(nal: Buffer, first: boolean): void;
-  /** ppsId reads the id of a picture parameter set, or undefined when it cannot be read. */
-  protected abstract ppsId(pps: Buffer): number | undefined;
+  /** headerBytes is the size of the codec's NAL unit header (1 for H.264, 2 for H.265). */
+  protected abstract readonly headerBytes: number;
+
+  /** ppsId reads the id of a picture parameter set (its first field after the header), or undefined. */
+  protected ppsId(pps: Buffer): number | undefined {
+    try {
+      return new BitReader(unescapeRbsp(pps.subarray(this.headerBytes, this.headerBytes + 6))).ue();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** checkPps refuses a slice that names a picture parameter set the camera never sent. */
+  protected checkPps(pps: number): void {
+    if (this.ppsIds.size > 0 && !this.ppsIds.has(pps)) throw new MalformedPayload(`a slice naming picture parameter set ${pps}, which the camera never sent`);
+  }
 
   /** addNal takes one NAL unit, given as the pieces it came in (the first begins with its header). */
   protected addNal(pieces: Buffer[], size: number): void {
@@ -238,6 +252,7 @@ export class MalformedPayload extends Error {
 /** H264Depacketizer reads RFC 6184 payloads: single NAL units, STAP-A and FU-A (non-interleaved mode). */
 export class H264Depacketizer extends VideoDepacketizer {
   protected readonly needed = ['sps', 'pps'];
+  protected readonly headerBytes = 1;
 
   constructor(sink: VideoSink, media?: SdpMedia) {
     super(sink);
@@ -312,15 +327,7 @@ export class H264Depacketizer extends VideoDepacketizer {
     if (sliceType > 9) throw new MalformedPayload(`slice type ${sliceType} is out of range`);
     if ((nal[0]! & 0x1f) === 5 && ![2, 4, 7, 9].includes(sliceType)) throw new MalformedPayload(`an IDR slice of type ${sliceType}`);
     if (first && firstMb !== 0) throw new MalformedPayload(`a picture whose first slice starts at macroblock ${firstMb}`);
-    if (this.ppsIds.size > 0 && !this.ppsIds.has(pps)) throw new MalformedPayload(`a slice naming picture parameter set ${pps}, which the camera never sent`);
-  }
-
-  protected ppsId(pps: Buffer): number | undefined {
-    try {
-      return new BitReader(unescapeRbsp(pps.subarray(1, 8))).ue();
-    } catch {
-      return undefined;
-    }
+    this.checkPps(pps);
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
@@ -339,6 +346,7 @@ export class H264Depacketizer extends VideoDepacketizer {
 /** H265Depacketizer reads RFC 7798 payloads: single NAL units, aggregation packets and fragmentation units. */
 export class H265Depacketizer extends VideoDepacketizer {
   protected readonly needed = ['vps', 'sps', 'pps'];
+  protected readonly headerBytes = 2;
   /** donl: with sprop-max-don-diff above 0, every unit carries a 16-bit decoding order number first. */
   readonly #donl: boolean;
 
@@ -421,15 +429,7 @@ export class H265Depacketizer extends VideoDepacketizer {
     }
     if (pps > 63) throw new MalformedPayload(`slice picture parameter set ${pps} is out of range`);
     if (first && firstInPic !== 1) throw new MalformedPayload('a picture that does not start with its first slice segment');
-    if (this.ppsIds.size > 0 && !this.ppsIds.has(pps)) throw new MalformedPayload(`a slice naming picture parameter set ${pps}, which the camera never sent`);
-  }
-
-  protected ppsId(pps: Buffer): number | undefined {
-    try {
-      return new BitReader(unescapeRbsp(pps.subarray(2, 8))).ue();
-    } catch {
-      return undefined;
-    }
+    this.checkPps(pps);
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
