@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { glassState, playCounter } from '../support/glass-page.js';
-import { CHROMIUM_ARGS, ROOT } from '../support/harness.js';
+import { CHROMIUM_ARGS, openConsole, ROOT } from '../support/harness.js';
 import { bar, fixed as f, log, machineLine, quantiles } from './bench-util.js';
 import { cameraIds, firstFrameRun, measure, openLive, plainFfmpegRun, session, setWindow, startGateway, type Measure } from './hls-bench.js';
 import { children, memoryKb } from './proc-stats.js';
@@ -89,11 +89,7 @@ async function glassRun(background: number, seconds: number): Promise<{ ll: numb
       const camera = ids[background + (lowLatency ? 0 : 1)]!;
       const put = await fetch(`http://127.0.0.1:${gw.controlPort}/cameras/${camera}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ counter: true }) });
       if (!put.ok) throw new Error(`the simulator refused the counter clip: ${put.status}`);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.goto(gw.base);
-      await page.fill('input[name=username]', 'city-admin');
-      await page.fill('input[name=password]', PASSWORD);
-      await page.click('button[type=submit]');
+      const page = await openConsole(browser, gw.base, 'city-admin', PASSWORD, { width: 1280, height: 800 });
       await page.waitForSelector('[data-testid=tree-search]');
       // A string: a function would reach the page as the runner compiled it, with helpers the page lacks.
       let url = await page.evaluate(`fetch('/api/streams', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ camera: ${JSON.stringify(camera)}, profile: 'sub' }) }).then((r) => r.json()).then((j) => j.playlistUrl)`) as string;

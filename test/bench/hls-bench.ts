@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, CLIP_DIR, ROOT, freePort, tempDir, waitFor } from '../support/harness.js';
+import { CHROMIUM_ARGS, CLIP_DIR, ROOT, freePort, openConsole, tempDir, waitFor } from '../support/harness.js';
 import { children, cpuSeconds, memoryKb } from './proc-stats.js';
 import { bar, fixed as f, log, machineLine, quantiles as stats } from './bench-util.js';
 import { chromium } from 'playwright-core';
@@ -187,11 +187,7 @@ export async function firstFrameRun(extra: Record<string, string> = {}, samples 
     const ids = await cameraIds(gw.base, cookie, 10 + 2 * SAMPLES);
     // Background load: 10 streams already live, as in a monitoring room.
     await Promise.all(ids.slice(0, 10).map((id) => openLive(gw.base, cookie, id)));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(gw.base);
-    await page.fill('input[name=username]', 'city-admin');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
+    const page = await openConsole(browser, gw.base, 'city-admin', PASSWORD, { width: 1280, height: 800 });
     await page.waitForSelector('[data-testid=tree-search]');
     await page.click('[data-testid=layout-1]');
     const sample = async (camera: string) => {

@@ -121,8 +121,8 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** openConsole opens the console in a new page and submits the login form (it does not wait for the result). */
-export async function openConsole(browser: Browser, url: string, username: string, password = DEMO_PASSWORD): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+export async function openConsole(browser: Browser, url: string, username: string, password = DEMO_PASSWORD, viewport = { width: 1400, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
   await page.goto(url);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
