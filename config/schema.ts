@@ -74,6 +74,28 @@ export const ConfigSchema = Type.Object({
     partSeconds: Type.Number({ default: 0.3, minimum: 0.1, maximum: 1 }),
     /** windowMegabytes bounds what one stream's HLS window holds in memory. */
     windowMegabytes: Type.Integer({ default: 64, minimum: 4, maximum: 1024 }),
+    /** webrtc: live views over WebRTC (WHEP), from mediasoup workers fed by the frame bus. */
+    webrtc: Type.Object({
+      enabled: Type.Boolean({ default: true }),
+      /** workers: mediasoup workers, one per core when 0. */
+      workers: Type.Integer({ default: 0, minimum: 0, maximum: 64 }),
+      /**
+       * listenIp is where browsers' ICE reaches the gateway (the monitoring room's LAN address; 0.0.0.0 needs
+       * announcedIp); announcedIp is the address the answer gives instead (a NAT's public address for remote parties).
+       */
+      listenIp: Type.String({ default: '127.0.0.1', minLength: 2, maxLength: 64 }),
+      announcedIp: Type.String({ default: '', maxLength: 64 }),
+      /** port: worker i listens on port + i, UDP and TCP (ICE over TCP for networks that let only TCP through); 0 picks free ports. */
+      port: Type.Integer({ default: 40000, minimum: 0, maximum: 65000 }),
+      maxViewers: Type.Integer({ default: 2000, minimum: 1, maximum: 100_000 }),
+      /** recheckSeconds: how often each view's right is asked again (a revoked right ends the view within it). */
+      recheckSeconds: Type.Number({ default: 1, minimum: 0.2, maximum: 5 }),
+      /**
+       * transcodeBudget caps concurrent H.265 to H.264 transcodes (ffmpeg libx264, about half a core each at 720p) for
+       * browsers that do not decode H.265; one transcode serves every such viewer of a stream.
+       */
+      transcodeBudget: Type.Integer({ default: 2, minimum: 0, maximum: 256 }),
+    }, { default: {}, ...strict }),
   }, { default: {}, ...strict }),
   health: Type.Object({
     /** enabled runs the sweep of every camera (RTSP OPTIONS, never a stream pull). */

@@ -78,6 +78,22 @@ if ! sqlite_ok; then
   fi
 fi
 
+# mediasoup's worker (WebRTC) is built from the package's own sources against Debian's libraries (about 2 minutes on
+# 2 cores), never downloaded; the result is cached outside the checkout. A worker at mediasoup's own place (a machine
+# where its postinstall could run) is used as it is.
+ms_version=$(node -p "require('mediasoup/package.json').version")
+ms_worker="${XDG_CACHE_HOME:-$HOME/.cache}/sharp-eyes/mediasoup-worker-$ms_version-$(uname -m)-p1"
+ms_libs=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
+if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ ! -x node_modules/mediasoup/worker/out/Release/mediasoup-worker ]; then
+  ms_missing=()
+  for p in "${ms_libs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || ms_missing+=("$p"); done
+  if [ ${#ms_missing[@]} -gt 0 ]; then apt_install "${ms_missing[@]}"; fi
+  if [ ! -x "$ms_worker" ] || ldd "$ms_worker" | grep -q 'not found'; then
+    step "building mediasoup's worker $ms_version from source (about 2 minutes on 2 cores)"
+    bash scripts/build-mediasoup-worker.sh "$ms_worker" || die "building mediasoup's worker failed (see above)"
+  fi
+fi
+
 # The console is built when missing or older than its sources.
 if [ ! -f console/dist/index.html ] || [ -n "$(find console/src console/index.html console/vite.config.ts -newer console/dist/index.html -print -quit)" ]; then
   step "building the console"

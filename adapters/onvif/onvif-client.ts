@@ -206,6 +206,12 @@ export class OnvifDevice {
   }
 
   /** snapshotUri asks the HTTP address of a profile's JPEG snapshot. */
+  /** syncPoint asks the device for a keyframe in a profile's stream now (Media SetSynchronizationPoint). */
+  async syncPoint(profileToken: string): Promise<void> {
+    this.#token(profileToken, 'SetSynchronizationPoint');
+    await this.#call('SetSynchronizationPoint', (cb) => this.#cam.setSynchronizationPoint({ profileToken } as never, cb as never));
+  }
+
   async snapshotUri(profileToken: string): Promise<string> {
     this.#token(profileToken, 'GetSnapshotUri');
     const r = await this.#call<{ uri?: unknown }>('GetSnapshotUri', (cb) => this.#cam.getSnapshotUri({ profileToken }, cb as never));

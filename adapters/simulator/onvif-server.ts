@@ -32,6 +32,8 @@ export interface OnvifServerOptions {
   farm: CameraFarm;
   /** rtspPort is where the farm's RTSP server listens (known once it listens). */
   rtspPort: () => number;
+  /** syncPoint asks the camera's sessions of a profile for a keyframe now (SetSynchronizationPoint). */
+  syncPoint?: (camera: string, profile: Profile) => void;
   /** snapshots are the JPEG each profile returns. */
   snapshots: Record<Profile, Buffer>;
   /** discovery answers WS-Discovery probes on this UDP port (3702 for the real thing) for these camera ids. */
@@ -232,6 +234,11 @@ export class OnvifServer {
         const p = profile();
         return `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://${this.#opts.host}:${this.#opts.rtspPort()}/cam/${escapeXml(camera)}/${p}</tt:Uri>`
           + `<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT60S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`;
+      }
+      case 'media_service:SetSynchronizationPoint': {
+        // ONVIF Media (ver10) 5.16: the device inserts an I-frame into the profile's stream as soon as it can.
+        this.#opts.syncPoint?.(camera, profile());
+        return '<trt:SetSynchronizationPointResponse/>';
       }
       case 'media_service:GetSnapshotUri': {
         const p = profile();

@@ -47,6 +47,7 @@ export class PlaySession {
   #clipStart = 0;
   #switched = false;
   #jumped = false;
+  #sync = false;
   #startedAt = 0;
   #lastSr = 0;
   #playing = false;
@@ -83,6 +84,14 @@ export class PlaySession {
   start(now: number): void {
     this.#startedAt = now - this.#frameNo * (1000 / this.clip.fps);
     this.#playing = true;
+  }
+
+  /**
+   * syncPoint makes the next picture a keyframe, as a camera does on ONVIF SetSynchronizationPoint: the clip goes on
+   * from its next IDR, the timestamps as they were.
+   */
+  syncPoint(): void {
+    this.#sync = true;
   }
 
   /** pause stops sending; a later start resumes with continuous timestamps. */
@@ -138,7 +147,15 @@ export class PlaySession {
       this.clip = this.otherSize;
       this.#clipStart = frameNo;
     }
-    const index = (frameNo - this.#clipStart) % this.clip.frames.length;
+    let index = (frameNo - this.#clipStart) % this.clip.frames.length;
+    if (this.#sync) {
+      this.#sync = false;
+      const frames = this.clip.frames;
+      let skip = 0;
+      while (!frames[(index + skip) % frames.length]!.key && skip < frames.length) skip++;
+      this.#clipStart -= skip;
+      index = (index + skip) % frames.length;
+    }
     const frame = this.clip.frames[index]!;
     const ts = this.#timestamp(frameNo);
     const t = this.transport!;

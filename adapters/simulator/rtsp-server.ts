@@ -129,6 +129,18 @@ export class RtspServer extends EventEmitter<RtspServerEvents> {
     return n;
   }
 
+  /** syncPoint makes every session of a camera profile send a keyframe next (ONVIF SetSynchronizationPoint). */
+  syncPoint(camera: string, profile: Profile): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.target.camera === camera && s.target.profile === profile && s.play.playing) {
+        s.play.syncPoint();
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** sentAt returns when picture index of a camera's clip was last sent by any of its sessions (ms since the epoch), or 0. */
   sentAt(camera: string, index: number): number {
     let at = 0;

@@ -66,6 +66,7 @@ export class Simulator {
       const shots = await ensureSnapshots(opts.clipDir, opts.ffmpegPath);
       const onvif = new OnvifServer({
         host: opts.host, port: opts.onvifPort, farm: sim.farm, rtspPort: () => sim.rtsp.address().port,
+        syncPoint: (camera, profile) => sim.rtsp.syncPoint(camera, profile),
         snapshots: { main: await readFile(shots.main), sub: await readFile(shots.sub) }, discovery: opts.discovery,
       });
       try {

@@ -15,6 +15,8 @@ import type { DemoAccount } from './catalog/demo-catalog.js';
 import { listDemoAccounts, seedDemo } from './demo/seed-demo.js';
 import { buildServer } from './http/server.js';
 import { StreamHub } from './media/stream-hub.js';
+import { WorkerPool } from './media/webrtc/workers.js';
+import { WebRtcService } from './media/webrtc/webrtc-service.js';
 import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
@@ -65,6 +67,8 @@ export class Gateway {
   readonly devices: DevicePool;
   readonly audit: AuditLog;
   readonly grants: GrantStore;
+  /** webrtc is undefined when WebRTC is off or its workers could not start. */
+  readonly webrtc: WebRtcService | undefined;
   #views: ViewTracker;
   #refusals: RepeatFilter;
   #db: Db;
@@ -72,7 +76,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[] }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -88,6 +92,7 @@ export class Gateway {
     this.#refusals = parts.refusals;
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
+    this.webrtc = parts.webrtc;
   }
 
   /** create builds every part and seeds the demo when the store is empty; it does not listen yet. */
@@ -172,6 +177,7 @@ export class Gateway {
       hub.on('error', (err) => logger.error({ err }, 'stream hub error'));
       late.hub = hub;
       await hub.start();
+      const webrtc = await startWebRtc(config, hub, devices, logger.child({ part: 'webrtc' }));
       const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
       late.health = health.monitor;
       const importLog = logger.child({ part: 'import' });
@@ -189,6 +195,7 @@ export class Gateway {
         sessions: new SessionStore(db, config.auth.sessionTtlHours * 3600_000),
         tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
         hub,
+        webrtc,
         imports,
         devices,
         audit: {
@@ -229,7 +236,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -289,9 +296,46 @@ export class Gateway {
     this.devices.close();
     this.#views.close();
     this.#refusals.close();
+    this.webrtc?.close();
+    this.webrtc?.pool.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
+}
+
+/**
+ * startWebRtc starts the mediasoup workers and the WHEP service. Without a worker (not built), the gateway serves HLS
+ * and says what to run.
+ */
+async function startWebRtc(config: Config, hub: StreamHub, devices: DevicePool, logger: Logger): Promise<WebRtcService | undefined> {
+  const w = config.media.webrtc;
+  if (!w.enabled) return undefined;
+  const pool = new WorkerPool({
+    workers: w.workers || availableParallelism(), listenIp: w.listenIp, announcedIp: w.announcedIp || undefined, port: w.port,
+  });
+  try {
+    await pool.start();
+  } catch (err) {
+    pool.close();
+    logger.error({ err: (err as Error).message }, 'WebRTC is off: browsers play over HLS');
+    return undefined;
+  }
+  pool.on('replaced', (slot) => logger.info({ worker: slot.index, pid: slot.worker.pid }, 'mediasoup worker replaced'));
+  const service = new WebRtcService(pool, hub, {
+    recheckMs: w.recheckSeconds * 1000, liveWaitMs: config.media.startTimeoutSeconds * 1000, maxSessions: w.maxViewers,
+    connectTimeoutMs: 15_000,
+    // A joining viewer would wait for the camera's next keyframe (up to a GOP, 2-4 s): the camera is asked for one at
+    // once where it speaks ONVIF; elsewhere the viewer starts at the next keyframe.
+    requestKeyframe: (camera, profile) => {
+      if (!devices.hasOnvif(camera)) return;
+      devices.keyframe(camera, profile).catch((err: Error) => logger.debug({ camera, profile, err: err.message }, 'keyframe request failed'));
+    },
+    onError: (err) => logger.warn({ err: err.message }, 'webrtc'),
+  });
+  service.on('ended', (s, reason) => logger.info({ camera: s.camera, profile: s.profile, userId: s.userId, reason, session: s.id.slice(0, 8) }, 'webrtc view ended'));
+  service.start();
+  logger.info({ workers: pool.slots.length, pids: pool.pids() }, 'mediasoup workers started');
+  return service;
 }
 
 /**

@@ -27,6 +27,14 @@ export interface GlassState {
   targetLatency?: number;
   bufferAhead?: number;
   playbackRate?: number;
+  /** width and height are the decoded picture's. */
+  width?: number;
+  height?: number;
+  /** pc is the WebRTC connection state (the bare WHEP client); whepStatus the answer's HTTP status. */
+  pc?: string;
+  whepStatus?: number;
+  codecHeader?: string | null;
+  location?: string | null;
 }
 
 /**
@@ -39,6 +47,31 @@ export async function playCounter(page: Page, opts: { playlistUrl: string; lowLa
   const args = { ...opts, every: opts.sampleEveryMs ?? 250, band: COUNTER_BAND, bits: COUNTER_BITS, width: COUNTER_SPEC.width };
   // A string, not a function: a function would be sent as the test runner compiled it, with helpers the page lacks.
   await page.evaluate(`window.startGlass(${JSON.stringify(args)})`);
+}
+
+/**
+ * playWhep plays one stream over WebRTC in page: with the page's own bare WHEP client, or with the Eyevinn WebRTC
+ * player (a WHEP client no one here wrote). codecs limits the video codecs the page offers (H264 alone: a browser that
+ * does not decode H.265).
+ */
+export async function playWhep(page: Page, opts: { whepUrl: string; controlUrl: string; camera: string; player?: 'own' | 'eyevinn'; codecs?: string[]; sampleEveryMs?: number }): Promise<void> {
+  if (opts.player === 'eyevinn') await page.addScriptTag({ content: await eyevinnBundle() });
+  await page.addScriptTag({ path: join(ROOT, 'test/support/glass-page.browser.js') });
+  const args = { ...opts, every: opts.sampleEveryMs ?? 250, band: COUNTER_BAND, bits: COUNTER_BITS, width: COUNTER_SPEC.width };
+  await page.evaluate(`window.startGlass(${JSON.stringify(args)})`);
+}
+
+let bundle: Promise<string> | undefined;
+/** eyevinnBundle is @eyevinn/webrtc-player built for the browser as window.EyevinnPlayer. */
+function eyevinnBundle(): Promise<string> {
+  bundle ??= import('esbuild').then(async ({ build }) => {
+    const out = await build({
+      entryPoints: [join(ROOT, 'node_modules/@eyevinn/webrtc-player/dist/main.js')], bundle: true, format: 'iife',
+      globalName: 'EyevinnPlayer', platform: 'browser', write: false, logLevel: 'silent',
+    });
+    return out.outputFiles[0]!.text;
+  });
+  return bundle;
 }
 
 /** glassState reads what the page collected. */

@@ -68,6 +68,11 @@ export class DevicePool {
     return this.#use(camera, async ({ device, profiles }) => device.streamUri((profiles[profile] ?? profiles.main)!.token));
   }
 
+  /** keyframe asks the camera for a keyframe in a profile's stream now (a new WebRTC viewer need not wait a GOP). */
+  async keyframe(camera: string, profile: Profile): Promise<void> {
+    await this.#use(camera, async ({ device, profiles }) => device.syncPoint((profiles[profile] ?? profiles.main)!.token));
+  }
+
   /**
    * snapshot decodes the live stream's cached keyframe when the gateway pulls it, else fetches a JPEG through the device's
    * snapshot address, or from the stream of a camera without ONVIF.

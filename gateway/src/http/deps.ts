@@ -19,6 +19,7 @@ import type { Viewer } from '../audit/view-tracker.js';
 import type { GrantStore } from '../catalog/grant-store.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
+import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
@@ -29,6 +30,13 @@ export interface MediaHub {
   waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined>;
   playlist(camera: string, profile: Profile, req?: PlaylistRequest): Promise<string | undefined | 'timeout' | 'too-far'>;
   file(camera: string, profile: Profile, name: string, waitMs: number): Promise<HlsFile | undefined>;
+}
+
+/** WebRtcView is what the WHEP routes ask of the WebRTC service. */
+export interface WebRtcView {
+  view(req: ViewRequest): Promise<{ id: string; answer: string; info: SessionInfo }>;
+  leave(id: string): boolean;
+  session(id: string): SessionInfo | undefined;
 }
 
 /** HealthView is what routes ask of the health monitor and its history. */
@@ -78,6 +86,8 @@ export interface HttpDeps {
   sessions: SessionStore;
   tokens: MediaTokens;
   hub: MediaHub;
+  /** webrtc is undefined when WebRTC is off (media.webrtc.enabled) or its worker could not start. */
+  webrtc?: WebRtcView;
   health: HealthView;
   devices: DeviceView;
   onboarding: Onboarding;

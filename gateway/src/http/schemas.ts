@@ -122,6 +122,7 @@ export const StreamRequest = Type.Object({ camera: CameraId, profile: ProfileNam
 export const StreamTicket = Type.Object({
   stream: StreamInfoBody,
   playlistUrl: Type.String({ description: 'HLS playlist URL, carrying the media token' }),
+  whepUrl: Type.Optional(Type.String({ description: 'WHEP endpoint (WebRTC), carrying the media token; absent when WebRTC is off' })),
   token: Type.String(),
   tokenExpires: Type.Number(),
 });

@@ -4,6 +4,16 @@
 // hls.js holding a timeline the new stream does not continue).
 import Hls from 'hls.js';
 import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
+import { whepConnect, WhepError, whepSupported, type WhepSession } from './whep.js';
+
+/** Transport is how a tile receives its picture: WebRTC (a fifth of a second), Low-Latency HLS (about a second). */
+export type Transport = 'webrtc' | 'll-hls';
+
+/** LATENCY_CLASS names what a viewer can expect of each transport. */
+export const LATENCY_CLASS: Record<Transport, string> = { webrtc: '< 0.5 s', 'll-hls': '≈ 1 s' };
+
+/** WEBRTC_CONNECT_MS is how long WebRTC may take to connect before the tile falls back to LL-HLS. */
+const WEBRTC_CONNECT_MS = 5000;
 
 /** TileStatus is the badge of a tile. */
 export type TileStatus = 'connecting' | 'starting' | 'live' | 'stalled' | 'reconnecting' | 'offline' | 'failed' | 'denied' | 'error';
@@ -13,6 +23,9 @@ export interface TileView {
   status: TileStatus;
   message: string | null;
   firstFrameMs?: number;
+  transport?: Transport;
+  /** fallback says why the tile plays LL-HLS instead of WebRTC. */
+  fallback?: string;
 }
 
 /** FROZEN_MS is how long the picture may stand still before the badge says so (a segment is 1 s, frames 40 ms apart). */
@@ -63,8 +76,12 @@ export class TilePlayer {
   #view: TileView = { status: 'connecting', message: null };
   #disposed = false;
   #hls: Hls | null = null;
+  #rtc: WhepSession | null = null;
   #token = '';
   #playlistUrl = '';
+  #whepUrl = '';
+  /** #useHls is set once WebRTC could not connect: the tile plays LL-HLS from then on. */
+  #useHls = false;
   #timers: number[] = [];
   #reloadTimer?: number;
   #t0 = performance.now();
@@ -104,6 +121,9 @@ export class TilePlayer {
     window.clearTimeout(this.#reloadTimer);
     this.#hls?.destroy();
     this.#hls = null;
+    this.#rtc?.close();
+    this.#rtc = null;
+    this.#el.srcObject = null;
     this.#el.removeAttribute('src');
     this.#el.load();
   }
@@ -111,7 +131,8 @@ export class TilePlayer {
   #show(next: Partial<TileView>): void {
     if (this.#disposed) return;
     const view = { ...this.#view, ...next };
-    if (view.status === this.#view.status && view.message === this.#view.message && view.firstFrameMs === this.#view.firstFrameMs) return;
+    if (view.status === this.#view.status && view.message === this.#view.message && view.firstFrameMs === this.#view.firstFrameMs
+      && view.transport === this.#view.transport && view.fallback === this.#view.fallback) return;
     this.#view = view;
     this.#onView(view);
   }
@@ -144,9 +165,11 @@ export class TilePlayer {
     if (this.#disposed) return;
     this.#token = ticket.token;
     this.#playlistUrl = ticket.playlistUrl;
+    this.#whepUrl = ticket.whepUrl ?? '';
+    if (!this.#whepUrl || !whepSupported()) this.#useHls = true;
     const state = ticket.stream.state;
     if (this.#view.status !== 'live') this.#show({ status: state === 'offline' || state === 'failed' ? state : 'starting' });
-    if (!Hls.isSupported()) {
+    if (this.#useHls && !Hls.isSupported()) {
       this.#show({ status: 'error', message: '此浏览器无法播放 HLS (Media Source Extensions missing)' });
       return;
     }
@@ -160,10 +183,15 @@ export class TilePlayer {
     this.#load();
   }
 
-  /** #load makes a new player for the current playlist (a frozen or failed one is thrown away first). */
+  /** #load makes a new player (a frozen or failed one is thrown away first): WebRTC, or LL-HLS once that failed. */
   #load(): void {
     if (this.#disposed) return;
     this.#stopPlayer();
+    if (!this.#useHls) {
+      void this.#loadWebRtc();
+      return;
+    }
+    this.#show({ transport: 'll-hls' });
     this.#loadedAt = performance.now();
     this.#lastFrameAt = Math.max(this.#lastFrameAt, this.#loadedAt);
     const player = new Hls({
@@ -207,6 +235,65 @@ export class TilePlayer {
   #stopPlayer(): void {
     this.#hls?.destroy();
     this.#hls = null;
+    this.#rtc?.close();
+    this.#rtc = null;
+  }
+
+  /**
+   * #loadWebRtc plays the camera over WHEP. A refusal of the right ends the tile; any other failure to connect within
+   * WEBRTC_CONNECT_MS (a network that blocks WebRTC, a gateway without it, a codec the browser lacks) falls back to
+   * LL-HLS. A view that connected and then dropped (a mediasoup worker replaced, the camera's stream restarted) is
+   * offered again at once.
+   */
+  async #loadWebRtc(): Promise<void> {
+    this.#loadedAt = performance.now();
+    this.#lastFrameAt = Math.max(this.#lastFrameAt, this.#loadedAt);
+    this.#show({ transport: 'webrtc' });
+    let session: WhepSession;
+    try {
+      session = await whepConnect(withToken(this.#whepUrl, this.#token), this.#el);
+    } catch (err) {
+      if (this.#disposed) return;
+      if (err instanceof WhepError && err.status === 403) return this.#fail(new ApiError(403, { message: err.message, code: err.code }));
+      if (err instanceof WhepError && err.status === 503 && err.code === 'stream-unavailable' && err.details?.state !== undefined) {
+        // The camera is not there yet (starting, offline): WebRTC is fine, the stream is not; try again with it.
+        void this.#refreshState();
+        this.#scheduleReload(3000);
+        return;
+      }
+      return this.#fallBack(err instanceof Error ? err.message : String(err));
+    }
+    if (this.#disposed) return session.close();
+    this.#rtc = session;
+    const pc = session.pc;
+    let connected = false;
+    const giveUp = window.setTimeout(() => {
+      if (!connected && this.#rtc === session) this.#fallBack('WebRTC 未能连接 (WebRTC did not connect)');
+    }, WEBRTC_CONNECT_MS);
+    this.#timers.push(giveUp);
+    pc.addEventListener('connectionstatechange', () => {
+      if (this.#rtc !== session || this.#disposed) return;
+      if (pc.connectionState === 'connected') connected = true;
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed' || (connected && pc.connectionState === 'disconnected')) {
+        this.#rtc = null;
+        session.close();
+        if (!connected) return this.#fallBack('WebRTC 连接失败 (WebRTC failed to connect)');
+        // Dropped after it played: offered again (a refused right answers 403 and ends the tile).
+        this.#show({ status: 'reconnecting', message: 'WebRTC 连接中断，正在重连 (WebRTC dropped; reconnecting)' });
+        this.#scheduleReload(300);
+      }
+    });
+    this.#el.muted = true;
+    void this.#el.play().catch(() => undefined);
+  }
+
+  #fallBack(why: string): void {
+    if (this.#disposed || this.#useHls) return;
+    this.#rtc?.close();
+    this.#rtc = null;
+    this.#useHls = true;
+    this.#show({ transport: 'll-hls', fallback: why });
+    this.#load();
   }
 
   #scheduleReload(ms: number): void {
@@ -240,12 +327,18 @@ export class TilePlayer {
       this.#show({ status: 'stalled', message: `画面已停止 ${Math.round(still / 1000)} 秒 (the picture has not moved for ${Math.round(still / 1000)} s)` });
     } else if (this.#view.status === 'stalled') {
       const s = Math.round(still / 1000);
-      this.#show({ message: this.#hls ? `画面已停止 ${s} 秒 (the picture has not moved for ${s} s)` : `画面已停止 ${s} 秒，正在重新加载 (reloading the player)` });
+      this.#show({ message: this.#hls || this.#rtc ? `画面已停止 ${s} 秒 (the picture has not moved for ${s} s)` : `画面已停止 ${s} 秒，正在重新加载 (reloading the player)` });
     }
     // A player that has shown nothing for a while although the playlist went on (new segments it does not play) is
     // stuck: it is loaded afresh. When the playlist stands still too, the camera is what stopped: a new player would
     // only replay its last seconds as if live, and the gateway's own retry brings the picture back.
     const playlistMoved = this.#lastSn > this.#snAtFrame;
+    if (this.#rtc && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter
+      && this.#view.status === 'stalled') {
+      // WebRTC that shows nothing although connected: offered again.
+      this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
+      this.#load();
+    }
     if (this.#hls && playlistMoved && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter) {
       this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
       this.#load();

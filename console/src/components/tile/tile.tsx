@@ -1,7 +1,7 @@
 // One live tile: its camera's picture (played by a TilePlayer), a badge that says what the picture does, and its tools.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type CameraT, type Profile } from '../../api/client.js';
-import { TilePlayer, type TileStatus, type TileView } from './tile-player.js';
+import { LATENCY_CLASS, TilePlayer, type TileStatus, type TileView } from './tile-player.js';
 import { PtzPanel, ptzError } from './ptz-panel.js';
 import type { TileCamera } from '../../state/app-state.js';
 import './tile.css';
@@ -26,7 +26,7 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
   const [view, setView] = useState<(TileView & { of: string }) | null>(null);
   const current = camera ? `${camera.id}/${profile}` : '';
   const shown: TileView = view && view.of === current ? view : { status: 'connecting', message: null };
-  const { status, message, firstFrameMs } = shown;
+  const { status, message, firstFrameMs, transport, fallback } = shown;
   const [details, setDetails] = useState<CameraT | null>(null);
   const [ptzOpen, setPtzOpen] = useState(false);
   // A PTZ refusal is said over the picture for a few seconds; it is not the picture's state.
@@ -58,13 +58,19 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
 
   return (
     <div class={`tile ${selected ? 'tile-selected' : ''}`} onClick={onSelect} data-testid="tile" data-index={index}
-      data-camera={camera?.id ?? ''} data-state={camera ? status : 'empty'} data-first-frame-ms={firstFrameMs ?? ''}>
+      data-camera={camera?.id ?? ''} data-state={camera ? status : 'empty'} data-first-frame-ms={firstFrameMs ?? ''} data-transport={transport ?? ''}>
       <video ref={video} muted playsInline autoPlay data-testid="tile-video" />
       {camera ? (
         <>
           <div class="tile-bar">
             <span class={`tile-badge tile-${status}`} data-testid="tile-badge">{BADGE[status]}</span>
             <span class="tile-name" title={camera.id}>{camera.name}</span>
+            {transport && (
+              <span class={`tile-transport tile-transport-${transport}`} data-testid="tile-transport"
+                title={fallback ? `已改用 LL-HLS (fell back to LL-HLS): ${fallback}` : `延迟 latency ${LATENCY_CLASS[transport]}`}>
+                {transport === 'webrtc' ? 'WebRTC' : 'LL-HLS'} {LATENCY_CLASS[transport]}
+              </span>
+            )}
             <a class="tile-tool" title="抓图 snapshot" href={api.snapshotUrl(camera.id, 'main')} target="_blank" rel="noopener"
               onClick={(e) => e.stopPropagation()} data-testid="tile-snapshot">📷</a>
             {details?.mayPtz && (

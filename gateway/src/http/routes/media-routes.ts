@@ -4,14 +4,14 @@ import { Type } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Profile } from '../../../../adapters/core/types.js';
-import { MediaTokenError, type MediaGrant } from '../../auth/media-token.js';
+import type { MediaGrant } from '../../auth/media-token.js';
 import { PLAYLIST } from '../../media/hls-pipeline.js';
 import { PLAIN_PLAYLIST, SEGMENT_NAME } from '../../media/stream-hub.js';
 import { HLS_FILE } from '../../media/core/ll-hls.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { COOKIE, subjectOf } from '../auth-plugin.js';
-import { hashSessionId } from '../../auth/session-store.js';
+import { COOKIE } from '../auth-plugin.js';
+import { authorizeMedia } from '../media-guard.js';
 import { viewerOf } from './stream-routes.js';
 import { CameraId, ProfileName } from '../schemas.js';
 
@@ -50,26 +50,7 @@ const BLOCK_MS = 3000;
 export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const check = (req: FastifyRequest): { grant: MediaGrant; unit: string } => {
     const { camera, profile } = req.params as { camera: string; profile: Profile };
-    let grant: MediaGrant;
-    try {
-      grant = deps.tokens.verify((req.query as { t?: string }).t, camera, profile);
-    } catch (err) {
-      if (err instanceof MediaTokenError) throw new AppError('forbidden', err.message);
-      throw err;
-    }
-    // A browser sends its session cookie with every media request: a URL replayed from another login is refused.
-    // Players without the cookie (a decoder, VLC) hold the token alone; their views are audited with their address.
-    const cookie = req.cookies[COOKIE];
-    if (cookie !== undefined && hashSessionId(cookie) !== grant.session) {
-      throw new AppError('forbidden', 'this media URL belongs to another login session: open the stream yourself');
-    }
-    // The token is not enough: the session must still be open and the right still held (revocation is immediate).
-    const session = deps.sessions.findByHash(grant.session);
-    const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
-    if (!user || user.disabled) throw new AppError('forbidden', 'the session behind this media token has ended');
-    if (!deps.access.may(subjectOf(user), grant.action, camera)) {
-      throw new AppError('forbidden', 'you no longer hold the right to view this camera');
-    }
+    const { grant, user } = authorizeMedia(deps, (req.query as { t?: string }).t, camera, profile, req.cookies[COOKIE]);
     deps.audit.touchView({ userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote: req.ip }, camera, profile);
     return { grant, unit: user.unit };
   };

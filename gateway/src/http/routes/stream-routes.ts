@@ -6,6 +6,7 @@ import type { StreamInfo, ViewerRef } from '../../media/stream.js';
 import type { HttpDeps } from '../deps.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
+import { whepUrl } from './whep-routes.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
 
 /** viewerOf names a viewer for the hub's count (one per login session), with her user and unit for the fair shares. */
@@ -38,7 +39,7 @@ export async function streamRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const stream = deps.hub.open(camera, profile, viewerOf({ userId: auth.user.id, session: auth.session.idHash, unit: auth.user.unit }));
     const { token, expires } = sign(auth, camera, profile);
     req.log.info({ userId: auth.user.id, camera, profile }, 'stream opened');
-    return { stream, playlistUrl: playlistUrl(camera, profile, token), token, tokenExpires: expires };
+    return { stream, playlistUrl: playlistUrl(camera, profile, token), ...(deps.webrtc ? { whepUrl: whepUrl(camera, profile, token) } : {}), token, tokenExpires: expires };
   });
 
   app.post('/api/streams/token', {

@@ -1,0 +1,59 @@
+// A WHEP client (RFC 9725) for one tile: recvonly video and audio, the offer POSTed with the media token, the
+// answer set; DELETE on close. The gateway is ICE-lite: no candidate needs to be trickled to it.
+
+/** WhepError is the gateway's refusal of an offer, with its HTTP status and stable error code. */
+export class WhepError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(status: number, body: { code?: string; message?: string; details?: Record<string, unknown> } | undefined) {
+    super(body?.message ?? `WHEP ${status}`);
+    this.status = status;
+    this.code = body?.code ?? 'internal';
+    this.details = body?.details;
+  }
+}
+
+/** WhepSession is one connected (or connecting) view. */
+export interface WhepSession {
+  pc: RTCPeerConnection;
+  codec: string | null;
+  close(): void;
+}
+
+/** whepSupported says whether this browser can play WebRTC at all. */
+export function whepSupported(): boolean {
+  return typeof RTCPeerConnection === 'function';
+}
+
+/** whepConnect offers to url and plays what comes into video; it rejects with WhepError on a refusal. */
+export async function whepConnect(url: string, video: HTMLVideoElement): Promise<WhepSession> {
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  let resource: string | null = null;
+  const close = () => {
+    pc.close();
+    if (resource) void fetch(resource, { method: 'DELETE' }).catch(() => undefined);
+    resource = null;
+  };
+  try {
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.ontrack = (e) => {
+      stream.addTrack(e.track);
+      if (video.srcObject !== stream) video.srcObject = stream;
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    if (res.status !== 201) {
+      throw new WhepError(res.status, await res.json().catch(() => undefined) as { code?: string; message?: string } | undefined);
+    }
+    resource = res.headers.get('location');
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    return { pc, codec: res.headers.get('x-stream-codec'), close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}

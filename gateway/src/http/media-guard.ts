@@ -1,0 +1,55 @@
+// The one check every media URL passes (HLS, WHEP, RTSP, FLV): a signed token, the login session behind it still
+// open, its user still enabled and still holding the right to the camera. Long-lived views (WebRTC, RTSP, FLV) ask
+// stillAllowed again every second, so that a revoked right or an ended login ends them too.
+import type { MediaGrant } from '../auth/media-token.js';
+import { MediaTokenError } from '../auth/media-token.js';
+import { hashSessionId } from '../auth/session-store.js';
+import type { User } from '../catalog/catalog.js';
+import type { HttpDeps } from './deps.js';
+import { AppError } from './errors.js';
+import { subjectOf } from './auth-plugin.js';
+
+/** MediaViewer is who a media token speaks for, checked. */
+export interface MediaViewer {
+  grant: MediaGrant;
+  user: User;
+}
+
+type GuardDeps = Pick<HttpDeps, 'tokens' | 'sessions' | 'catalog' | 'access'>;
+
+/**
+ * authorizeMedia checks a media token for (camera, profile); cookie, when the client sent the session cookie, must be
+ * the token's own login. It throws AppError('forbidden') saying what is wrong.
+ */
+export function authorizeMedia(deps: GuardDeps, token: string | undefined, camera: string, profile: string, cookie?: string): MediaViewer {
+  let grant: MediaGrant;
+  try {
+    grant = deps.tokens.verify(token, camera, profile);
+  } catch (err) {
+    if (err instanceof MediaTokenError) throw new AppError('forbidden', err.message, { reason: 'token' });
+    throw err;
+  }
+  // A browser sends its session cookie with every media request: a URL replayed from another login is refused.
+  // Players without the cookie (a decoder, VLC) hold the token alone; their views are audited with their address.
+  if (cookie !== undefined && hashSessionId(cookie) !== grant.session) {
+    throw new AppError('forbidden', 'this media URL belongs to another login session: open the stream yourself', { reason: 'other-session' });
+  }
+  const user = viewerUser(deps, grant);
+  if (!user) throw new AppError('forbidden', 'the session behind this media token has ended', { reason: 'session-ended' });
+  if (!deps.access.may(subjectOf(user), grant.action, camera)) {
+    throw new AppError('forbidden', 'you no longer hold the right to view this camera', { reason: 'revoked' });
+  }
+  return { grant, user };
+}
+
+/** stillAllowed asks again what authorizeMedia asked, but the token's expiry (a long view outlives its token). */
+export function stillAllowed(deps: GuardDeps, grant: MediaGrant, camera: string): boolean {
+  const user = viewerUser(deps, grant);
+  return user !== undefined && deps.access.may(subjectOf(user), grant.action, camera);
+}
+
+function viewerUser(deps: GuardDeps, grant: MediaGrant): User | undefined {
+  const session = deps.sessions.findByHash(grant.session);
+  const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
+  return user && !user.disabled ? user : undefined;
+}

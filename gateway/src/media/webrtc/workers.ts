@@ -1,0 +1,186 @@
+// mediasoup workers: one per core, each with one router and one WebRtcServer (every viewer's ICE on one UDP and one TCP
+// port). A worker that dies is replaced, with a backoff, without restarting the gateway; what ran on it is told so
+// that its viewers can reconnect.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { arch } from 'node:process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as ms from 'mediasoup/node/lib/types.js';
+import { fullJitterDelay } from '../backoff.js';
+
+/** WorkerOptions configure the pool (media.webrtc in the config). */
+export interface WorkerOptions {
+  workers: number;
+  /** listenIp is where ICE listens; announcedIp what the answer tells browsers (a NAT's public address). */
+  listenIp: string;
+  announcedIp?: string;
+  /** port is the first worker's WebRtcServer port (UDP and TCP); worker i listens on port + i. */
+  port: number;
+  logLevel?: ms.WorkerLogLevel;
+}
+
+/** WorkerSlot is one worker with its router and server. */
+export interface WorkerSlot {
+  index: number;
+  worker: ms.Worker;
+  router: ms.Router;
+  server: ms.WebRtcServer;
+  /** load counts the consumers placed on the slot. */
+  load: number;
+  /** routers are the slot's routers by codec signature (see routerFor). */
+  routers: Map<string, Promise<ms.Router>>;
+}
+
+/**
+ * routerFor returns the slot's router for a set of codecs with their payload types, making it the first time. A
+ * browser that makes the offer chooses the payload types, and mediasoup sends a consumer's packets with its router's:
+ * so each set of payload types in use (one per browser family, as a rule) has its router, fed by its own feeds.
+ */
+export function routerFor(slot: WorkerSlot, codecs: ms.RtpCodecCapability[]): Promise<ms.Router> {
+  const key = codecs.map((c) => `${c.mimeType}/${c.preferredPayloadType}/${JSON.stringify(c.parameters ?? {})}`).join('|');
+  let router = slot.routers.get(key);
+  if (!router) {
+    router = slot.worker.createRouter({ mediaCodecs: codecs });
+    slot.routers.set(key, router);
+    router.catch(() => slot.routers.delete(key));
+  }
+  return router;
+}
+
+/** MEDIA_CODECS are what every router offers. H.264 is announced as Constrained Baseline (see BusFeed). */
+export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
+  { kind: 'video', mimeType: 'video/H264', clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } },
+  { kind: 'video', mimeType: 'video/H265', clockRate: 90000, parameters: {} },
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, preferredPayloadType: 8 },
+  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, preferredPayloadType: 0 },
+];
+
+/**
+ * workerBinary finds mediasoup's worker: MEDIASOUP_WORKER_BIN, or the one scripts/setup.sh built from source and
+ * cached (with its one change: see scripts/build-mediasoup-worker.sh), or mediasoup's own (where its postinstall ran;
+ * WebRTC views of the gateway's own producers then need header extension ids the browser happens to share).
+ */
+export function workerBinary(): string | undefined {
+  if (process.env.MEDIASOUP_WORKER_BIN) return process.env.MEDIASOUP_WORKER_BIN;
+  const require = createRequire(import.meta.url);
+  const pkgFile = require.resolve('mediasoup/package.json');
+  const version = (require(pkgFile) as { version: string }).version;
+  const machine = arch === 'x64' ? 'x86_64' : arch === 'arm64' ? 'aarch64' : arch;
+  const cached = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sharp-eyes', `mediasoup-worker-${version}-${machine}-p1`);
+  if (existsSync(cached)) return cached;
+  const own = join(dirname(pkgFile), 'worker', 'out', 'Release', 'mediasoup-worker');
+  return existsSync(own) ? own : undefined;
+}
+
+/** loadMediasoup imports mediasoup with its worker binary set; it throws saying how to build the worker. */
+export async function loadMediasoup(): Promise<typeof import('mediasoup')> {
+  const bin = workerBinary();
+  if (!bin) throw new Error("mediasoup's worker is not built: run `npm run setup` (it builds it from source in about 2 minutes)");
+  process.env.MEDIASOUP_WORKER_BIN = bin;
+  return import('mediasoup');
+}
+
+/** WorkerPoolEvents: a slot's worker died (its routers and transports are gone), or a new one took its place. */
+export interface WorkerPoolEvents {
+  died: [index: number, error: Error];
+  replaced: [WorkerSlot];
+}
+
+/** WorkerPool keeps one mediasoup worker per slot running. */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  #opts: WorkerOptions;
+  #ms!: typeof import('mediasoup');
+  #slots: Array<WorkerSlot | undefined> = [];
+  #closed = false;
+  #failures: number[] = [];
+  #timers = new Set<NodeJS.Timeout>();
+
+  constructor(opts: WorkerOptions) {
+    super();
+    this.#opts = opts;
+  }
+
+  async start(): Promise<void> {
+    this.#ms = await loadMediasoup();
+    for (let i = 0; i < this.#opts.workers; i++) this.#slots.push(await this.#spawn(i));
+  }
+
+  /** slots lists the running slots. */
+  get slots(): WorkerSlot[] {
+    return this.#slots.filter((s): s is WorkerSlot => s !== undefined);
+  }
+
+  /** slot returns slot i when its worker runs. */
+  slot(index: number): WorkerSlot | undefined {
+    return this.#slots[index];
+  }
+
+  /** pick returns the least loaded running slot. */
+  pick(): WorkerSlot {
+    let best: WorkerSlot | undefined;
+    for (const s of this.slots) if (!best || s.load < best.load) best = s;
+    if (!best) throw new Error('no mediasoup worker is running (one is being replaced)');
+    return best;
+  }
+
+  /** rtpCapabilities are the routers' (all alike). */
+  get rtpCapabilities(): ms.RtpCapabilities | undefined {
+    return this.slots[0]?.router.rtpCapabilities;
+  }
+
+  /** pids lists the workers' process ids. */
+  pids(): number[] {
+    return this.slots.map((s) => s.worker.pid);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    for (const s of this.slots) s.worker.close();
+    this.#slots = [];
+  }
+
+  async #spawn(index: number): Promise<WorkerSlot> {
+    const o = this.#opts;
+    const worker = await this.#ms.createWorker({ logLevel: o.logLevel ?? 'error' });
+    try {
+      const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+      const listen = { ip: o.listenIp, ...(o.announcedIp ? { announcedIp: o.announcedIp } : {}), port: o.port + index };
+      const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+      const slot: WorkerSlot = { index, worker, router, server, load: 0, routers: new Map() };
+      worker.on('died', (err) => this.#died(slot, err));
+      return slot;
+    } catch (err) {
+      worker.close();
+      throw new Error(`mediasoup worker ${index} could not listen on ${o.listenIp}:${o.port + index} (media.webrtc.port): ${(err as Error).message}`);
+    }
+  }
+
+  #died(slot: WorkerSlot, err: Error): void {
+    if (this.#slots[slot.index] !== slot) return;
+    this.#slots[slot.index] = undefined;
+    this.emit('died', slot.index, err);
+    if (this.#closed) return;
+    const now = Date.now();
+    this.#failures = this.#failures.filter((t) => now - t < 60_000);
+    this.#failures.push(now);
+    // The first replacement is at once; a worker that keeps dying is replaced ever more slowly.
+    const delay = this.#failures.length <= 1 ? 0 : fullJitterDelay(this.#failures.length - 1, { baseMs: 500, maxMs: 30_000 });
+    const retry = (attempt: number) => {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        if (this.#closed) return;
+        this.#spawn(slot.index).then((fresh) => {
+          if (this.#closed) return fresh.worker.close();
+          this.#slots[slot.index] = fresh;
+          this.emit('replaced', fresh);
+        }, () => retry(attempt + 1));
+      }, attempt === 0 ? delay : fullJitterDelay(attempt, { baseMs: 500, maxMs: 30_000 }));
+      this.#timers.add(t);
+    };
+    retry(0);
+  }
+}
