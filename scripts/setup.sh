@@ -79,12 +79,12 @@ if ! sqlite_ok; then
 fi
 
 # mediasoup's worker (WebRTC) is built from the package's own sources against Debian's libraries (about 2 minutes on
-# 2 cores), never downloaded; the result is cached outside the checkout. A worker at mediasoup's own place (a machine
-# where its postinstall could run) is used as it is.
+# 2 cores), never downloaded, with one change (scripts/build-mediasoup-worker.sh says which); the result is cached
+# outside the checkout. MEDIASOUP_WORKER_BIN, when set, names a worker to use instead.
 ms_version=$(node -p "require('mediasoup/package.json').version")
 ms_worker="${XDG_CACHE_HOME:-$HOME/.cache}/sharp-eyes/mediasoup-worker-$ms_version-$(uname -m)-p1"
 ms_libs=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev)
-if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ ! -x node_modules/mediasoup/worker/out/Release/mediasoup-worker ]; then
+if [ -z "${MEDIASOUP_WORKER_BIN:-}" ]; then
   ms_missing=()
   for p in "${ms_libs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || ms_missing+=("$p"); done
   if [ ${#ms_missing[@]} -gt 0 ]; then apt_install "${ms_missing[@]}"; fi

@@ -52,9 +52,9 @@ describe('push-down grants in the console', () => {
     const clerk = await loginAs('village-clerk');
     const granted = await clerk.$$eval('[data-testid=tree-granted] [data-testid=tree-camera]', (els) => els.map((e) => e.getAttribute('data-camera')));
     expect(granted.sort()).toEqual([a, b].sort());
-    // Capture the playlist URL the tile uses, to replay it later.
+    // Capture the media URL the tile uses (its WHEP endpoint: tiles play WebRTC), to replay it later.
     const urls: string[] = [];
-    clerk.on('request', (r) => { if (r.url().includes(`/media/hls/${a}/`)) urls.push(r.url()); });
+    clerk.on('request', (r) => { if (r.url().includes(`/media/whep/${a}/`) || r.url().includes(`/media/hls/${a}/`)) urls.push(r.url()); });
     await clerk.click(`[data-testid=tree-granted] [data-testid=tree-camera][data-camera="${a}"]`);
     await clerk.click(`[data-testid=tree-granted] [data-testid=tree-camera][data-camera="${b}"]`);
     await clerk.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 25_000 });
@@ -69,13 +69,16 @@ describe('push-down grants in the console', () => {
     await clerk.waitForTimeout(1500);
     expect(await clerk.getAttribute('[data-testid=tile][data-index="1"]', 'data-state')).toBe('live');
 
-    // Replaying the captured URL, or guessing a token, gets nothing.
-    const playlist = urls.find((u) => u.includes('index.m3u8'))!;
-    const statuses = await clerk.evaluate(async ([replay, other]) => {
+    // Replaying the captured URL, or guessing a token, gets nothing: over WebRTC and over HLS alike.
+    const whep = urls.find((u) => u.includes('/media/whep/'))!;
+    expect(whep).toBeDefined();
+    const hls = whep.replace(/\/media\/whep\/(\w+)\/(main|sub)\?/, '/media/hls/$1/$2/index.m3u8?');
+    const statuses = await clerk.evaluate(async ([replay, other, playlist]) => {
       const guessed = other!.replace(/t=[^&]+/, 't=AAAA.BBBB');
-      return [(await fetch(replay!)).status, (await fetch(guessed)).status];
-    }, [playlist, playlist.replace(a!, b!)]);
-    expect(statuses).toEqual([403, 403]);
+      const offer = { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' };
+      return [(await fetch(replay!, offer)).status, (await fetch(guessed, offer)).status, (await fetch(playlist!)).status];
+    }, [whep, whep.replace(a!, b!), hls]);
+    expect(statuses).toEqual([403, 403, 403]);
     await admin.close();
     await clerk.close();
   });

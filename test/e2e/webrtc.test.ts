@@ -3,14 +3,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glassState, playWhep } from '../support/glass-page.js';
-import { CHROMIUM_ARGS, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
-import { chromium } from 'playwright-core';
+import { launchChromium, login, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
 beforeAll(async () => {
-  gw = await startGateway({ cameras: 200, withConsole: true, media: { webrtc: { workers: 1, port: 0 } } });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--allow-loopback-in-peer-connection'] });
+  gw = await startGateway({ cameras: 200, withConsole: true });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -110,6 +109,105 @@ describe('WebRTC (WHEP) from the frame bus', () => {
     expect(noVideo.status).toBe(400);
     expect(noVideo.body?.message).toMatch(/no video section/);
     expect(noVideo.body?.details).toMatchObject({ reason: 'sdp' });
+    await page.close();
+  });
+
+  it('ends a revoked viewer\'s WebRTC view within 5 s, and refuses her next offer', async () => {
+    const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
+    const county = gw.gateway.demoAccounts.find((a) => a.username === 'county-admin')!.unit;
+    const camera = gw.gateway.access.camerasUnder(county).find((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!))!;
+    const admin = await login(gw, 'county-admin');
+    const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/grants', headers: { cookie: admin }, payload: { toUnit: village, cameras: [camera], actions: ['live'], reGrant: false } });
+    expect(made.statusCode).toBe(201);
+    const page = await loggedIn('village-clerk');
+    const { whepUrl } = await ticketIn(page, camera, 'sub');
+    await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera });
+    await waitFor('the clerk\'s pictures', async () => (await glassState(page)).frames > 25, 30_000, 250);
+    const revoked = await gw.gateway.http.inject({ method: 'DELETE', url: `/api/grants/${made.json<{ id: number }>().id}`, headers: { cookie: admin } });
+    expect(revoked.statusCode).toBe(200);
+    const at = Date.now();
+    await waitFor('the view to end on the gateway', () => gw.gateway.webrtc!.sessions.every((x) => x.camera !== camera), 5000, 50);
+    const framesAtEnd = (await glassState(page)).frames;
+    const endedMs = Date.now() - at;
+    expect(endedMs).toBeLessThan(5000);
+    // The browser is told (DTLS closed): its connection leaves 'connected', and no picture comes after.
+    await waitFor('the browser to see the end', async () => (await glassState(page)).pc !== 'connected', 10_000, 100);
+    await page.waitForTimeout(1000);
+    expect((await glassState(page)).frames).toBeLessThanOrEqual(framesAtEnd + 2);
+    const again = await page.evaluate(async (u) => (await fetch(u, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' })).status, whepUrl);
+    expect(again).toBe(403);
+    await page.close();
+  });
+});
+
+describe('the console plays WebRTC', () => {
+  /** openTile logs in and opens camera in the first tile. */
+  async function openTile(b: Browser, camera: string): Promise<Page> {
+    const page = await openConsole(b, gw.url, 'city-admin');
+    await page.waitForSelector('[data-testid=tree-search]');
+    await page.fill('[data-testid=tree-search]', camera);
+    await page.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${camera}"]`);
+    await page.waitForSelector('[data-testid=tile][data-index="0"][data-state=live]', { timeout: 30_000 });
+    return page;
+  }
+
+  it('by default, says so on the tile with its latency class, and plays again within 5 s after its mediasoup worker is killed', async () => {
+    const camera = cameras()[20]!;
+    const page = await openTile(browser, camera);
+    const tile = '[data-testid=tile][data-index="0"]';
+    expect(await page.getAttribute(tile, 'data-transport')).toBe('webrtc');
+    expect(await page.textContent(`${tile} [data-testid=tile-transport]`)).toMatch(/WebRTC\s*< 0\.5 s/);
+    const pids = gw.gateway.webrtc!.pool.pids();
+    expect(pids).toHaveLength(1);
+    process.kill(pids[0]!, 'SIGKILL');
+    const killedAt = Date.now();
+    const seen: string[] = [];
+    await waitFor('the tile to lose its picture', async () => {
+      const st = `${await page.getAttribute(tile, 'data-state')}/${await page.getAttribute(tile, 'data-transport')}`;
+      if (seen.at(-1)?.split('@')[0] !== st) seen.push(`${st}@${Date.now() - killedAt}`);
+      return !st.startsWith('live/');
+    }, 10_000, 50).catch((err: Error) => { throw new Error(`${err.message}; states ${seen.join(' ')}; sessions ${JSON.stringify(gw.gateway.webrtc!.sessions.map((x) => ({ ...x, since: x.since - killedAt })))}`); });
+    await page.waitForSelector(`${tile}[data-state=live][data-transport=webrtc]`, { timeout: 10_000 });
+    const backMs = Date.now() - killedAt;
+    console.log(`WebRTC tile playing again ${backMs} ms after its worker was killed`);
+    expect(backMs).toBeLessThan(5000);
+    expect(gw.gateway.webrtc!.pool.pids()[0]).not.toBe(pids[0]);
+    await page.close();
+  });
+
+  it('falls back to LL-HLS by itself where WebRTC cannot connect, and says why', async () => {
+    // The gateway announces an address no browser reaches (a NAT set up wrong, a firewall that lets only HTTP
+    // through): the offer is answered, ICE never connects.
+    const walled = await startGateway({ cameras: 50, withConsole: true, media: { webrtc: { workers: 1, port: 0, announcedIp: '192.0.2.1' } } });
+    try {
+      const camera = walled.gateway.access.camerasUnder(walled.gateway.access.tree.root.code)[3]!;
+      const page = await openConsole(browser, walled.url, 'city-admin');
+      await page.waitForSelector('[data-testid=tree-search]');
+      await page.fill('[data-testid=tree-search]', camera);
+      await page.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${camera}"]`);
+      const tile = '[data-testid=tile][data-index="0"]';
+      await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 30_000 });
+      expect(await page.getAttribute(tile, 'data-transport')).toBe('ll-hls');
+      expect(await page.textContent(`${tile} [data-testid=tile-transport]`)).toMatch(/LL-HLS/);
+      expect(await page.getAttribute(`${tile} [data-testid=tile-transport]`, 'title')).toMatch(/fell back to LL-HLS/);
+      await page.close();
+    } finally {
+      await walled.close();
+    }
+  });
+
+  it('shows a camera that dies as offline, not as a frozen picture', async () => {
+    const camera = cameras()[22]!;
+    const page = await openTile(browser, camera);
+    const tile = '[data-testid=tile][data-index="0"]';
+    await setFaults(gw.simulator, camera, { offline: true });
+    expect((await fetch(`${gw.simulator.controlUrl()}/cameras/${camera}/sessions`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor('the tile to say the camera is gone', async () => {
+      const state = await page.getAttribute(tile, 'data-state');
+      return state === 'stalled' || state === 'reconnecting' || state === 'offline' ? state : undefined;
+    }, 15_000, 100);
+    await setFaults(gw.simulator, camera, { offline: false });
+    await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 30_000 });
     await page.close();
   });
 });

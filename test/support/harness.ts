@@ -60,7 +60,7 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       http: { port: 0, ...opts.http },
       store: { path: join(dir.path, 'gateway.db') },
       secrets: { keyFile: join(dir.path, 'master.key') },
-      media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, ...opts.media },
+      media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, webrtc: { workers: 1, port: 0 }, ...opts.media },
       auth: { ...opts.auth },
       // Sweeps of thousands of cameras would load the machine under tests that do not look at health.
       health: { enabled: false, ...opts.health },
@@ -109,10 +109,11 @@ export async function setFaults(sim: Simulator, camera: string, faults: Record<s
   if (!res.ok) throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
 }
 
-/** CHROMIUM_ARGS are the flags Debian's Chromium needs here (closed network, root, no GPU). */
+/** CHROMIUM_ARGS are the flags Debian's Chromium needs here (closed network, root, no GPU, WebRTC on loopback). */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+  '--allow-loopback-in-peer-connection',
 ];
 
 /** launchChromium starts Debian's Chromium headless. */

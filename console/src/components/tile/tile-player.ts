@@ -89,6 +89,7 @@ export class TilePlayer {
   #lastFrameAt = performance.now();
   #loadedAt = performance.now();
   #reloadAfter = RELOAD_MS;
+  #aliveAskedAt = 0;
   /** lastSn is the newest segment the playlist has listed; snAtFrame what it listed when a frame was last shown. */
   #lastSn = -1;
   #snAtFrame = -1;
@@ -106,7 +107,9 @@ export class TilePlayer {
     // A decoded frame, not a 'playing' event, is what tells a viewer the picture is there; every one is counted.
     const onFrame = () => {
       if (this.#disposed) return;
-      this.#frame();
+      // A frame with no player behind it is the last one of a source torn down (a closed WebRTC view presents one as
+      // it ends): not a sign of life.
+      if (this.#hls || this.#rtc) this.#frame();
       this.#el.requestVideoFrameCallback(onFrame);
     };
     this.#el.requestVideoFrameCallback(onFrame);
@@ -235,8 +238,11 @@ export class TilePlayer {
   #stopPlayer(): void {
     this.#hls?.destroy();
     this.#hls = null;
-    this.#rtc?.close();
-    this.#rtc = null;
+    if (this.#rtc) {
+      this.#rtc.close();
+      this.#rtc = null;
+      this.#el.srcObject = null;
+    }
   }
 
   /**
@@ -255,7 +261,7 @@ export class TilePlayer {
     } catch (err) {
       if (this.#disposed) return;
       if (err instanceof WhepError && err.status === 403) return this.#fail(new ApiError(403, { message: err.message, code: err.code }));
-      if (err instanceof WhepError && err.status === 503 && err.code === 'stream-unavailable' && err.details?.state !== undefined) {
+      if (err instanceof WhepError && err.status === 503 && (err.details?.state !== undefined || err.details?.reason === 'worker-restarting')) {
         // The camera is not there yet (starting, offline): WebRTC is fine, the stream is not; try again with it.
         void this.#refreshState();
         this.#scheduleReload(3000);
@@ -275,8 +281,7 @@ export class TilePlayer {
       if (this.#rtc !== session || this.#disposed) return;
       if (pc.connectionState === 'connected') connected = true;
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed' || (connected && pc.connectionState === 'disconnected')) {
-        this.#rtc = null;
-        session.close();
+        this.#stopPlayer();
         if (!connected) return this.#fallBack('WebRTC 连接失败 (WebRTC failed to connect)');
         // Dropped after it played: offered again (a refused right answers 403 and ends the tile).
         this.#show({ status: 'reconnecting', message: 'WebRTC 连接中断，正在重连 (WebRTC dropped; reconnecting)' });
@@ -333,6 +338,17 @@ export class TilePlayer {
     // stuck: it is loaded afresh. When the playlist stands still too, the camera is what stopped: a new player would
     // only replay its last seconds as if live, and the gateway's own retry brings the picture back.
     const playlistMoved = this.#lastSn > this.#snAtFrame;
+    if (this.#rtc && this.#view.status === 'stalled' && this.#reloadTimer === undefined && now - this.#aliveAskedAt > 1000) {
+      // A frozen WebRTC picture: is the view still held? A gateway that ended it (a worker replaced) is offered again.
+      this.#aliveAskedAt = now;
+      const rtc = this.#rtc;
+      void rtc.alive().then((alive) => {
+        if (alive || this.#rtc !== rtc || this.#disposed) return;
+        this.#stopPlayer();
+        this.#show({ status: 'reconnecting', message: 'WebRTC 连接中断，正在重连 (WebRTC dropped; reconnecting)' });
+        this.#scheduleReload(100);
+      });
+    }
     if (this.#rtc && this.#reloadTimer === undefined && still > this.#reloadAfter && now - this.#loadedAt > this.#reloadAfter
       && this.#view.status === 'stalled') {
       // WebRTC that shows nothing although connected: offered again.

@@ -19,6 +19,8 @@ export class WhepError extends Error {
 export interface WhepSession {
   pc: RTCPeerConnection;
   codec: string | null;
+  /** alive asks the gateway whether it still holds the view (false: it ended it, say a worker died). */
+  alive(): Promise<boolean>;
   close(): void;
 }
 
@@ -51,7 +53,13 @@ export async function whepConnect(url: string, video: HTMLVideoElement): Promise
     }
     resource = res.headers.get('location');
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
-    return { pc, codec: res.headers.get('x-stream-codec'), close };
+    const at = resource;
+    const alive = async () => {
+      if (!at) return true;
+      const r = await fetch(at, { cache: 'no-store' }).catch(() => undefined);
+      return r === undefined || r.status !== 404;
+    };
+    return { pc, codec: res.headers.get('x-stream-codec'), alive, close };
   } catch (err) {
     close();
     throw err;

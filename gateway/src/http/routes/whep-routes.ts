@@ -73,6 +73,15 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     return view.answer;
   });
 
+  // The session's state, for a player that sees its picture stop and asks whether the gateway ended the view.
+  app.get('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const s = deps.webrtc?.session(id);
+    if (!s) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });
+    reply.header('cache-control', 'no-store');
+    return { camera: s.camera, profile: s.profile, codec: s.codec, transcoded: s.transcoded, connected: s.connected, since: s.since };
+  });
+
   app.patch('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     if (!deps.webrtc?.session(id)) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });

@@ -143,6 +143,7 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
     if (this.#sessions.size >= this.#opts.maxSessions) {
       throw new WebRtcError('capacity', `this node already serves ${this.#sessions.size} WebRTC viewers (media.webrtc.maxViewers)`);
     }
+    if (!(await this.pool.ready(5000))) throw new WebRtcError('capacity', 'no mediasoup worker is running (one is being replaced): try again', { reason: 'worker-restarting' });
     const live = await this.#hub.waitLive(req.camera, req.profile, this.#opts.liveWaitMs);
     if (live?.state !== 'live') {
       throw new WebRtcError('stream-unavailable', live?.error?.message ?? `the stream is ${live?.state ?? 'stopped'}`, { state: live?.state ?? 'stopped', retryAt: live?.retryAt });

@@ -126,6 +126,22 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return best;
   }
 
+  /** ready resolves once a worker runs (at once, unless every one is being replaced), false after timeoutMs. */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.slots.length > 0) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((done) => {
+      const onReplaced = () => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('replaced', onReplaced);
+        done(ok);
+      };
+      this.on('replaced', onReplaced);
+    });
+  }
+
   /** rtpCapabilities are the routers' (all alike). */
   get rtpCapabilities(): ms.RtpCapabilities | undefined {
     return this.slots[0]?.router.rtpCapabilities;
