@@ -22,8 +22,8 @@ export interface CameraFaults {
   bframes?: boolean;
   /** redirectTo answers DESCRIBE with 302 to the same profile of another camera id. */
   redirectTo?: string;
-  /** codec serves the camera's profiles in H.264 (the default) or H.265. */
-  codec?: 'h264' | 'h265';
+  /** codec serves the camera's profiles in H.264 (the default) or H.265, or the main profile alone in H.265 ('h265-main'). */
+  codec?: 'h264' | 'h265' | 'h265-main';
   /** counter serves the clip whose every picture shows its own index, with each picture's send time kept. */
   counter?: boolean;
   /** lossPercent drops that share of RTP packets, at random. */
@@ -123,9 +123,12 @@ export class CameraFarm {
           next[key] = value;
           break;
         case 'codec':
+          if (value !== 'h264' && value !== 'h265' && value !== 'h265-main') throw new TypeError('codec must be "h264", "h265" or "h265-main"');
+          if (value !== 'h264' && !this.hevcClips) throw new TypeError('this farm has no H.265 clips');
+          next[key] = value;
+          break;
         case 'sdpCodec':
           if (value !== 'h264' && value !== 'h265') throw new TypeError(`${key} must be "h264" or "h265"`);
-          if (key === 'codec' && value === 'h265' && !this.hevcClips) throw new TypeError('this farm has no H.265 clips');
           next[key] = value;
           break;
         case 'udpOnly':
@@ -165,14 +168,15 @@ export class CameraFarm {
   clipOf(id: string, profile: Profile): Clip {
     const f = this.faults(id);
     if (f.counter && this.counterClip) return this.counterClip;
-    if (f.codec === 'h265' && this.hevcClips) return this.hevcClips[profile];
+    if ((f.codec === 'h265' || (f.codec === 'h265-main' && profile === 'main')) && this.hevcClips) return this.hevcClips[profile];
     return profile === 'main' && f.bframes && this.bframeClip ? this.bframeClip : this.clips[profile];
   }
 
   /** otherSizeOf returns the clip a resolution change switches to: the other profile's, in the same codec. */
   otherSizeOf(id: string, profile: Profile): Clip {
     const other: Profile = profile === 'main' ? 'sub' : 'main';
-    return this.faults(id).codec === 'h265' && this.hevcClips ? this.hevcClips[other] : this.clips[other];
+    const codec = this.faults(id).codec;
+    return (codec === 'h265' || (codec === 'h265-main' && other === 'main')) && this.hevcClips ? this.hevcClips[other] : this.clips[other];
   }
 
   /** passwordOf returns the password camera id accepts. */

@@ -17,6 +17,7 @@ import { buildServer } from './http/server.js';
 import { StreamHub } from './media/stream-hub.js';
 import { WorkerPool } from './media/webrtc/workers.js';
 import { WebRtcService } from './media/webrtc/webrtc-service.js';
+import { Transcodes } from './media/transcode.js';
 import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
@@ -298,6 +299,7 @@ export class Gateway {
     this.#refusals.close();
     this.webrtc?.close();
     this.webrtc?.pool.close();
+    this.webrtc?.transcoder?.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
@@ -321,7 +323,12 @@ async function startWebRtc(config: Config, hub: StreamHub, devices: DevicePool, 
     return undefined;
   }
   pool.on('replaced', (slot) => logger.info({ worker: slot.index, pid: slot.worker.pid }, 'mediasoup worker replaced'));
+  const transcoder = new Transcodes({
+    ffmpegPath: config.media.ffmpegPath, budget: w.transcodeBudget, lingerMs: 10_000,
+    onError: (err) => logger.warn({ err: err.message }, 'transcode'),
+  });
   const service = new WebRtcService(pool, hub, {
+    transcoder,
     recheckMs: w.recheckSeconds * 1000, liveWaitMs: config.media.startTimeoutSeconds * 1000, maxSessions: w.maxViewers,
     connectTimeoutMs: 15_000,
     // A joining viewer would wait for the camera's next keyframe (up to a GOP, 2-4 s): the camera is asked for one at

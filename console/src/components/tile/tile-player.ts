@@ -267,6 +267,12 @@ export class TilePlayer {
         this.#scheduleReload(3000);
         return;
       }
+      if (err instanceof WhepError && err.details?.reason === 'transcode-budget') {
+        // An H.265 camera, a browser without H.265, and every transcode in use: HLS would not play it either.
+        this.#show({ status: 'error', message: `H.265 转码资源已满，请稍后再试或改看子码流 (all H.265 transcodes are in use: ${err.message})` });
+        this.#scheduleReload(15_000);
+        return;
+      }
       return this.#fallBack(err instanceof Error ? err.message : String(err));
     }
     if (this.#disposed) return session.close();

@@ -45,17 +45,29 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     }
     const viewer = viewerOf({ userId: user.id, session: grant.session, unit: user.unit });
     const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote: req.ip };
-    if (!deps.hub.touch(camera, profile, viewer)) deps.hub.open(camera, profile, viewer);
-    let view;
-    try {
-      view = await webrtc.view({
-        camera, profile, offer: req.body, viewer, userId: user.id,
+    const attempt = (p: Profile) => {
+      if (!deps.hub.touch(camera, p, viewer)) deps.hub.open(camera, p, viewer);
+      return webrtc.view({
+        camera, profile: p, offer: req.body as string, viewer, userId: user.id,
         allowed: () => {
           const ok = stillAllowed(deps, grant, camera);
-          if (ok) deps.audit.touchView(who, camera, profile);
+          if (ok) deps.audit.touchView(who, camera, p);
           return ok;
         },
       });
+    };
+    let view;
+    let served: Profile = profile;
+    try {
+      try {
+        view = await attempt(profile);
+      } catch (err) {
+        // Every transcode in use: the sub stream instead, when the camera's is one the browser takes as it is.
+        if (!(err instanceof WebRtcError && err.code === 'transcode-budget' && profile === 'main')) throw err;
+        view = await attempt('sub').catch(() => { throw err; });
+        served = 'sub';
+        reply.header('x-stream-notice', 'transcode-budget');
+      }
     } catch (err) {
       if (err instanceof SdpError) throw new AppError('bad-request', err.message, { reason: 'sdp' });
       if (err instanceof WebRtcError) {
@@ -65,8 +77,9 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
       }
       throw err;
     }
-    deps.audit.touchView(who, camera, profile);
-    req.log.info({ userId: user.id, camera, profile, session: view.id.slice(0, 8), codec: view.info.codec, transcoded: view.info.transcoded }, 'webrtc view opened');
+    reply.header('x-stream-profile', served);
+    deps.audit.touchView(who, camera, served);
+    req.log.info({ userId: user.id, camera, profile: served, session: view.id.slice(0, 8), codec: view.info.codec, transcoded: view.info.transcoded }, 'webrtc view opened');
     reply.code(201).header('location', sessionUrl(view.id)).header('cache-control', 'no-store')
       .header('x-stream-codec', view.info.codec + (view.info.transcoded ? '; transcoded' : ''))
       .type('application/sdp');

@@ -8,6 +8,7 @@ import type { FrameBus } from '../core/frame-bus.js';
 import type { VideoCodec } from '../core/access-unit.js';
 import type { StreamInfo, ViewerRef } from '../stream.js';
 import { BusFeed } from './bus-feed.js';
+import { TranscodeBudgetError } from '../transcode.js';
 import { chooseCodecs, type CodecChoice } from './codec-choice.js';
 import { parseOffer, writeAnswer, type AnswerConsumer, type ParsedOffer } from './whep-sdp.js';
 import { routerFor, type WorkerPool, type WorkerSlot } from './workers.js';
@@ -35,11 +36,13 @@ export interface WebRtcHub {
   bus(camera: string, profile: Profile): FrameBus | undefined;
 }
 
-/** Transcoder gives an H.264 bus made from an H.265 one (shared, within a budget), or throws WebRtcError. */
+/** Transcoder gives an H.264 bus made from an H.265 one (shared, within a budget), or throws TranscodeBudgetError. */
 export interface Transcoder {
   h264(camera: string, profile: Profile, source: FrameBus): FrameBus;
   /** release says one viewer of the transcode left. */
   release(camera: string, profile: Profile): void;
+  pids(): number[];
+  close(): void;
 }
 
 /** WebRtcOptions configure the service. */
@@ -104,6 +107,7 @@ export interface WebRtcServiceEvents {
 /** WebRtcService answers WHEP offers and holds the views. */
 export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
   readonly pool: WorkerPool;
+  readonly transcoder?: Transcoder;
   #hub: WebRtcHub;
   #opts: WebRtcOptions;
   #sessions = new Map<string, Session>();
@@ -115,6 +119,7 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
   constructor(pool: WorkerPool, hub: WebRtcHub, opts: WebRtcOptions) {
     super();
     this.pool = pool;
+    this.transcoder = opts.transcoder;
     this.#hub = hub;
     this.#opts = opts;
     pool.on('died', (index, err) => {
@@ -157,7 +162,12 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
     let transcoded = false;
     if (!offer.videoCodecs.has(cameraCodec)) {
       if (cameraCodec === 'H265' && offer.videoCodecs.has('H264') && this.#opts.transcoder) {
-        bus = this.#opts.transcoder.h264(req.camera, req.profile, source);
+        try {
+          bus = this.#opts.transcoder.h264(req.camera, req.profile, source);
+        } catch (err) {
+          if (err instanceof TranscodeBudgetError) throw new WebRtcError('transcode-budget', err.message, { budget: err.budget, codec: cameraCodec });
+          throw err;
+        }
         transcoded = true;
       } else {
         throw new WebRtcError('codec-unsupported', `the browser decodes none of this stream's video (${cameraCodec})`, { codec: cameraCodec });
@@ -166,6 +176,12 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
     let session: Session | undefined;
     try {
       const codec: VideoCodec = transcoded ? 'H264' : cameraCodec;
+      // A transcode just started has no picture yet: its first one is waited for (a keyframe of the camera and an
+      // encoder start, well under a GOP when the camera is asked for a keyframe).
+      if (transcoded && bus.videoTrack < 0) {
+        this.#opts.requestKeyframe?.(req.camera, req.profile);
+        await firstUnit(bus, this.#opts.liveWaitMs);
+      }
       const busVideo = bus.tracks[bus.videoTrack]?.params;
       if (!busVideo || busVideo.kind !== 'video') throw new WebRtcError('stream-unavailable', 'the transcode has not begun yet', { reason: 'no-video' });
       const busAudio = bus.tracks.find((t) => t.params.kind === 'audio')?.params;
@@ -366,6 +382,22 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
     if (s.transcoded) this.#opts.transcoder?.release(s.camera, s.profile);
     this.emit('ended', info(s), reason);
   }
+}
+
+/** firstUnit resolves when a bus publishes (or has published) its first access unit, or after timeoutMs. */
+function firstUnit(bus: FrameBus, timeoutMs: number): Promise<void> {
+  if (bus.units > 0) return Promise.resolve();
+  return new Promise((done) => {
+    const finish = () => {
+      clearTimeout(timer);
+      bus.off('unit', finish);
+      bus.off('end', finish);
+      done();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    bus.on('unit', finish);
+    bus.on('end', finish);
+  });
 }
 
 function info(s: Session): SessionInfo {
