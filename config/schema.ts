@@ -74,6 +74,18 @@ export const ConfigSchema = Type.Object({
     partSeconds: Type.Number({ default: 0.3, minimum: 0.1, maximum: 1 }),
     /** windowMegabytes bounds what one stream's HLS window holds in memory. */
     windowMegabytes: Type.Integer({ default: 64, minimum: 4, maximum: 1024 }),
+    /**
+     * rtsp: the gateway's own RTSP output (TCP interleaved), for hardware wall decoders, NVRs and other platforms:
+     * rtsp://host:port/live/<camera>/<profile>/<media token>. host empty means http.host; announcedHost is the name
+     * put in the URLs the gateway hands out (empty: the host the request came to).
+     */
+    rtsp: Type.Object({
+      enabled: Type.Boolean({ default: true }),
+      host: Type.String({ default: '', maxLength: 64 }),
+      port: Type.Integer({ default: 8554, minimum: 0, maximum: 65535 }),
+      announcedHost: Type.String({ default: '', maxLength: 253 }),
+      maxConnections: Type.Integer({ default: 500, minimum: 1, maximum: 100_000 }),
+    }, { default: {}, ...strict }),
     /** webrtc: live views over WebRTC (WHEP), from mediasoup workers fed by the frame bus. */
     webrtc: Type.Object({
       enabled: Type.Boolean({ default: true }),

@@ -123,3 +123,20 @@ export function receiverReport(ssrc: number, blocks: Buffer[], cname: string): B
   name.copy(sdes, 10);
   return Buffer.concat([rr, ...blocks.slice(0, 31), sdes]);
 }
+
+/** senderReport builds an RTCP SR (RFC 3550 6.4.1) without report blocks. */
+export function senderReport(ssrc: number, wallMs: number, rtpTs: number, packets: number, octets: number): Buffer {
+  const sr = Buffer.alloc(28);
+  sr[0] = 0x80;
+  sr[1] = 200;
+  sr.writeUInt16BE(6, 2);
+  sr.writeUInt32BE(ssrc >>> 0, 4);
+  const ntpSeconds = Math.floor(wallMs / 1000) + 2208988800;
+  const ntpFraction = Math.floor(((wallMs % 1000) / 1000) * 0x100000000);
+  sr.writeUInt32BE(ntpSeconds >>> 0, 8);
+  sr.writeUInt32BE(ntpFraction >>> 0, 12);
+  sr.writeUInt32BE(rtpTs >>> 0, 16);
+  sr.writeUInt32BE(packets >>> 0, 20);
+  sr.writeUInt32BE(octets >>> 0, 24);
+  return sr;
+}

@@ -5,7 +5,8 @@ import { randomInt } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import type { CameraFaults } from './camera-farm.js';
 import type { AudioClip, Clip } from './clip.js';
-import { RTP_HEADER_SIZE, senderReport, writeRtpHeader } from './rtp.js';
+import { RTP_HEADER_SIZE, writeRtpHeader } from './rtp.js';
+import { senderReport } from '../rtsp/rtcp.js';
 import { AUDIO_PAYLOAD_TYPE, PAYLOAD_TYPE } from './sdp.js';
 
 /** RtpTransport is where a session's RTP and RTCP go. */

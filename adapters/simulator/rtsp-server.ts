@@ -8,7 +8,7 @@ import { CAMERA_ID, type CameraFarm } from './camera-farm.js';
 import { DigestAuth } from './digest.js';
 import { PlaySession, type RtpTransport } from './play-session.js';
 import { Pacer } from './pacer.js';
-import { formatResponse, RtspMessageReader, RtspParseError, type RtspRequest } from './rtsp-message.js';
+import { formatResponse, RtspMessageReader, RtspParseError, type RtspRequest } from '../rtsp/rtsp-request.js';
 import { describeSdp } from './sdp.js';
 
 /** RtspServerOptions configure the listener. */

@@ -18,6 +18,11 @@ import { StreamHub } from './media/stream-hub.js';
 import { WorkerPool } from './media/webrtc/workers.js';
 import { WebRtcService } from './media/webrtc/webrtc-service.js';
 import { Transcodes } from './media/transcode.js';
+import { RtspOut } from './media/rtsp-out.js';
+import { authorizeMedia, stillAllowed } from './http/media-guard.js';
+import { viewerOf } from './http/routes/stream-routes.js';
+import type { AuditEvent } from './audit/audit-log.js';
+import type { Viewer } from './audit/view-tracker.js';
 import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
@@ -70,6 +75,8 @@ export class Gateway {
   readonly grants: GrantStore;
   /** webrtc is undefined when WebRTC is off or its workers could not start. */
   readonly webrtc: WebRtcService | undefined;
+  /** rtsp is the RTSP output, undefined when it is off. */
+  readonly rtsp: RtspOut | undefined;
   #views: ViewTracker;
   #refusals: RepeatFilter;
   #db: Db;
@@ -77,7 +84,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -94,6 +101,7 @@ export class Gateway {
     this.http = parts.http;
     this.demoAccounts = parts.demoAccounts;
     this.webrtc = parts.webrtc;
+    this.rtsp = parts.rtsp;
   }
 
   /** create builds every part and seeds the demo when the store is empty; it does not listen yet. */
@@ -191,20 +199,27 @@ export class Gateway {
         dir: ic.dir || join(dirname(resolve(config.store.path)), 'imports'), maxBytes: ic.maxMegabytes * 1024 * 1024, maxRows: ic.maxRows,
         keepRejections: ic.keepRejections, maxQueued: ic.maxQueued, maxPerUser: ic.maxPerUser, keepMs: ic.keepMinutes * 60_000,
       });
+      const sessions = new SessionStore(db, config.auth.sessionTtlHours * 3600_000);
+      const tokens = new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000);
+      const auditView = {
+        record: (e: AuditEvent) => audit.record({ ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
+        refuse: (key: string, e: AuditEvent) => refusals.note(key, { ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
+        touchView: (viewer: Viewer, camera: string, profile: Profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
+        query: (q: Parameters<AuditLog['query']>[0]) => audit.query(q),
+      };
+      const rtsp = config.media.rtsp.enabled
+        ? await startRtspOut(config, hub, { tokens, sessions, catalog, access }, auditView, logger.child({ part: 'rtsp' }))
+        : undefined;
       const http = await buildServer({
         catalog, access,
-        sessions: new SessionStore(db, config.auth.sessionTtlHours * 3600_000),
-        tokens: new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000),
+        sessions,
+        tokens,
         hub,
         webrtc,
+        rtsp: rtsp ? { port: rtsp.port, announcedHost: config.media.rtsp.announcedHost } : undefined,
         imports,
         devices,
-        audit: {
-          record: (e) => audit.record({ ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
-          refuse: (key, e) => refusals.note(key, { ...e, cameraUnit: e.cameraUnit ?? (e.camera ? unitOfCamera(e.camera) : null) }),
-          touchView: (viewer, camera, profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
-          query: (q) => audit.query(q),
-        },
+        audit: auditView,
         grants,
         loginGuard: new LoginGuard({
           maxFailures: config.auth.lockoutFailures, lockMs: config.auth.lockoutMinutes * 60_000, maxPerAddress: config.auth.addressFailures, windowMs: 10 * 60_000,
@@ -237,7 +252,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc, rtsp });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -300,9 +315,54 @@ export class Gateway {
     this.webrtc?.close();
     this.webrtc?.pool.close();
     this.webrtc?.transcoder?.close();
+    await this.rtsp?.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
+}
+
+/** startRtspOut serves the frame buses over RTSP, each reader checked as every media URL is. */
+async function startRtspOut(
+  config: Config, hub: StreamHub, guard: Parameters<typeof authorizeMedia>[0],
+  audit: { refuse: (key: string, e: AuditEvent) => void; touchView: (v: Viewer, camera: string, profile: Profile) => void }, logger: Logger,
+): Promise<RtspOut> {
+  const r = config.media.rtsp;
+  const out = new RtspOut({
+    host: r.host || config.http.host, port: r.port, maxConnections: r.maxConnections,
+    recheckMs: config.media.webrtc.recheckSeconds * 1000, liveWaitMs: config.media.startTimeoutSeconds * 1000, hub,
+    authorize: (token, camera, profile, remote) => {
+      let checked;
+      try {
+        checked = authorizeMedia(guard, token, camera, profile);
+      } catch (err) {
+        audit.refuse(`refused\u0000a${remote}\u0000RTSP\u0000${camera}`, {
+          userId: null, username: '', unit: null, action: 'refused', camera,
+          detail: { method: 'DESCRIBE', route: 'rtsp', status: 403, code: 'forbidden', reason: (err as Error).message }, remote,
+        });
+        throw err;
+      }
+      const { grant, user } = checked;
+      const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote };
+      audit.touchView(who, camera, profile);
+      return {
+        viewer: viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
+        allowed: () => {
+          const ok = stillAllowed(guard, grant, camera);
+          if (ok) audit.touchView(who, camera, profile);
+          return ok;
+        },
+      };
+    },
+    onError: (err) => logger.error({ err }, 'rtsp output'),
+    onSession: (e) => logger.info(e, `rtsp ${e.event}`),
+  });
+  try {
+    await out.listen();
+  } catch (err) {
+    throw new Error(`the RTSP output cannot listen on ${r.host || config.http.host}:${r.port} (media.rtsp.port): ${(err as Error).message}`);
+  }
+  logger.info({ port: out.port }, 'rtsp output listening');
+  return out;
 }
 
 /**

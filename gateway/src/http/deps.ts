@@ -88,6 +88,8 @@ export interface HttpDeps {
   hub: MediaHub;
   /** webrtc is undefined when WebRTC is off (media.webrtc.enabled) or its worker could not start. */
   webrtc?: WebRtcView;
+  /** rtsp says where the RTSP output listens, when it is on. */
+  rtsp?: { port: number; announcedHost: string };
   health: HealthView;
   devices: DeviceView;
   onboarding: Onboarding;

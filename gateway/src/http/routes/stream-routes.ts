@@ -7,6 +7,7 @@ import type { HttpDeps } from '../deps.js';
 import { requireAuth, type Authenticated } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
 import { whepUrl } from './whep-routes.js';
+import { rtspPath } from '../../media/rtsp-out.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
 
 /** viewerOf names a viewer for the hub's count (one per login session), with her user and unit for the fair shares. */
@@ -39,7 +40,11 @@ export async function streamRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const stream = deps.hub.open(camera, profile, viewerOf({ userId: auth.user.id, session: auth.session.idHash, unit: auth.user.unit }));
     const { token, expires } = sign(auth, camera, profile);
     req.log.info({ userId: auth.user.id, camera, profile }, 'stream opened');
-    return { stream, playlistUrl: playlistUrl(camera, profile, token), ...(deps.webrtc ? { whepUrl: whepUrl(camera, profile, token) } : {}), token, tokenExpires: expires };
+    const rtspUrl = deps.rtsp ? `rtsp://${deps.rtsp.announcedHost || req.hostname.replace(/:\d+$/, '')}:${deps.rtsp.port}${rtspPath(camera, profile, token)}` : undefined;
+    return {
+      stream, playlistUrl: playlistUrl(camera, profile, token), ...(deps.webrtc ? { whepUrl: whepUrl(camera, profile, token) } : {}),
+      ...(rtspUrl ? { rtspUrl } : {}), token, tokenExpires: expires,
+    };
   });
 
   app.post('/api/streams/token', {

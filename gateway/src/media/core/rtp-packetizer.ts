@@ -21,6 +21,16 @@ export class RtpClock {
     this.#outBase = start;
   }
 
+  /** base is the RTP timestamp the next run's first unit gets (the RTP-Info of a PLAY answer). */
+  get base(): number {
+    return this.#outBase >>> 0;
+  }
+
+  /** last is the RTP timestamp given last (sender reports carry it). */
+  get last(): number {
+    return this.#lastOut >>> 0;
+  }
+
   /** rtp returns the RTP timestamp of a bus timestamp. */
   rtp(ts: number, now = Date.now()): number {
     if (this.#inBase === undefined) this.#inBase = ts;
@@ -62,6 +72,11 @@ export class RtpPacketizer {
     this.ssrc = ssrc;
     this.mtu = mtu;
     this.#seq = randomBytes(2).readUInt16BE(0);
+  }
+
+  /** sequence is the sequence number of the next packet. */
+  get sequence(): number {
+    return this.#seq;
   }
 
   /**

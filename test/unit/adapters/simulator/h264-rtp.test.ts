@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupAccessUnits, profileLevelId, splitAnnexB } from '../../../../adapters/simulator/h264.js';
-import { packetizeNalu, senderReport, writeRtpHeader } from '../../../../adapters/simulator/rtp.js';
+import { packetizeNalu, writeRtpHeader } from '../../../../adapters/simulator/rtp.js';
+import { senderReport } from '../../../../adapters/rtsp/rtcp.js';
 
 const sc4 = Buffer.from([0, 0, 0, 1]);
 const sc3 = Buffer.from([0, 0, 1]);

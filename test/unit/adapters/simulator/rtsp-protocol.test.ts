@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestResponse, parseAuthParams } from '../../../../adapters/core/digest.js';
 import { DigestAuth } from '../../../../adapters/simulator/digest.js';
-import { formatResponse, RtspMessageReader, RtspParseError } from '../../../../adapters/simulator/rtsp-message.js';
+import { formatResponse, RtspMessageReader, RtspParseError } from '../../../../adapters/rtsp/rtsp-request.js';
 import { parseTarget } from '../../../../adapters/simulator/rtsp-server.js';
 import { CameraFarm } from '../../../../adapters/simulator/camera-farm.js';
 import type { Clip } from '../../../../adapters/simulator/clip.js';

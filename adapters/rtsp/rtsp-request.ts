@@ -1,4 +1,5 @@
-// RTSP/1.0 message framing (RFC 2326): requests with headers and an optional body, and interleaved binary frames.
+// RTSP/1.0 server-side message framing (RFC 2326): requests with headers and an optional body, interleaved binary
+// frames, and responses. The simulator's cameras and the gateway's own RTSP output both serve with it.
 
 /** RtspRequest is one parsed request; header names are lower case. */
 export interface RtspRequest {
@@ -69,18 +70,18 @@ export class RtspMessageReader {
   }
 }
 
-/** STATUS_TEXT holds the reason phrases the simulator answers with. */
+/** STATUS_TEXT holds the reason phrases answered with. */
 export const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed',
+  200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   454: 'Session Not Found', 455: 'Method Not Valid in This State', 459: 'Aggregate Operation Not Allowed',
   461: 'Unsupported Transport', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 };
 
 /** formatResponse serializes an RTSP response. */
-export function formatResponse(status: number, cseq: string | undefined, headers: Record<string, string | number>, body?: string): Buffer {
+export function formatResponse(status: number, cseq: string | undefined, headers: Record<string, string | number>, body?: string, server = 'SharpEyes-Simulator/1.0'): Buffer {
   const lines = [`RTSP/1.0 ${status} ${STATUS_TEXT[status] ?? 'Unknown'}`];
   if (cseq !== undefined) lines.push(`CSeq: ${cseq}`);
-  lines.push('Server: SharpEyes-Simulator/1.0', `Date: ${new Date().toUTCString()}`);
+  lines.push(`Server: ${server}`, `Date: ${new Date().toUTCString()}`);
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   const payload = body ? Buffer.from(body, 'utf8') : undefined;
   if (payload) lines.push(`Content-Length: ${payload.length}`);
