@@ -86,6 +86,16 @@ export const ConfigSchema = Type.Object({
       announcedHost: Type.String({ default: '', maxLength: 253 }),
       maxConnections: Type.Integer({ default: 500, minimum: 1, maximum: 100_000 }),
     }, { default: {}, ...strict }),
+    /**
+     * rtmp: devices that push (4G deployable cameras, body cameras, drones) push to
+     * rtmp://host:port/live/<camera>?key=<push key>; host empty means http.host.
+     */
+    rtmp: Type.Object({
+      enabled: Type.Boolean({ default: true }),
+      host: Type.String({ default: '', maxLength: 64 }),
+      port: Type.Integer({ default: 1935, minimum: 0, maximum: 65535 }),
+      announcedHost: Type.String({ default: '', maxLength: 253 }),
+    }, { default: {}, ...strict }),
     /** webrtc: live views over WebRTC (WHEP), from mediasoup workers fed by the frame bus. */
     webrtc: Type.Object({
       enabled: Type.Boolean({ default: true }),

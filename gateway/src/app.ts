@@ -19,6 +19,7 @@ import { WorkerPool } from './media/webrtc/workers.js';
 import { WebRtcService } from './media/webrtc/webrtc-service.js';
 import { Transcodes } from './media/transcode.js';
 import { RtspOut } from './media/rtsp-out.js';
+import { isPushUrl, PushPipeline, RtmpIngest } from './media/rtmp-in.js';
 import { authorizeMedia, stillAllowed } from './http/media-guard.js';
 import { viewerOf } from './http/routes/stream-routes.js';
 import type { AuditEvent } from './audit/audit-log.js';
@@ -77,6 +78,8 @@ export class Gateway {
   readonly webrtc: WebRtcService | undefined;
   /** rtsp is the RTSP output, undefined when it is off. */
   readonly rtsp: RtspOut | undefined;
+  /** ingest takes RTMP pushes, undefined when it is off. */
+  readonly ingest: RtmpIngest | undefined;
   #views: ViewTracker;
   #refusals: RepeatFilter;
   #db: Db;
@@ -84,7 +87,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -102,6 +105,7 @@ export class Gateway {
     this.demoAccounts = parts.demoAccounts;
     this.webrtc = parts.webrtc;
     this.rtsp = parts.rtsp;
+    this.ingest = parts.ingest;
   }
 
   /** create builds every part and seeds the demo when the store is empty; it does not listen yet. */
@@ -156,14 +160,38 @@ export class Gateway {
         },
       });
 
+      const ingest = m.rtmp.enabled ? new RtmpIngest({
+        host: m.rtmp.host || config.http.host, port: m.rtmp.port,
+        pushKey: (camera) => (isPushUrl(catalog.camera(camera)?.mainUrl) ? catalog.credentials(camera)?.password : undefined),
+        onRefused: (e) => {
+          logger.warn({ part: 'rtmp', ...e }, 'rtmp push refused');
+          refusals.note(`refused\u0000a${e.remote}\u0000RTMP\u0000${e.camera}`, {
+            userId: null, username: '', unit: null, action: 'refused', camera: /^[A-Za-z0-9_-]{1,128}$/.test(e.camera) ? e.camera : null,
+            cameraUnit: unitOfCamera(e.camera), detail: { route: 'rtmp', code: 'forbidden', reason: e.reason }, remote: e.remote,
+          });
+        },
+        onPublish: (e) => {
+          logger.info({ part: 'rtmp', ...e }, 'rtmp push accepted');
+          late.hub?.retryNow(e.camera);
+        },
+        log: (level, message) => logger[level]({ part: 'rtmp' }, message),
+      }) : undefined;
+      if (ingest) {
+        try {
+          await ingest.listen();
+        } catch (err) {
+          throw new Error(`the RTMP ingest cannot listen on ${m.rtmp.host || config.http.host}:${m.rtmp.port} (media.rtmp.port): ${(err as Error).message}`);
+        }
+      }
       const hub = new StreamHub({
+        push: ingest ? (camera, bus) => new PushPipeline({ camera, ingest, bus, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000 }) : undefined,
         hlsDir: m.hlsDir || defaultHlsDir(config.store.path), ffmpegPath: m.ffmpegPath, segmentSeconds: m.segmentSeconds, playlistSegments: m.playlistSegments,
         idleLingerMs: m.idleLingerSeconds * 1000, startTimeoutMs: m.startTimeoutSeconds * 1000, stallTimeoutMs: m.stallTimeoutSeconds * 1000,
         retryBaseMs: m.retryBaseSeconds * 1000, retryMaxMs: m.retryMaxSeconds * 1000, maxStreams: m.maxStreams,
         maxStreamsPerUser: m.maxStreamsPerUser, maxStreamsPerUnit: m.maxStreamsPerUnit, maxStartsPerSecond: m.maxStartsPerSecond || 3 * availableParallelism(),
         onRemuxerLog: (camera, profile, lines) => logger.warn({ camera, profile, ffmpeg: lines.slice(-5) }, 'remuxer failed'),
         // Read as each stream starts: the list is short, and it may be changed while the gateway runs.
-        engine: (camera) => (m.engine === 'ffmpeg' || m.ffmpegCameras.includes(camera) ? 'ffmpeg' : 'core'),
+        engine: (camera) => (!isPushUrl(catalog.camera(camera)?.mainUrl) && (m.engine === 'ffmpeg' || m.ffmpegCameras.includes(camera)) ? 'ffmpeg' : 'core'),
         partTargetMs: m.partSeconds * 1000, maxWindowBytes: m.windowMegabytes * 1024 * 1024,
         resolveSource: async (camera: string, profile: Profile): Promise<StreamSourceSpec> => {
           const c = catalog.camera(camera);
@@ -187,7 +215,7 @@ export class Gateway {
       late.hub = hub;
       await hub.start();
       const webrtc = await startWebRtc(config, hub, devices, logger.child({ part: 'webrtc' }));
-      const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }));
+      const health = createHealthMonitor(config, db, catalog, access, hub, logger.child({ part: 'health' }), ingest);
       late.health = health.monitor;
       const importLog = logger.child({ part: 'import' });
 
@@ -217,6 +245,7 @@ export class Gateway {
         hub,
         webrtc,
         rtsp: rtsp ? { port: rtsp.port, announcedHost: config.media.rtsp.announcedHost } : undefined,
+        rtmp: ingest ? { port: ingest.port, announcedHost: m.rtmp.announcedHost } : undefined,
         imports,
         devices,
         audit: auditView,
@@ -252,7 +281,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc, rtsp });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -316,6 +345,7 @@ export class Gateway {
     this.webrtc?.pool.close();
     this.webrtc?.transcoder?.close();
     await this.rtsp?.close();
+    await this.ingest?.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
     this.#db.close();
   }
@@ -409,7 +439,7 @@ async function startWebRtc(config: Config, hub: StreamHub, devices: DevicePool, 
  * createHealthMonitor watches every camera of the catalog from its saved state: an RTSP OPTIONS to the main stream's
  * address, skipped while a live stream of the camera already proves it online.
  */
-function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger): { monitor: HealthMonitor; store: HealthStore; targets: Map<string, HealthTarget> } {
+function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: AccessIndex, hub: StreamHub, logger: Logger, ingest?: RtmpIngest): { monitor: HealthMonitor; store: HealthStore; targets: Map<string, HealthTarget> } {
   const h = config.health;
   const store = new HealthStore(db);
   const pruned = store.prune(Date.now() - h.historyDays * 86_400_000);
@@ -426,6 +456,11 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
     probe: async (camera, signal) => {
       const target = targets.get(camera);
       if (!target) throw new Error('neither a stream address nor an ONVIF endpoint in the catalog');
+      // A pushing device is online while it pushes: nothing is asked of it.
+      if (isPushUrl(target.url)) {
+        if (ingest?.isPublishing(camera)) return { latencyMs: 0, status: 200 };
+        throw new Error('the device is not pushing its stream (RTMP)');
+      }
       try {
         return target.kind === 'rtsp'
           ? await pingRtsp(target.url, { timeoutMs: h.timeoutSeconds * 1000, signal })
@@ -455,6 +490,8 @@ async function checkCredentials(catalog: Catalog, camera: string, timeoutMs: num
   const c = catalog.camera(camera);
   if (!c || signal.aborted) return { result: 'unknown' };
   const credentials = catalog.credentials(camera);
+  // A push camera's secret is its push key: the ingest checks it at every push.
+  if (isPushUrl(c.mainUrl)) return { result: 'unknown' };
   try {
     if (c.mainUrl) await probeRtsp(c.mainUrl, { credentials, timeoutMs });
     else if (c.onvifUrl) await (await OnvifDevice.connect({ url: c.onvifUrl, credentials, timeoutMs })).deviceInformation();

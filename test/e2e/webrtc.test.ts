@@ -1,9 +1,11 @@
 // WebRTC over WHEP in Chromium: the frame bus into mediasoup, decoded pictures of the right size, a High-profile
 // camera, a WHEP player no one here wrote, and views that end when they should.
 import type { Browser, Page } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { glassState, playWhep } from '../support/glass-page.js';
-import { launchChromium, login, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
+import { CLIP_DIR, launchChromium, login, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -16,7 +18,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const cameras = () => gw.gateway.access.camerasUnder(gw.gateway.access.tree.root.code);
+const cameras = () => gw.gateway.access.camerasUnder(gw.gateway.access.tree.root.code).filter((c) => !gw.gateway.catalog.camera(c)?.mainUrl?.startsWith('rtmp-push:'));
 
 /** ticketIn asks for a stream from inside the page, as the console does (its session cookie). */
 async function ticketIn(page: Page, camera: string, profile: 'main' | 'sub'): Promise<{ whepUrl: string; playlistUrl: string }> {
@@ -137,6 +139,33 @@ describe('WebRTC (WHEP) from the frame bus', () => {
     const again = await page.evaluate(async (u) => (await fetch(u, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' })).status, whepUrl);
     expect(again).toBe(403);
     await page.close();
+  });
+});
+
+describe('a device that pushes RTMP', () => {
+  it('appears as a camera and plays over WebRTC', async () => {
+    const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
+    const id = `${village.slice(0, 6)}0013${String(Date.now()).slice(-10)}`;
+    const admin = await login(gw, 'city-admin');
+    const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/cameras/push', headers: { cookie: admin }, payload: { id, name: '无人机 1', unit: village } });
+    expect(made.statusCode).toBe(201);
+    const pusher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-framerate', '25', '-f', 'h264', '-i', join(CLIP_DIR, 'sub-640x360-25fps-main-512k-v1.h264'),
+      '-c', 'copy', '-f', 'flv', made.json<{ pushUrl: string }>().pushUrl.replace('localhost', '127.0.0.1')], { stdio: 'ignore' });
+    try {
+      await waitFor('the push', () => gw.gateway.ingest!.isPublishing(id), 15_000, 100);
+      const page = await loggedIn('village-clerk');
+      const { whepUrl } = await ticketIn(page, id, 'main');
+      await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera: id });
+      const state = await waitFor('pictures of the pushed camera', async () => {
+        const s = await glassState(page);
+        if (s.errors.length) throw new Error(s.errors.join('; '));
+        return s.frames > 25 && s;
+      }, 30_000, 250);
+      expect([state.width, state.height]).toEqual([640, 360]);
+      await page.close();
+    } finally {
+      pusher.kill('SIGKILL');
+    }
   });
 });
 

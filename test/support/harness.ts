@@ -60,7 +60,7 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       http: { port: 0, ...opts.http },
       store: { path: join(dir.path, 'gateway.db') },
       secrets: { keyFile: join(dir.path, 'master.key') },
-      media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, webrtc: { workers: 1, port: 0 }, rtsp: { port: 0 }, ...opts.media },
+      media: { hlsDir: join(dir.path, 'hls'), idleLingerSeconds: 5, retryBaseSeconds: 0.5, retryMaxSeconds: 4, startTimeoutSeconds: 8, stallTimeoutSeconds: 4, webrtc: { workers: 1, port: 0 }, rtsp: { port: 0 }, rtmp: { port: 0 }, ...opts.media },
       auth: { ...opts.auth },
       // Sweeps of thousands of cameras would load the machine under tests that do not look at health.
       health: { enabled: false, ...opts.health },

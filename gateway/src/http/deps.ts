@@ -6,6 +6,7 @@ import type { SessionStore } from '../auth/session-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StreamInfo, ViewerRef } from '../media/stream.js';
 import type { HlsFile, PlaylistRequest } from '../media/stream-hub.js';
+import type { FrameBus } from '../media/core/frame-bus.js';
 import type { CameraHealth, SweepReport } from '../health/health-monitor.js';
 import type { HealthEvent } from '../health/health-store.js';
 import type { UnitHealth } from '../health/online-rates.js';
@@ -30,6 +31,8 @@ export interface MediaHub {
   waitLive(camera: string, profile: Profile, timeoutMs: number): Promise<StreamInfo | undefined>;
   playlist(camera: string, profile: Profile, req?: PlaylistRequest): Promise<string | undefined | 'timeout' | 'too-far'>;
   file(camera: string, profile: Profile, name: string, waitMs: number): Promise<HlsFile | undefined>;
+  /** bus is an open stream's frame bus (FLV reads it). */
+  bus(camera: string, profile: Profile): FrameBus | undefined;
 }
 
 /** WebRtcView is what the WHEP routes ask of the WebRTC service. */
@@ -90,6 +93,8 @@ export interface HttpDeps {
   webrtc?: WebRtcView;
   /** rtsp says where the RTSP output listens, when it is on. */
   rtsp?: { port: number; announcedHost: string };
+  /** rtmp says where devices push, when the RTMP ingest is on. */
+  rtmp?: { port: number; announcedHost: string };
   health: HealthView;
   devices: DeviceView;
   onboarding: Onboarding;

@@ -123,6 +123,7 @@ export const StreamTicket = Type.Object({
   stream: StreamInfoBody,
   playlistUrl: Type.String({ description: 'HLS playlist URL, carrying the media token' }),
   whepUrl: Type.Optional(Type.String({ description: 'WHEP endpoint (WebRTC), carrying the media token; absent when WebRTC is off' })),
+  flvUrl: Type.Optional(Type.String({ description: 'HTTP-FLV URL (and WebSocket-FLV at the same path), carrying the media token' })),
   rtspUrl: Type.Optional(Type.String({ description: 'RTSP URL (TCP interleaved) for decoders and platforms, carrying the media token; absent when the RTSP output is off' })),
   token: Type.String(),
   tokenExpires: Type.Number(),

@@ -18,6 +18,7 @@ import { treeRoutes } from './routes/tree-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { mediaRoutes } from './routes/media-routes.js';
 import { whepRoutes } from './routes/whep-routes.js';
+import { flvRoutes } from './routes/flv-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
@@ -132,6 +133,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(streamRoutes, deps);
   await app.register(mediaRoutes, deps);
   await app.register(whepRoutes, deps);
+  await app.register(flvRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(catalogRoutes, deps);
   await app.register(deviceRoutes, deps);

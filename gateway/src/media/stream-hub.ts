@@ -13,6 +13,8 @@ import { Stream, type StreamInfo, type ViewerRef } from './stream.js';
 import { CorePipeline } from './core/core-pipeline.js';
 import { FrameBus } from './core/frame-bus.js';
 import { HLS_FILE, HlsOutput } from './core/ll-hls.js';
+import { isPushUrl } from './rtmp-in.js';
+import type { Pipeline } from './pipeline.js';
 
 /** StreamHubOptions configure the hub (the media slice of the config, in milliseconds). */
 export interface StreamHubOptions {
@@ -47,6 +49,8 @@ export interface StreamHubOptions {
   partTargetMs?: number;
   /** maxWindowBytes bounds one stream's HLS window in memory. */
   maxWindowBytes?: number;
+  /** push makes the pipeline of a camera that pushes its stream (a source address of the push scheme). */
+  push?: (camera: string, bus: FrameBus) => Pipeline;
 }
 
 /** PLAIN_PLAYLIST is the playlist without partial segments, for players without Low-Latency HLS. */
@@ -272,6 +276,11 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
     return stream ? this.#channels.get(stream)?.bus : undefined;
   }
 
+  /** retryNow tries a camera's streams waiting out their backoff at once (its device began to push). */
+  retryNow(camera: string): void {
+    for (const p of ['main', 'sub'] as const) this.#streams.get(`${camera}/${p}`)?.retryNow();
+  }
+
   /** childPids lists the ffmpeg processes the hub runs now. */
   childPids(): number[] {
     return [...this.#pids];
@@ -316,6 +325,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
 
   #create(camera: string, profile: Profile): Stream {
     const o = this.#opts;
+    // ffmpeg cannot read a push: those cameras are the media core's whatever the engine.
     const engine = o.engine?.(camera) ?? 'core';
     let channel: Channel | undefined;
     if (engine === 'core') {
@@ -337,7 +347,7 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
       backoff: { baseMs: o.retryBaseMs, maxMs: o.retryMaxMs },
       viewerWindowMs: VIEWER_WINDOW_MS,
       onError: (err) => this.emit('error', err instanceof Error ? err : new Error(String(err))),
-      createPipeline: (source, runId) => channel ? new CorePipeline({
+      createPipeline: (source, runId) => channel && isPushUrl(source.url) && o.push ? o.push(camera, channel.bus) : channel ? new CorePipeline({
         source, bus: channel.bus, startTimeoutMs: o.startTimeoutMs, stallTimeoutMs: o.stallTimeoutMs,
       }) : new HlsPipeline({
         source,

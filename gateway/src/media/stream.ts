@@ -204,6 +204,14 @@ export class Stream extends EventEmitter<StreamEvents> {
     this.emit('state', this.info());
   }
 
+  /** retryNow tries a stream waiting out its backoff at once (a pushing device came back). */
+  retryNow(): void {
+    if (this.#closed || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#run();
+  }
+
   /** close stops the stream for good; it is idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;

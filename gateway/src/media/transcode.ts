@@ -4,7 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { annexB, lengthPrefixed, type AccessUnit, type VideoParams } from './core/access-unit.js';
 import { FrameBus, type Consumer } from './core/frame-bus.js';
-import { avcCodecString, parseSps } from '../../../adapters/rtsp/h264-sps.js';
+import { h264Params } from './core/video-depacketizer.js';
 import type { Profile } from '../../../adapters/core/types.js';
 
 /** TranscodeBudgetError is a transcode refused because the budget is spent. */
@@ -202,11 +202,8 @@ export class Transcodes {
       else if (type === 5) key = true;
     }
     if (sps && pps && (!job.params || !job.params.sps.equals(sps) || !job.params.pps.equals(pps))) {
-      const info = parseSps(sps);
-      const params: VideoParams = {
-        kind: 'video', codec: 'H264', sps: Buffer.from(sps), pps: Buffer.from(pps), width: info.width, height: info.height,
-        codecString: avcCodecString(sps), reorder: 0, fps: info.fps,
-      };
+      // x264 here makes no B-frames: nothing is reordered whatever the SPS says.
+      const params: VideoParams = { ...h264Params(Buffer.from(sps), Buffer.from(pps)), reorder: 0 };
       if (!job.params) job.bus.begin([params]);
       else job.bus.setParams(0, params);
       job.params = params;

@@ -1,11 +1,12 @@
-// The WebRTC parts that need no worker: RTP cut again from access units (read back by the core's own depacketizers
-// and checked against RFC 6184 / RFC 7798 framing), WHEP offers read and refused, the codec chosen from an offer.
+// The media parts that need no worker or process: WebRTC's, RTP cut again from access units (read back by the core's own depacketizers
+// and checked against RFC 6184 / RFC 7798 framing), WHEP offers read and refused, the codec chosen from an offer; FLV tags written and read back.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRtp } from '../../../adapters/rtsp/rtp-packet.js';
 import { lengthPrefixed, type AccessUnit, type VideoParams } from '../../../gateway/src/media/core/access-unit.js';
 import { RtpClock, RtpPacketizer, RTP_MTU } from '../../../gateway/src/media/core/rtp-packetizer.js';
-import { H264Depacketizer, type Picture } from '../../../gateway/src/media/core/video-depacketizer.js';
+import { H264Depacketizer, h265Params, type Picture } from '../../../gateway/src/media/core/video-depacketizer.js';
+import { FlvError, FlvReader, FlvWriter } from '../../../gateway/src/media/flv.js';
 import { isKeyframeRequest } from '../../../gateway/src/media/webrtc/bus-feed.js';
 import { chooseCodecs } from '../../../gateway/src/media/webrtc/codec-choice.js';
 import { parseOffer, SdpError, writeAnswer } from '../../../gateway/src/media/webrtc/whep-sdp.js';
@@ -201,5 +202,63 @@ describe('WHEP offers', () => {
         if (!(err instanceof SdpError)) throw err;
       }
     }), { numRuns: 300 });
+  });
+});
+
+describe('FLV tags', () => {
+  const parse = (tag: Buffer) => ({ type: tag[0]!, ms: ((tag[7]! << 24) | (tag[4]! << 16) | (tag[5]! << 8) | tag[6]!) >>> 0, body: tag.subarray(11, 11 + tag.readUIntBE(1, 3)) });
+
+  it('writes H.264 and AAC as FLV and reads them back: parameters, times, keyframes, NAL units', () => {
+    const w = new FlvWriter();
+    const r = new FlvReader();
+    const seq = parse(w.sequenceHeader(H264, 0)!);
+    expect(seq.type).toBe(9);
+    const params = r.readVideo(seq.body, 0);
+    expect(params && 'params' in params && params.params).toMatchObject({ codec: 'H264', width: 1280, height: 720 });
+    const au = unit(3, true, [1500, 200]);
+    const t = parse(w.unit({ ...au, pts: 3 * 3600 + 7200, dts: 3 * 3600 }, H264)!);
+    expect(t.ms).toBe(0);
+    const back = r.readVideo(t.body, t.ms);
+    expect(back && 'unit' in back && back.unit).toMatchObject({ key: true, dts: 0, pts: 7200 });
+    expect(back && 'unit' in back && back.unit.data.equals(au.data)).toBe(true);
+    const aac = { kind: 'audio' as const, codec: 'AAC' as const, sampleRate: 16000, clockRate: 16000, channels: 1, config: Buffer.from([0x14, 0x08]), codecString: 'mp4a.40.2' };
+    const a = r.readAudio(parse(w.sequenceHeader(aac, 0)!).body, 0);
+    expect(a && 'params' in a && a.params).toMatchObject({ codec: 'AAC', sampleRate: 16000, channels: 1 });
+  });
+
+  it('writes H.265 with the enhanced-RTMP header (FourCC hvc1) and reads it back', () => {
+    const vps = Buffer.from('QAEMAf//AWAAAAMAkAAAAwAAAwBdlZgJ', 'base64');
+    const sps = Buffer.from('QgEBAWAAAAMAkAAAAwAAAwBdoAKAgC0WWVmkkyvAQEAAAAMAQAAABkI=', 'base64');
+    const pps = Buffer.from('RAHBcrRiQA==', 'base64');
+    const params = h265Params(vps, sps, pps);
+    const w = new FlvWriter();
+    const r = new FlvReader();
+    const seq = parse(w.sequenceHeader(params, 0)!);
+    expect(seq.body[0]! & 0x80).toBe(0x80);
+    expect(seq.body.subarray(1, 5).toString()).toBe('hvc1');
+    const p = r.readVideo(seq.body, 0);
+    expect(p && 'params' in p && p.params).toMatchObject({ codec: 'H265', width: params.width, height: params.height });
+    const idr = Buffer.alloc(900, 3);
+    idr[0] = 19 << 1;
+    idr[1] = 1;
+    const t = parse(w.unit({ track: 0, pts: 0, dts: 0, key: true, data: lengthPrefixed([idr]), at: 0 }, params)!);
+    const back = r.readVideo(t.body, t.ms);
+    expect(back && 'unit' in back && back.unit.key).toBe(true);
+    expect(back && 'unit' in back && back.unit.data.equals(lengthPrefixed([idr]))).toBe(true);
+  });
+
+  it('refuses damaged tags with FlvError, never anything else (fuzzed)', () => {
+    const r = new FlvReader();
+    r.readVideo(parse(new FlvWriter().sequenceHeader(H264, 0)!).body, 0);
+    expect(() => r.readVideo(Buffer.from([0x17, 1, 0, 0, 0, 0, 0, 0, 99, 1]), 0)).toThrow(FlvError);
+    expect(() => r.readVideo(Buffer.from([0x12, 1, 0, 0, 0]), 0)).toThrow(/codec 2/);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, video) => {
+      try {
+        if (video) r.readVideo(Buffer.from(bytes), 0);
+        else r.readAudio(Buffer.from(bytes), 0);
+      } catch (err) {
+        if (!(err instanceof FlvError) && !(err instanceof RangeError)) throw err;
+      }
+    }), { numRuns: 500 });
   });
 });

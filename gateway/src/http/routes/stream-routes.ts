@@ -8,6 +8,7 @@ import { requireAuth, type Authenticated } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
 import { whepUrl } from './whep-routes.js';
 import { rtspPath } from '../../media/rtsp-out.js';
+import { flvPath } from './flv-routes.js';
 import { CameraId, ProfileName, StreamInfoBody, StreamRequest, StreamTicket, TokenBody } from '../schemas.js';
 
 /** viewerOf names a viewer for the hub's count (one per login session), with her user and unit for the fair shares. */
@@ -43,7 +44,7 @@ export async function streamRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const rtspUrl = deps.rtsp ? `rtsp://${deps.rtsp.announcedHost || req.hostname.replace(/:\d+$/, '')}:${deps.rtsp.port}${rtspPath(camera, profile, token)}` : undefined;
     return {
       stream, playlistUrl: playlistUrl(camera, profile, token), ...(deps.webrtc ? { whepUrl: whepUrl(camera, profile, token) } : {}),
-      ...(rtspUrl ? { rtspUrl } : {}), token, tokenExpires: expires,
+      ...(rtspUrl ? { rtspUrl } : {}), flvUrl: flvPath(camera, profile, token), token, tokenExpires: expires,
     };
   });
 

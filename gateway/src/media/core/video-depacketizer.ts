@@ -331,16 +331,9 @@ export class H264Depacketizer extends VideoDepacketizer {
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
-    const sps = sets.get('sps')!;
-    const info = parseSps(sps);
-    if (info.width <= 0 || info.height <= 0 || info.width > 16_384 || info.height > 16_384) throw new RangeError(`SPS picture size ${info.width}x${info.height} is out of range`);
-    // Without a stated reorder depth, Baseline pictures are never reordered; other profiles may have B-frames.
-    const reorder = info.reorder ?? (info.profileIdc === 66 ? 0 : 2);
-    return {
-      kind: 'video', codec: 'H264', sps, pps: sets.get('pps')!, width: info.width, height: info.height,
-      codecString: avcCodecString(sps), reorder, fps: info.fps,
-    };
+    return h264Params(sets.get('sps')!, sets.get('pps')!);
   }
+
 }
 
 /** H265Depacketizer reads RFC 7798 payloads: single NAL units, aggregation packets and fragmentation units. */
@@ -433,13 +426,24 @@ export class H265Depacketizer extends VideoDepacketizer {
   }
 
   protected makeParams(sets: Map<string, Buffer>): VideoParams {
-    const sps = sets.get('sps')!;
-    const info = parseHevcSps(sps);
-    return {
-      kind: 'video', codec: 'H265', vps: sets.get('vps')!, sps, pps: sets.get('pps')!, width: info.width, height: info.height,
-      codecString: hevcCodecString(info), reorder: info.reorder,
-    };
+    return h265Params(sets.get('vps')!, sets.get('sps')!, sets.get('pps')!);
   }
+
+}
+
+/** h264Params are an H.264 track's parameters from its SPS and PPS; it throws RangeError when they cannot be read. */
+export function h264Params(sps: Buffer, pps: Buffer): VideoParams {
+  const info = parseSps(sps);
+  if (info.width <= 0 || info.height <= 0 || info.width > 16_384 || info.height > 16_384) throw new RangeError(`SPS picture size ${info.width}x${info.height} is out of range`);
+  // Without a stated reorder depth, Baseline pictures are never reordered; other profiles may have B-frames.
+  const reorder = info.reorder ?? (info.profileIdc === 66 ? 0 : 2);
+  return { kind: 'video', codec: 'H264', sps, pps, width: info.width, height: info.height, codecString: avcCodecString(sps), reorder, fps: info.fps };
+}
+
+/** h265Params are an H.265 track's parameters from its VPS, SPS and PPS. */
+export function h265Params(vps: Buffer, sps: Buffer, pps: Buffer): VideoParams {
+  const info = parseHevcSps(sps);
+  return { kind: 'video', codec: 'H265', vps, sps, pps, width: info.width, height: info.height, codecString: hevcCodecString(info), reorder: info.reorder };
 }
 
 /** videoDepacketizer makes the depacketizer of an SDP media section, or undefined for a codec the core cannot read. */
