@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import { COOKIE } from '../auth-plugin.js';
 import { authorizeMedia, stillAllowed, type MediaViewer } from '../media-guard.js';
 import { viewerOf } from './stream-routes.js';
-import { CameraId, ProfileName } from '../schemas.js';
+import { CameraId } from '../schemas.js';
 import { FlvSession } from '../../media/flv.js';
 import type { ViewerRef } from '../../media/stream.js';
 
