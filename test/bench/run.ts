@@ -1,4 +1,4 @@
-// npm run bench [-- core|hls|simulator|import|import-flood|sweep|storm|access] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
+// npm run bench [-- core|webrtc|hls|simulator|import|import-flood|sweep|storm|access] [--viewers 50,100,250,500] [--streams 20] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
 // [--glass 20]: benchmarks that print figures. With no name, core and simulator run (the others take minutes each: name
 // them; hls is the ffmpeg fallback's path).
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { runSimulatorBench } from './simulator-bench.js';
 import { runImportBench, runStormBench, runSweepBench } from './devices-bench.js';
 import { runAccessBench } from './access-bench.js';
 import { runImportFloodBench } from './import-flood-bench.js';
+import { runWebRtcBench } from './webrtc-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -22,6 +23,8 @@ const { positionals, values } = parseArgs({
     mb: { type: 'string', default: '50' },
     files: { type: 'string', default: '1' },
     glass: { type: 'string', default: '20' },
+    viewers: { type: 'string', default: '50,100,250,500' },
+    streams: { type: 'string', default: '20' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -38,6 +41,9 @@ if (command === 'simulator' || command === 'all') {
   const counts = sizes('100,500,1000');
   await runSimulatorBench({ sizes: [...counts.map((n) => ({ n, profile: 'sub' as const })), { n: 100, profile: 'main' as const }], windowS });
 }
+if (command === 'webrtc') {
+  await runWebRtcBench({ viewers: values.viewers.split(',').map(Number), windowS, samples: Number(values.samples === '5' ? '10' : values.samples), glassS: Number(values.glass), streams: Number(values.streams) });
+}
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();
 if (command === 'import-flood') await runImportFloodBench({ sizeMb: Number(values.mb), files: Number(values.files) });
@@ -45,7 +51,7 @@ if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['core', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | hls | simulator | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
+if (!['core', 'webrtc', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | webrtc | hls | simulator | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
   process.exit(2);
 }

@@ -186,6 +186,11 @@ describe('the console plays WebRTC', () => {
     const tile = '[data-testid=tile][data-index="0"]';
     expect(await page.getAttribute(tile, 'data-transport')).toBe('webrtc');
     expect(await page.textContent(`${tile} [data-testid=tile-transport]`)).toMatch(/WebRTC\s*< 0\.5 s/);
+    // An administrator's debug overlay shows what the receiver adds (jitter buffer and decoding) and what it gets.
+    await page.click(`${tile} [data-testid=tile-debug]`);
+    const stats = await page.waitForSelector(`${tile} [data-testid=tile-stats][data-delay-ms]:not([data-delay-ms=""])`, { timeout: 10_000 });
+    expect(Number(await stats.getAttribute('data-delay-ms'))).toBeGreaterThanOrEqual(0);
+    expect(await stats.textContent()).toMatch(/WebRTC.*1280×720.*kbps/s);
     const pids = gw.gateway.webrtc!.pool.pids();
     expect(pids).toHaveLength(1);
     process.kill(pids[0]!, 'SIGKILL');

@@ -20,7 +20,8 @@ export function Grid() {
       <div class="grid" style={{ gridTemplateColumns: `repeat(${side}, 1fr)`, gridTemplateRows: `repeat(${side}, 1fr)` }} data-testid="grid">
         {state.visibleTiles.value.map((camera, i) => (
           <Tile key={i} index={i} camera={camera} profile={profile} selected={state.selectedTile.value === i}
-            onSelect={() => { state.selectedTile.value = i; }} onClose={() => state.clear(i)} onSessionEnded={(e) => state.sessionEnded(e)} />
+            onSelect={() => { state.selectedTile.value = i; }} onClose={() => state.clear(i)} onSessionEnded={(e) => state.sessionEnded(e)}
+            debug={state.user.value?.roles.includes('admin') ?? false} />
         ))}
       </div>
     </section>

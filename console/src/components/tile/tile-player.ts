@@ -66,6 +66,20 @@ export function withToken(url: string, token: string): string {
   return u.toString();
 }
 
+/** PlaybackStats are what the debug overlay shows of a tile's playback (latency it adds, what it receives). */
+export interface PlaybackStats {
+  transport?: Transport;
+  codec?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  kbps?: number;
+  /** delayMs is the receiver's own delay: WebRTC jitter buffer and decoding; for HLS, how far behind the live edge it plays. */
+  delayMs?: number;
+  rttMs?: number;
+  lost?: number;
+}
+
 /** TilePlayer plays one camera profile into a video element until disposed. */
 export class TilePlayer {
   readonly #el: HTMLVideoElement;
@@ -129,6 +143,39 @@ export class TilePlayer {
     this.#el.srcObject = null;
     this.#el.removeAttribute('src');
     this.#el.load();
+  }
+
+  #lastBytes?: { bytes: number; at: number };
+
+  /** stats reads the playback figures now (the debug overlay asks every second). */
+  async stats(): Promise<PlaybackStats> {
+    const out: PlaybackStats = { transport: this.#view.transport, width: this.#el.videoWidth || undefined, height: this.#el.videoHeight || undefined };
+    if (this.#hls) {
+      const latency = this.#hls.latency;
+      if (Number.isFinite(latency)) out.delayMs = Math.round(latency * 1000);
+      return out;
+    }
+    const pc = this.#rtc?.pc;
+    if (!pc) return out;
+    const report = await pc.getStats();
+    report.forEach((r: Record<string, unknown>) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') {
+        const emitted = Number(r.jitterBufferEmittedCount ?? 0);
+        const decoded = Number(r.framesDecoded ?? 0);
+        const jitter = emitted > 0 ? (Number(r.jitterBufferDelay ?? 0) / emitted) * 1000 : 0;
+        const decode = decoded > 0 ? (Number(r.totalDecodeTime ?? 0) / decoded) * 1000 : 0;
+        out.delayMs = Math.round(jitter + decode);
+        out.fps = r.framesPerSecond === undefined ? undefined : Number(r.framesPerSecond);
+        out.lost = Number(r.packetsLost ?? 0);
+        const bytes = Number(r.bytesReceived ?? 0);
+        const now = performance.now();
+        if (this.#lastBytes && now > this.#lastBytes.at) out.kbps = Math.round(((bytes - this.#lastBytes.bytes) * 8) / (now - this.#lastBytes.at));
+        this.#lastBytes = { bytes, at: now };
+      }
+      if (r.type === 'candidate-pair' && r.nominated && r.currentRoundTripTime !== undefined) out.rttMs = Math.round(Number(r.currentRoundTripTime) * 1000);
+    });
+    out.codec = this.#rtc?.codec ?? undefined;
+    return out;
   }
 
   #show(next: Partial<TileView>): void {

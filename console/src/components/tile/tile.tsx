@@ -1,7 +1,7 @@
 // One live tile: its camera's picture (played by a TilePlayer), a badge that says what the picture does, and its tools.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type CameraT, type Profile } from '../../api/client.js';
-import { LATENCY_CLASS, TilePlayer, type TileStatus, type TileView } from './tile-player.js';
+import { LATENCY_CLASS, TilePlayer, type PlaybackStats, type TileStatus, type TileView } from './tile-player.js';
 import { PtzPanel, ptzError } from './ptz-panel.js';
 import type { TileCamera } from '../../state/app-state.js';
 import './tile.css';
@@ -11,7 +11,7 @@ const BADGE: Record<TileStatus, string> = {
 };
 
 /** Tile plays one camera. */
-export function Tile({ camera, profile, index, selected, onSelect, onClose, onSessionEnded }: {
+export function Tile({ camera, profile, index, selected, onSelect, onClose, onSessionEnded, debug }: {
   camera: TileCamera | null;
   profile: Profile;
   index: number;
@@ -19,7 +19,19 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
   onSelect: () => void;
   onClose: () => void;
   onSessionEnded: (err: unknown) => void;
+  /** debug shows the playback figures over the picture (administrators). */
+  debug?: boolean;
 }) {
+  const playerRef = useRef<TilePlayer | null>(null);
+  const [stats, setStats] = useState<PlaybackStats | null>(null);
+  const [showStats, setShowStats] = useState(false);
+  useEffect(() => {
+    if (!debug || !showStats) return;
+    const t = window.setInterval(() => {
+      playerRef.current?.stats().then(setStats, () => undefined);
+    }, 1000);
+    return () => window.clearInterval(t);
+  }, [debug, showStats, camera?.id, profile]);
   const video = useRef<HTMLVideoElement>(null);
   // The view belongs to the player of one camera and profile: until the next camera's player reports, the tile shows
   // "connecting", never what the previous camera's picture did.
@@ -52,8 +64,12 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
       onView: (v) => setView({ ...v, of }),
       onSessionEnded,
     });
+    playerRef.current = player;
     player.start();
-    return () => player.dispose();
+    return () => {
+      playerRef.current = null;
+      player.dispose();
+    };
   }, [camera?.id, profile]);
 
   return (
@@ -77,9 +93,23 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
               <button class={`tile-tool ${ptzOpen ? 'tile-tool-on' : ''}`} title="云台 PTZ" data-testid="tile-ptz"
                 onClick={(e) => { e.stopPropagation(); setPtzOpen(!ptzOpen); }}>云台</button>
             )}
+            {debug && (
+              <button class={`tile-tool ${showStats ? 'tile-tool-on' : ''}`} title="播放诊断 playback figures" data-testid="tile-debug"
+                onClick={(e) => { e.stopPropagation(); setShowStats(!showStats); }}>ⓘ</button>
+            )}
             <button class="tile-close" title="关闭 close" onClick={(e) => { e.stopPropagation(); onClose(); }}>×</button>
           </div>
           {ptzOpen && <PtzPanel camera={camera.id} onError={(err) => { onSessionEnded(err); setPtzMessage(ptzError(err)); }} />}
+          {debug && showStats && stats && (
+            <div class="tile-stats" data-testid="tile-stats" data-delay-ms={stats.delayMs ?? ''}>
+              <span>{stats.transport === 'webrtc' ? 'WebRTC' : 'LL-HLS'}{stats.codec ? ` ${stats.codec}` : ''}</span>
+              {stats.width && <span>{stats.width}×{stats.height}{stats.fps ? ` ${Math.round(stats.fps)} fps` : ''}</span>}
+              {stats.kbps !== undefined && <span>{stats.kbps} kbps</span>}
+              {stats.delayMs !== undefined && <span>{stats.transport === 'webrtc' ? '接收延迟 receive delay' : '距直播点 behind live'} {stats.delayMs} ms</span>}
+              {stats.rttMs !== undefined && <span>RTT {stats.rttMs} ms</span>}
+              {stats.lost !== undefined && <span>丢包 lost {stats.lost}</span>}
+            </div>
+          )}
           {(ptzMessage ?? message) && <p class="tile-message" role="status" data-testid="tile-message">{ptzMessage ?? message}</p>}
         </>
       ) : (
