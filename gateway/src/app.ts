@@ -419,6 +419,7 @@ async function startWebRtc(config: Config, hub: StreamHub, devices: DevicePool, 
   });
   const service = new WebRtcService(pool, hub, {
     transcoder,
+    ffmpegPath: config.media.ffmpegPath,
     recheckMs: w.recheckSeconds * 1000, liveWaitMs: config.media.startTimeoutSeconds * 1000, maxSessions: w.maxViewers,
     connectTimeoutMs: 15_000,
     // A joining viewer would wait for the camera's next keyframe (up to a GOP, 2-4 s): the camera is asked for one at

@@ -1,4 +1,4 @@
-// npm run bench [-- core|webrtc|hls|simulator|import|import-flood|sweep|storm|access] [--viewers 50,100,250,500] [--streams 20] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
+// npm run bench [-- core|webrtc|hls|simulator|import|import-flood|sweep|storm|access] [--viewers 50,100,250,500] [--streams 20] [--parts glass,ttff,worker,gateway] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
 // [--glass 20]: benchmarks that print figures. With no name, core and simulator run (the others take minutes each: name
 // them; hls is the ffmpeg fallback's path).
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ const { positionals, values } = parseArgs({
     glass: { type: 'string', default: '20' },
     viewers: { type: 'string', default: '50,100,250,500' },
     streams: { type: 'string', default: '20' },
+    parts: { type: 'string', default: 'glass,ttff,worker,gateway' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -42,7 +43,7 @@ if (command === 'simulator' || command === 'all') {
   await runSimulatorBench({ sizes: [...counts.map((n) => ({ n, profile: 'sub' as const })), { n: 100, profile: 'main' as const }], windowS });
 }
 if (command === 'webrtc') {
-  await runWebRtcBench({ viewers: values.viewers.split(',').map(Number), windowS, samples: Number(values.samples === '5' ? '10' : values.samples), glassS: Number(values.glass), streams: Number(values.streams) });
+  await runWebRtcBench({ viewers: values.viewers.split(',').map(Number), windowS, samples: Number(values.samples === '5' ? '10' : values.samples), glassS: Number(values.glass), streams: Number(values.streams), parts: values.parts.split(',') });
 }
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();

@@ -4,6 +4,7 @@
 // The gateway, its simulator and the readers run in this process (the worker and ffmpeg in their own): the gateway's
 // figures are differences between two runs of the same process, the worker's are its own.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type * as ms from 'mediasoup/node/lib/types.js';
 import type { Browser, Page } from 'playwright-core';
 import { COUNTER_BAND, COUNTER_BITS, COUNTER_SPEC } from '../../adapters/simulator/clip-maker.js';
@@ -21,6 +22,8 @@ export interface WebRtcBenchOptions {
   samples: number;
   glassS: number;
   streams: number;
+  /** parts picks what runs: glass, ttff, worker, gateway (all by default). */
+  parts: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,17 +48,18 @@ async function glass(page: Page, seconds: number): Promise<number[]> {
 /** flvGlass decodes the HTTP-FLV with ffmpeg (a player) and reads each picture's index from its top band. */
 async function flvGlass(gw: TestGateway, url: string, camera: string, seconds: number): Promise<number[]> {
   const width = COUNTER_SPEC.width;
-  const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay', '-probesize', '32', '-analyzeduration', '0',
-    '-i', url, '-vf', `crop=${width}:1:0:${Math.round(COUNTER_BAND / 2)},format=gray`, '-f', 'rawvideo', 'pipe:1']);
+  const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-flags', 'low_delay',
+    '-i', url, '-vf', `crop=${width}:2:0:${Math.round(COUNTER_BAND / 2) & ~1},format=gray`, '-f', 'rawvideo', 'pipe:1']);
   const latencies: number[] = [];
   let buf = Buffer.alloc(0);
   let lastSample = 0;
   const started = Date.now();
   ff.stdout.on('data', (d: Buffer) => {
     buf = Buffer.concat([buf, d]);
-    while (buf.length >= width) {
+    // Two rows a picture (4:2:0 crops by even sizes): the first is read.
+    while (buf.length >= 2 * width) {
       const row = buf.subarray(0, width);
-      buf = buf.subarray(width);
+      buf = buf.subarray(2 * width);
       const now = Date.now();
       if (now - started < 2000 || now - lastSample < 250) continue;
       lastSample = now;
@@ -67,8 +71,11 @@ async function flvGlass(gw: TestGateway, url: string, camera: string, seconds: n
       }, () => undefined);
     }
   });
+  let said = '';
+  ff.stderr.on('data', (d: Buffer) => { said += d.toString(); });
   await sleep((seconds + 2) * 1000);
   ff.kill('SIGKILL');
+  if (latencies.length === 0) log(`ffmpeg read no picture of the FLV: ${said.trim().slice(-300)}`);
   await sleep(500);
   return latencies;
 }
@@ -93,8 +100,10 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     const page = await openConsole(browser, gw.url, 'city-admin');
     await page.waitForSelector('[data-testid=tree-search]');
 
+    const on = (part: string) => o.parts.includes(part);
     // Glass to glass: the counter clip, one protocol at a time.
     const counter = cameras[1]!;
+    if (on('glass')) {
     await setFaults(gw.simulator, counter, { counter: true });
     const t = await ticketIn(page, counter, 'sub');
     const rtc = await openConsole(browser, gw.url, 'city-admin');
@@ -108,11 +117,12 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     log(`glass-to-glass LL-HLS (hls.js): ${q(await glass(hls, o.glassS))}`);
     await hls.close();
     log(`glass-to-glass HTTP-FLV (ffmpeg decoding, low-delay flags): ${q(await flvGlass(gw, `${gw.url}${t.flvUrl}`, counter, o.glassS))}`);
+    }
 
     // Time to first frame over WebRTC: cold (nobody pulls the camera yet) and warm (a second viewer of it).
     const cold: number[] = [];
     const warm: number[] = [];
-    for (let i = 0; i < o.samples; i++) {
+    for (let i = 0; on('ttff') && i < o.samples; i++) {
       const camera = cameras[10 + i]!;
       for (const into of [cold, warm]) {
         const p = await openConsole(browser, gw.url, 'city-admin');
@@ -131,12 +141,13 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
       }
     }
     const ttff = (xs: number[]) => (xs.length ? `p50 ${Math.round(quantiles(xs).median)} ms, p95 ${Math.round(quantiles(xs).p95)} ms (${xs.length})` : 'none');
-    log(`time to first frame over WebRTC (offer to first decoded picture, GOP 2 s, keyframe asked by ONVIF): warm ${ttff(warm)}; cold ${ttff(cold)}`);
+    if (on('ttff')) log(`time to first frame over WebRTC (offer to first decoded picture, GOP 2 s, keyframe asked by ONVIF): warm ${ttff(warm)}; cold ${ttff(cold)}`);
     await browser.close();
     browser = undefined;
 
     // The worker's CPU with n consumers of one 2 Mbps main stream. Each consumer is a PlainTransport with SRTP (the
     // per-packet work of a WebRTC consumer: RTP rewrite and SRTP encryption) sending to a socket that never reads.
+    if (!on('worker') && !on('gateway')) return;
     const pool = gw.gateway.webrtc!.pool;
     const slot = pool.slots[0]!;
     const main = cameras[200]!;
@@ -155,10 +166,10 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     await sleep(o.windowS * 1000);
     const idle = (cpuSeconds(slot.worker.pid) - idleStart) / o.windowS;
     log(`mediasoup worker with the feed and no consumer: ${f(idle * 100, 1)}% of a core`);
-    for (const n of o.viewers) {
+    for (const n of on('worker') ? o.viewers : []) {
       while (transports.length < n) {
         const tr = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' });
-        await tr.connect({ ip: '127.0.0.1', port: sinkPort, srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: 'ZnQ3eWJraDg0d3ZoYzM5cXN1Y2pnaHU5NWxrbWZ0ZHFkOGc5' } });
+        await tr.connect({ ip: '127.0.0.1', port: sinkPort, srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: randomBytes(30).toString('base64') } });
         await tr.consume({ producerId: feed.video.id, rtpCapabilities: { codecs, headerExtensions: [] } });
         transports.push(tr);
       }
@@ -172,6 +183,7 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     feed.close();
     sink.kill('SIGKILL');
 
+    if (!on('gateway')) return;
     // The gateway's CPU per stream: s main streams on the bus (LL-HLS made of each), then a WebRTC feed of each.
     const streams = cameras.slice(220, 220 + o.streams);
     for (const c of streams) gw.gateway.hub.open(c, 'main', { key: 'bench', user: '1', unit: 'bench' });

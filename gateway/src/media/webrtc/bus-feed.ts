@@ -6,6 +6,7 @@ import type { AccessUnit, TrackParams, VideoParams } from '../core/access-unit.j
 import type { FrameBus } from '../core/frame-bus.js';
 import { RtpClock, RtpPacketizer } from '../core/rtp-packetizer.js';
 import type { WorkerSlot } from './workers.js';
+import { OpusAudio } from './opus-audio.js';
 
 interface Track {
   index: number;
@@ -18,6 +19,8 @@ interface Track {
 /** BusFeedEvents: a keyframe was asked for (a viewer joined or lost packets); the feed ended (bus or codec change). */
 export interface BusFeedEvents {
   keyframe: [];
+  /** error: a part of the feed failed (the Opus transcode), the feed goes on without it. */
+  error: [Error];
   closed: [reason: 'bus-ended' | 'codec-changed' | 'worker-died' | 'closed'];
 }
 
@@ -79,7 +82,7 @@ export class BusFeed extends EventEmitter<BusFeedEvents> {
   }
 
   /** create opens a feed of a live bus on a router of slot, with the producer codecs chosen for it. */
-  static async create(slot: WorkerSlot, router: ms.Router, bus: FrameBus, codecs: { video: ms.RtpCodecParameters; audio?: ms.RtpCodecParameters }): Promise<BusFeed> {
+  static async create(slot: WorkerSlot, router: ms.Router, bus: FrameBus, codecs: { video: ms.RtpCodecParameters; audio?: ms.RtpCodecParameters; opus?: { ffmpegPath: string } }): Promise<BusFeed> {
     const vt = bus.tracks[bus.videoTrack];
     if (!vt || vt.params.kind !== 'video') throw new Error('the stream has no video track yet');
     const transport = await router.createDirectTransport({ maxMessageSize: 262144 });
@@ -101,7 +104,23 @@ export class BusFeed extends EventEmitter<BusFeedEvents> {
       transport.close();
       throw err;
     }
-    return new BusFeed(slot, router, bus, transport, tracks);
+    const feed = new BusFeed(slot, router, bus, transport, tracks);
+    if (codecs.opus && !feed.audio) {
+      // AAC: Opus made for this feed's lifetime, that is while viewers of the stream are there.
+      // Without it the viewer gets the picture alone; why is the feed's error to report.
+      feed.#opus = await OpusAudio.start(router, bus, codecs.opus.ffmpegPath, (why) => feed.emit('error', new Error(why))).catch((err: Error) => {
+        feed.emit('error', err);
+        return undefined;
+      });
+    }
+    return feed;
+  }
+
+  #opus?: OpusAudio;
+
+  /** audioProducer is the producer viewers' audio consumes (G.711 as it is, or Opus made from AAC). */
+  get audioProducer(): ms.Producer | undefined {
+    return this.audio ?? this.#opus?.producer;
   }
 
   get closed(): boolean {
@@ -116,6 +135,7 @@ export class BusFeed extends EventEmitter<BusFeedEvents> {
     this.bus.off('params', this.#onParams);
     this.bus.off('end', this.#onEnd);
     if (!this.#transport.closed) this.#transport.close();
+    this.#opus?.close();
     this.emit('closed', reason);
   }
 

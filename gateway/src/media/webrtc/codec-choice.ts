@@ -12,6 +12,8 @@ export interface CodecChoice {
   routerCodecs: ms.RtpCodecCapability[];
   video: ms.RtpCodecParameters;
   audio?: ms.RtpCodecParameters;
+  /** opus says the stream's AAC is to be sent as Opus (made while the feed exists). */
+  opus?: boolean;
 }
 
 /**
@@ -60,6 +62,13 @@ export function chooseCodecs(offered: ms.RtpCodecCapability[], video: VideoParam
       const pt = audio.codec === 'PCMA' ? 8 : 0;
       choice.routerCodecs.push({ kind: 'audio', mimeType: `audio/${audio.codec}`, clockRate: 8000, channels: 1, preferredPayloadType: a.preferredPayloadType ?? pt });
       choice.audio = { mimeType: `audio/${audio.codec}`, payloadType: pt, clockRate: 8000, channels: 1, parameters: {}, rtcpFeedback: [] };
+    }
+  }
+  if (audio?.codec === 'AAC' && audio.config) {
+    const o = offered.find((c) => c.mimeType.toLowerCase() === 'audio/opus' && c.clockRate === 48000);
+    if (o) {
+      choice.routerCodecs.push({ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: o.preferredPayloadType, parameters: { useinbandfec: 1 } });
+      choice.opus = true;
     }
   }
   return choice;

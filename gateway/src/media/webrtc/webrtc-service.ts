@@ -56,6 +56,8 @@ export interface WebRtcOptions {
   /** requestKeyframe asks the camera for a keyframe now (a new viewer), where it can be asked. */
   requestKeyframe?: (camera: string, profile: Profile) => void;
   transcoder?: Transcoder;
+  /** ffmpegPath runs the AAC to Opus transcode of streams whose viewers offer audio. */
+  ffmpegPath?: string;
   onError?: (err: Error) => void;
 }
 
@@ -266,8 +268,9 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
     }
     const producers: Array<{ kind: 'video' | 'audio'; producer: ms.Producer; mid: string }> = [{ kind: 'video', producer: feed.video, mid: videoMid }];
     const audioMid = offer.sections.find((x) => x.kind === 'audio' && x.receives)?.mid;
-    if (feed.audio && audioMid && router.canConsume({ producerId: feed.audio.id, rtpCapabilities: offer.rtpCapabilities })) {
-      producers.push({ kind: 'audio', producer: feed.audio, mid: audioMid });
+    const audio = feed.audioProducer;
+    if (audio && audioMid && router.canConsume({ producerId: audio.id, rtpCapabilities: offer.rtpCapabilities })) {
+      producers.push({ kind: 'audio', producer: audio, mid: audioMid });
     }
     for (const p of producers) {
       // No RTX: its payload type would be the router's choice, not the browser's; NACKed packets are sent again as they were.
@@ -294,8 +297,10 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
       });
     }
     const slot = this.pool.pick();
-    const made = routerFor(slot, choice.routerCodecs).then((router) => BusFeed.create(slot, router, bus, choice)).then((feed) => {
+    const codecs = { video: choice.video, audio: choice.audio, ...(choice.opus && this.#opts.ffmpegPath ? { opus: { ffmpegPath: this.#opts.ffmpegPath } } : {}) };
+    const made = routerFor(slot, choice.routerCodecs).then((router) => BusFeed.create(slot, router, bus, codecs)).then((feed) => {
       feed.on('keyframe', () => this.#askKeyframe(camera, profile));
+      feed.on('error', (err) => this.#opts.onError?.(err));
       feed.once('closed', () => {
         this.#idleFeeds.delete(feed);
         if (this.#feeds.get(key) === made) this.#feeds.delete(key);
