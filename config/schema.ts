@@ -109,6 +109,8 @@ export const ConfigSchema = Type.Object({
       announcedIp: Type.String({ default: '', maxLength: 64 }),
       /** port: worker i listens on port + i, UDP and TCP (ICE over TCP for networks that let only TCP through); 0 picks free ports. */
       port: Type.Integer({ default: 40000, minimum: 0, maximum: 65000 }),
+      /** udp false offers ICE over TCP alone (a site whose firewalls let no UDP through). */
+      udp: Type.Boolean({ default: true }),
       maxViewers: Type.Integer({ default: 2000, minimum: 1, maximum: 100_000 }),
       /** recheckSeconds: how often each view's right is asked again (a revoked right ends the view within it). */
       recheckSeconds: Type.Number({ default: 1, minimum: 0.2, maximum: 5 }),

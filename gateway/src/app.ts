@@ -403,7 +403,7 @@ async function startWebRtc(config: Config, hub: StreamHub, devices: DevicePool, 
   const w = config.media.webrtc;
   if (!w.enabled) return undefined;
   const pool = new WorkerPool({
-    workers: w.workers || availableParallelism(), listenIp: w.listenIp, announcedIp: w.announcedIp || undefined, port: w.port,
+    workers: w.workers || availableParallelism(), listenIp: w.listenIp, announcedIp: w.announcedIp || undefined, port: w.port, udp: w.udp,
   });
   try {
     await pool.start();

@@ -115,6 +115,28 @@ describe('WebRTC (WHEP) from the frame bus', () => {
     await waitFor('the abandoned view to end', () => gw.gateway.webrtc!.sessions.every((s) => s.camera !== camera), 40_000, 250);
   });
 
+  it('connects over ICE-TCP where UDP is not let through (the WebRtcServer\'s one TCP port)', async () => {
+    // A site whose firewalls pass no UDP: the gateway offers its TCP candidate alone (media.webrtc.udp false).
+    const tcpOnly = await startGateway({ cameras: 50, withConsole: true, media: { webrtc: { workers: 1, port: 0, udp: false } } });
+    try {
+      const camera = tcpOnly.gateway.access.camerasUnder(tcpOnly.gateway.access.tree.root.code)[3]!;
+      const page = await openConsole(browser, tcpOnly.url, 'city-admin');
+      await page.waitForSelector('[data-testid=tree-search]');
+      const { whepUrl } = await ticketIn(page, camera, 'sub');
+      await playWhep(page, { whepUrl, controlUrl: tcpOnly.simulator.controlUrl()!, camera });
+      await waitFor('pictures over TCP', async () => (await glassState(page)).frames > 25, 30_000, 250);
+      const protocol = await page.evaluate(`(async () => {
+        const stats = await window.glassPc.getStats();
+        let pair; stats.forEach((s) => { if (s.type === 'transport') pair = stats.get(s.selectedCandidatePairId); });
+        return pair ? stats.get(pair.remoteCandidateId).protocol : undefined;
+      })()`);
+      expect(protocol).toBe('tcp');
+      await page.close();
+    } finally {
+      await tcpOnly.close();
+    }
+  });
+
   it('refuses a bad token, a malformed offer and an offer without video, with clear codes', async () => {
     const camera = cameras()[13]!;
     const page = await loggedIn();
@@ -219,6 +241,10 @@ describe('the console plays WebRTC', () => {
     const stats = await page.waitForSelector(`${tile} [data-testid=tile-stats][data-delay-ms]:not([data-delay-ms=""])`, { timeout: 10_000 });
     expect(Number(await stats.getAttribute('data-delay-ms'))).toBeGreaterThanOrEqual(0);
     expect(await stats.textContent()).toMatch(/WebRTC.*1280×720.*receive delay \d+ ms/s);
+    // And how long the picture shown took from the gateway to the glass (one machine here: well under a second).
+    const glassMs = Number(await (await page.waitForSelector(`${tile} [data-testid=tile-stats]:not([data-glass-ms=""])`, { timeout: 10_000 })).getAttribute('data-glass-ms'));
+    expect(glassMs).toBeGreaterThanOrEqual(0);
+    expect(glassMs).toBeLessThan(1000);
     const pids = gw.gateway.webrtc!.pool.pids();
     expect(pids).toHaveLength(1);
     process.kill(pids[0]!, 'SIGKILL');

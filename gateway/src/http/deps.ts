@@ -40,6 +40,7 @@ export interface WebRtcView {
   view(req: ViewRequest): Promise<{ id: string; answer: string; info: SessionInfo }>;
   leave(id: string): boolean;
   session(id: string): SessionInfo | undefined;
+  arrivalOf(id: string, rtp: number): number | undefined;
 }
 
 /** HealthView is what routes ask of the health monitor and its history. */

@@ -78,6 +78,8 @@ export interface PlaybackStats {
   delayMs?: number;
   rttMs?: number;
   lost?: number;
+  /** glassMs is how long the picture shown took from the gateway to the screen (WebRTC). */
+  glassMs?: number;
 }
 
 /** TilePlayer plays one camera profile into a video element until disposed. */
@@ -175,6 +177,7 @@ export class TilePlayer {
       if (r.type === 'candidate-pair' && r.nominated && r.currentRoundTripTime !== undefined) out.rttMs = Math.round(Number(r.currentRoundTripTime) * 1000);
     });
     out.codec = this.#rtc?.codec ?? undefined;
+    out.glassMs = await this.#rtc?.glassDelay().catch(() => undefined);
     return out;
   }
 

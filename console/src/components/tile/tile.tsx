@@ -101,11 +101,12 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
           </div>
           {ptzOpen && <PtzPanel camera={camera.id} onError={(err) => { onSessionEnded(err); setPtzMessage(ptzError(err)); }} />}
           {debug && showStats && stats && (
-            <div class="tile-stats" data-testid="tile-stats" data-delay-ms={stats.delayMs ?? ''}>
+            <div class="tile-stats" data-testid="tile-stats" data-delay-ms={stats.delayMs ?? ''} data-glass-ms={stats.glassMs ?? ''}>
               <span>{stats.transport === 'webrtc' ? 'WebRTC' : 'LL-HLS'}{stats.codec ? ` ${stats.codec}` : ''}</span>
               {stats.width && <span>{stats.width}×{stats.height}{stats.fps ? ` ${Math.round(stats.fps)} fps` : ''}</span>}
               {stats.kbps !== undefined && <span>{stats.kbps} kbps</span>}
               {stats.delayMs !== undefined && <span>{stats.transport === 'webrtc' ? '接收延迟 receive delay' : '距直播点 behind live'} {stats.delayMs} ms</span>}
+              {stats.glassMs !== undefined && <span>网关→画面 gateway→glass {stats.glassMs} ms</span>}
               {stats.rttMs !== undefined && <span>RTT {stats.rttMs} ms</span>}
               {stats.lost !== undefined && <span>丢包 lost {stats.lost}</span>}
             </div>

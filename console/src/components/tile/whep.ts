@@ -21,6 +21,11 @@ export interface WhepSession {
   codec: string | null;
   /** alive asks the gateway whether it still holds the view (false: it ended it, say a worker died). */
   alive(): Promise<boolean>;
+  /**
+   * glassDelay is how long the picture shown now took from the gateway to the screen (ms): the gateway says when the
+   * picture of that RTP time reached it, and its clock, read against this one across the request.
+   */
+  glassDelay(): Promise<number | undefined>;
   close(): void;
 }
 
@@ -59,7 +64,22 @@ export async function whepConnect(url: string, video: HTMLVideoElement): Promise
       const r = await fetch(at, { cache: 'no-store' }).catch(() => undefined);
       return r === undefined || r.status !== 404;
     };
-    return { pc, codec: res.headers.get('x-stream-codec'), alive, close };
+    const glassDelay = async () => {
+      const receiver = pc.getReceivers().find((r) => r.track.kind === 'video');
+      const src = receiver?.getSynchronizationSources()[0];
+      if (!at || !src) return undefined;
+      // The time it was played out: epoch milliseconds in some browsers, the page's time origin in others.
+      const playedAt = src.timestamp > 1e12 ? src.timestamp : performance.timeOrigin + src.timestamp;
+      const sent = Date.now();
+      const r = await fetch(`${at}?rtp=${src.rtpTimestamp >>> 0}`, { cache: 'no-store' }).catch(() => undefined);
+      if (!r?.ok) return undefined;
+      const back = Date.now();
+      const j = (await r.json()) as { now: number; arrivedAt?: number };
+      if (j.arrivedAt === undefined) return undefined;
+      const offset = j.now - (sent + back) / 2;
+      return Math.max(0, Math.round(playedAt + offset - j.arrivedAt));
+    };
+    return { pc, codec: res.headers.get('x-stream-codec'), alive, glassDelay, close };
   } catch (err) {
     close();
     throw err;

@@ -87,12 +87,18 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
   });
 
   // The session's state, for a player that sees its picture stop and asks whether the gateway ended the view.
-  app.get('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {
+  // ?rtp=<RTP time of the picture shown> also answers when that picture reached the gateway, and the gateway's clock:
+  // the console's overlay tells administrators how long pictures take from the gateway to the glass.
+  app.get('/media/whep/sessions/:id', {
+    schema: { tags: ['media'], params: Type.Object({ id: SessionId }), querystring: Type.Object({ rtp: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })) }) },
+  }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const s = deps.webrtc?.session(id);
     if (!s) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });
     reply.header('cache-control', 'no-store');
-    return { camera: s.camera, profile: s.profile, codec: s.codec, transcoded: s.transcoded, connected: s.connected, since: s.since };
+    const rtp = (req.query as { rtp?: number }).rtp;
+    const arrivedAt = rtp === undefined ? undefined : deps.webrtc!.arrivalOf(id, rtp);
+    return { camera: s.camera, profile: s.profile, codec: s.codec, transcoded: s.transcoded, connected: s.connected, since: s.since, now: Date.now(), ...(arrivedAt !== undefined ? { arrivedAt } : {}) };
   });
 
   app.patch('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {

@@ -139,10 +139,27 @@ export class BusFeed extends EventEmitter<BusFeedEvents> {
     this.emit('closed', reason);
   }
 
+  /** #arrivals remembers, for the last pictures sent, their RTP time and when they reached the gateway. */
+  #arrivals: Array<[rtp: number, at: number]> = [];
+
+  /** arrivalOf says when the picture of RTP time rtp (or the one before it) reached the gateway, for latency figures. */
+  arrivalOf(rtp: number): number | undefined {
+    let best: [number, number] | undefined;
+    for (const a of this.#arrivals) {
+      const d = (rtp - a[0]) >>> 0;
+      if (d < 90_000 * 10 && (!best || d < ((rtp - best[0]) >>> 0))) best = a;
+    }
+    return best?.[1];
+  }
+
   #send(au: AccessUnit): void {
     const t = this.#tracks[0]!.index === au.track ? this.#tracks[0]! : this.#tracks[1]?.index === au.track ? this.#tracks[1] : undefined;
     if (!t || t.producer.closed) return;
     const ts = t.clock.rtp(au.pts);
+    if (t === this.#tracks[0]) {
+      this.#arrivals.push([ts, au.at]);
+      if (this.#arrivals.length > 256) this.#arrivals.splice(0, 64);
+    }
     t.packetizer.packetize(au, t.params, ts, (packet) => t.producer.send(packet));
   }
 }

@@ -90,6 +90,7 @@ export interface SessionInfo {
 
 interface Session extends SessionInfo {
   transport: ms.WebRtcTransport;
+  feed: BusFeed;
   viewer: ViewerRef;
   allowed: () => boolean;
   slot: WorkerSlot;
@@ -192,12 +193,12 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
       const feed = await this.#feed(req.camera, req.profile, bus, choice);
       const slot = feed.slot;
       const transport = await feed.router.createWebRtcTransport({
-        webRtcServer: slot.server, enableUdp: true, enableTcp: true, preferUdp: true, initialAvailableOutgoingBitrate: 3_000_000,
+        webRtcServer: slot.server, enableUdp: this.pool.udp, enableTcp: true, preferUdp: this.pool.udp, initialAvailableOutgoingBitrate: 3_000_000,
       });
       session = {
         id: randomBytes(16).toString('base64url'), camera: req.camera, profile: req.profile, userId: req.userId, codec, transcoded,
         worker: slot.index, since: Date.now(), connected: false, transport, viewer: req.viewer, allowed: req.allowed, slot,
-        consumers: [], quietSince: Date.now(), rxBytes: 0, rxAt: Date.now(),
+        consumers: [], quietSince: Date.now(), rxBytes: 0, rxAt: Date.now(), feed,
       };
       this.#sessions.set(session.id, session);
       const s = session;
@@ -227,6 +228,11 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
       else if (transcoded) this.#opts.transcoder?.release(req.camera, req.profile);
       throw err;
     }
+  }
+
+  /** arrivalOf says when the picture of RTP time rtp of a view reached the gateway (the console's latency figure). */
+  arrivalOf(id: string, rtp: number): number | undefined {
+    return this.#sessions.get(id)?.feed.arrivalOf(rtp);
   }
 
   /** leave ends a view (WHEP DELETE). */

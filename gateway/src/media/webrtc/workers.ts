@@ -18,6 +18,8 @@ export interface WorkerOptions {
   announcedIp?: string;
   /** port is the first worker's WebRtcServer port (UDP and TCP); worker i listens on port + i. */
   port: number;
+  /** udp false listens for ICE over TCP alone. */
+  udp?: boolean;
   logLevel?: ms.WorkerLogLevel;
 }
 
@@ -142,6 +144,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     });
   }
 
+  /** udp says whether ICE over UDP is offered. */
+  get udp(): boolean {
+    return this.#opts.udp !== false;
+  }
+
   /** rtpCapabilities are the routers' (all alike). */
   get rtpCapabilities(): ms.RtpCapabilities | undefined {
     return this.slots[0]?.router.rtpCapabilities;
@@ -165,7 +172,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
       const listen = { ip: o.listenIp, ...(o.announcedIp ? { announcedIp: o.announcedIp } : {}), port: o.port + index };
-      const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+      const server = await worker.createWebRtcServer({ listenInfos: [...(o.udp === false ? [] : [{ protocol: 'udp' as const, ...listen }]), { protocol: 'tcp', ...listen }] });
       const slot: WorkerSlot = { index, worker, router, server, load: 0, routers: new Map() };
       worker.on('died', (err) => this.#died(slot, err));
       return slot;
