@@ -153,6 +153,12 @@ describe('WHEP offers', () => {
     expect(choice.routerCodecs[1]).toMatchObject({ mimeType: 'audio/PCMA', preferredPayloadType: 8 });
     // An H.265 camera and a browser that offers none: no choice (the transcoder's business).
     expect(chooseCodecs(o.rtpCapabilities.codecs!, { ...H264, codec: 'H265' })).toBeUndefined();
+    // A browser that decodes H.265 (Safari, Chrome with hardware decoding) gets it untouched, under its own payload type.
+    const withHevc = parseOffer(OFFER.replace('m=video 9 UDP/TLS/RTP/SAVPF 96 97 102', 'm=video 9 UDP/TLS/RTP/SAVPF 49 96 97 102').replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:49 H265/90000\r\na=rtcp-fb:49 nack pli\r\na=rtpmap:96 VP8/90000'));
+    expect(withHevc.videoCodecs.has('H265')).toBe(true);
+    const hevc = chooseCodecs(withHevc.rtpCapabilities.codecs!, { ...H264, codec: 'H265' })!;
+    expect(hevc.routerCodecs[0]).toMatchObject({ mimeType: 'video/H265', preferredPayloadType: 49 });
+    expect(hevc.video.mimeType).toBe('video/H265');
   });
 
   it('writes an answer that keeps every section, rejecting those it sends nothing on', () => {
