@@ -1,6 +1,7 @@
 // A pre-encoded H.264 clip, split and packetized once, so that every simulated camera replays it for almost no CPU.
 import { readFile } from 'node:fs/promises';
-import { groupAccessUnits, groupHevcAccessUnits, hevcNalType, nalType, NalType, profileLevelId, splitAnnexB } from './h264.js';
+import { groupAccessUnits, groupHevcAccessUnits, hevcNalType, nalType, NalType, profileLevelId } from './h264.js';
+import { splitAnnexB } from '../rtsp/annex-b.js';
 import { packetizeHevcNalu, packetizeNalu } from './rtp.js';
 
 /** ClipFrame is one picture as RTP payloads, ready to be given a header per session. */

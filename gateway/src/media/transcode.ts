@@ -5,6 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { annexB, lengthPrefixed, type AccessUnit, type VideoParams } from './core/access-unit.js';
 import { FrameBus, type Consumer } from './core/frame-bus.js';
 import { h264Params } from './core/video-depacketizer.js';
+import { splitAnnexB } from '../../../adapters/rtsp/annex-b.js';
 import type { Profile } from '../../../adapters/core/types.js';
 
 /** TranscodeBudgetError is a transcode refused because the budget is spent. */
@@ -191,7 +192,7 @@ export class Transcodes {
   }
 
   #picture(job: Job, annex: Buffer): void {
-    const nals = splitAnnexB(annex).filter((n) => n.length > 0 && (n[0]! & 0x1f) !== 9);
+    const nals = splitAnnexB(annex).filter((n) => (n[0]! & 0x1f) !== 9);
     let sps: Buffer | undefined;
     let pps: Buffer | undefined;
     let key = false;
@@ -244,28 +245,3 @@ export class Transcodes {
 }
 
 const AUD = Buffer.from([0, 0, 0, 1, 9]);
-
-/** splitAnnexB returns the NAL units of an Annex B stream (3- and 4-byte start codes). */
-export function splitAnnexB(buf: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  let start = -1;
-  while (i + 3 <= buf.length) {
-    if (buf[i] === 0 && buf[i + 1] === 0 && (buf[i + 2] === 1 || (buf[i + 2] === 0 && buf[i + 3] === 1))) {
-      const len = buf[i + 2] === 1 ? 3 : 4;
-      if (start >= 0) out.push(trimZeros(buf.subarray(start, i)));
-      i += len;
-      start = i;
-    } else {
-      i++;
-    }
-  }
-  if (start >= 0 && start < buf.length) out.push(buf.subarray(start));
-  return out;
-}
-
-function trimZeros(b: Buffer): Buffer {
-  let end = b.length;
-  while (end > 0 && b[end - 1] === 0) end--;
-  return b.subarray(0, end);
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupAccessUnits, profileLevelId, splitAnnexB } from '../../../../adapters/simulator/h264.js';
+import { groupAccessUnits, profileLevelId } from '../../../../adapters/simulator/h264.js';
+import { splitAnnexB } from '../../../../adapters/rtsp/annex-b.js';
 import { packetizeNalu, writeRtpHeader } from '../../../../adapters/simulator/rtp.js';
 import { senderReport } from '../../../../adapters/rtsp/rtcp.js';
 
