@@ -1,4 +1,4 @@
-// mediasoup workers: one per core, each with one router and one WebRtcServer (every viewer's ICE on one UDP and one TCP
+// mediasoup workers: one per core, each with one WebRtcServer (every viewer's ICE on one UDP and one TCP
 // port). A worker that dies is replaced, with a backoff, without restarting the gateway; what ran on it is told so
 // that its viewers can reconnect.
 import { EventEmitter } from 'node:events';
@@ -23,11 +23,10 @@ export interface WorkerOptions {
   logLevel?: ms.WorkerLogLevel;
 }
 
-/** WorkerSlot is one worker with its router and server. */
+/** WorkerSlot is one worker with its WebRtcServer and the routers made on it. */
 export interface WorkerSlot {
   index: number;
   worker: ms.Worker;
-  router: ms.Router;
   server: ms.WebRtcServer;
   /** load counts the consumers placed on the slot. */
   load: number;
@@ -50,15 +49,6 @@ export function routerFor(slot: WorkerSlot, codecs: ms.RtpCodecCapability[]): Pr
   }
   return router;
 }
-
-/** MEDIA_CODECS are what every router offers. H.264 is announced as Constrained Baseline (see BusFeed). */
-export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
-  { kind: 'video', mimeType: 'video/H264', clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } },
-  { kind: 'video', mimeType: 'video/H265', clockRate: 90000, parameters: {} },
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, preferredPayloadType: 8 },
-  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, preferredPayloadType: 0 },
-];
 
 /**
  * workerBinary finds mediasoup's worker: MEDIASOUP_WORKER_BIN, or the one scripts/setup.sh built from source and
@@ -149,11 +139,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#opts.udp !== false;
   }
 
-  /** rtpCapabilities are the routers' (all alike). */
-  get rtpCapabilities(): ms.RtpCapabilities | undefined {
-    return this.slots[0]?.router.rtpCapabilities;
-  }
-
   /** pids lists the workers' process ids. */
   pids(): number[] {
     return this.slots.map((s) => s.worker.pid);
@@ -170,10 +155,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const o = this.#opts;
     const worker = await this.#ms.createWorker({ logLevel: o.logLevel ?? 'error' });
     try {
-      const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
       const listen = { ip: o.listenIp, ...(o.announcedIp ? { announcedIp: o.announcedIp } : {}), port: o.port + index };
       const server = await worker.createWebRtcServer({ listenInfos: [...(o.udp === false ? [] : [{ protocol: 'udp' as const, ...listen }]), { protocol: 'tcp', ...listen }] });
-      const slot: WorkerSlot = { index, worker, router, server, load: 0, routers: new Map() };
+      const slot: WorkerSlot = { index, worker, server, load: 0, routers: new Map() };
       worker.on('died', (err) => this.#died(slot, err));
       return slot;
     } catch (err) {
