@@ -20,8 +20,7 @@ import { WebRtcService } from './media/webrtc/webrtc-service.js';
 import { Transcodes } from './media/transcode.js';
 import { RtspOut } from './media/rtsp-out.js';
 import { isPushUrl, PushPipeline, RtmpIngest } from './media/rtmp-in.js';
-import { authorizeMedia, stillAllowed } from './http/media-guard.js';
-import { viewerOf } from './http/routes/stream-routes.js';
+import { authorizeMedia, liveView, refuseMedia } from './http/media-guard.js';
 import type { AuditEvent } from './audit/audit-log.js';
 import type { Viewer } from './audit/view-tracker.js';
 import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
@@ -165,9 +164,8 @@ export class Gateway {
         pushKey: (camera) => (isPushUrl(catalog.camera(camera)?.mainUrl) ? catalog.credentials(camera)?.password : undefined),
         onRefused: (e) => {
           logger.warn({ part: 'rtmp', ...e }, 'rtmp push refused');
-          refusals.note(`refused\u0000a${e.remote}\u0000RTMP\u0000${e.camera}`, {
-            userId: null, username: '', unit: null, action: 'refused', camera: /^[A-Za-z0-9_-]{1,128}$/.test(e.camera) ? e.camera : null,
-            cameraUnit: unitOfCamera(e.camera), detail: { route: 'rtmp', code: 'forbidden', reason: e.reason }, remote: e.remote,
+          refuseMedia((key, ev) => refusals.note(key, ev), {
+            route: 'rtmp', remote: e.remote, camera: /^[A-Za-z0-9_-]{1,128}$/.test(e.camera) ? e.camera : null, cameraUnit: unitOfCamera(e.camera), reason: e.reason,
           });
         },
         onPublish: (e) => {
@@ -365,23 +363,12 @@ async function startRtspOut(
       try {
         checked = authorizeMedia(guard, token, camera, profile);
       } catch (err) {
-        audit.refuse(`refused\u0000a${remote}\u0000RTSP\u0000${camera}`, {
-          userId: null, username: '', unit: null, action: 'refused', camera,
-          detail: { method: 'DESCRIBE', route: 'rtsp', status: 403, code: 'forbidden', reason: (err as Error).message }, remote,
-        });
+        refuseMedia(audit.refuse, { route: 'rtsp', method: 'DESCRIBE', status: 403, remote, camera, reason: (err as Error).message });
         throw err;
       }
-      const { grant, user } = checked;
-      const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote };
-      audit.touchView(who, camera, profile);
-      return {
-        viewer: viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
-        allowed: () => {
-          const ok = stillAllowed(guard, grant, camera);
-          if (ok) audit.touchView(who, camera, profile);
-          return ok;
-        },
-      };
+      const live = liveView({ ...guard, audit }, checked, camera, profile, remote);
+      live.touch();
+      return { viewer: live.viewer, allowed: live.allowed };
     },
     onError: (err) => logger.error({ err }, 'rtsp output'),
     onSession: (e) => logger.info(e, `rtsp ${e.event}`),

@@ -1,11 +1,15 @@
 // The one check every media URL passes (HLS, WHEP, RTSP, FLV): a signed token, the login session behind it still
 // open, its user still enabled and still holding the right to the camera. Long-lived views (WebRTC, RTSP, FLV) ask
 // stillAllowed again every second, so that a revoked right or an ended login ends them too.
+import type { Profile } from '../../../adapters/core/types.js';
 import type { MediaGrant } from '../auth/media-token.js';
 import { MediaTokenError } from '../auth/media-token.js';
 import { hashSessionId } from '../auth/session-store.js';
 import type { User } from '../catalog/catalog.js';
-import type { HttpDeps } from './deps.js';
+import type { AuditEvent } from '../audit/audit-log.js';
+import type { ViewerRef } from '../media/stream.js';
+import type { AuditView, HttpDeps } from './deps.js';
+import { viewerOf } from './routes/stream-routes.js';
 import { AppError } from './errors.js';
 import { subjectOf } from './auth-plugin.js';
 
@@ -52,4 +56,43 @@ function viewerUser(deps: GuardDeps, grant: MediaGrant): User | undefined {
   const session = deps.sessions.findByHash(grant.session);
   const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
   return user && !user.disabled ? user : undefined;
+}
+
+/** LiveView is a checked viewer of a long-lived view (WebRTC, RTSP, FLV) of one camera profile. */
+export interface LiveView {
+  /** viewer is how the stream hub counts her. */
+  viewer: ViewerRef;
+  /** touch keeps her view open in the audit trail. */
+  touch: () => void;
+  /** allowed asks again whether she may watch, and keeps the view audited while she may. */
+  allowed: () => boolean;
+}
+
+/** liveView makes the view of a checked viewer, seen from remote. */
+export function liveView(deps: GuardDeps & { audit: Pick<AuditView, 'touchView'> }, checked: MediaViewer, camera: string, profile: Profile, remote: string): LiveView {
+  const { grant, user } = checked;
+  const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote };
+  const touch = () => deps.audit.touchView(who, camera, profile);
+  return {
+    viewer: viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
+    touch,
+    allowed: () => {
+      const ok = stillAllowed(deps, grant, camera);
+      if (ok) touch();
+      return ok;
+    },
+  };
+}
+
+/**
+ * refuseMedia audits a refusal no HTTP error handler sees (an RTSP DESCRIBE, an RTMP push, a WebSocket upgrade): who
+ * asked (an address), which camera, through which output, and why. Repeats of one are summarised as others are.
+ */
+export function refuseMedia(refuse: (key: string, e: AuditEvent) => void, r: { route: 'rtsp' | 'rtmp' | 'ws-flv'; remote: string; camera: string | null; reason: string; method?: string; status?: number; cameraUnit?: string | null }): void {
+  refuse(`refused\u0000a${r.remote}\u0000${r.route}\u0000${r.camera ?? ''}`, {
+    userId: null, username: '', unit: null, action: 'refused', camera: r.camera,
+    ...(r.cameraUnit !== undefined ? { cameraUnit: r.cameraUnit } : {}),
+    detail: { ...(r.method ? { method: r.method } : {}), route: r.route, ...(r.status ? { status: r.status } : {}), code: 'forbidden', reason: r.reason },
+    remote: r.remote,
+  });
 }

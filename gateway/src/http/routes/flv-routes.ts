@@ -10,8 +10,7 @@ import type { Profile } from '../../../../adapters/core/types.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { COOKIE } from '../auth-plugin.js';
-import { authorizeMedia, stillAllowed, type MediaViewer } from '../media-guard.js';
-import { viewerOf } from './stream-routes.js';
+import { authorizeMedia, liveView, refuseMedia, type MediaViewer } from '../media-guard.js';
 import { CameraId } from '../schemas.js';
 import { FlvSession } from '../../media/flv.js';
 import type { ViewerRef } from '../../media/stream.js';
@@ -56,22 +55,16 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
 
   /** open checks the viewer, opens the stream and waits for it to be live; it returns its bus. */
   const open = async (checked: MediaViewer, camera: string, profile: Profile, remote: string) => {
-    const { grant, user } = checked;
-    const viewer = viewerOf({ userId: user.id, session: grant.session, unit: user.unit });
-    const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote };
+    const live = liveView(deps, checked, camera, profile, remote);
+    const viewer = live.viewer;
     let info = deps.hub.touch(camera, profile, viewer) ?? deps.hub.open(camera, profile, viewer);
     if (info.state !== 'live') info = (await deps.hub.waitLive(camera, profile, deps.playlistWaitMs)) ?? info;
     const bus = deps.hub.bus(camera, profile);
     if (info.state !== 'live' || !bus || bus.videoTrack < 0) {
       throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
     }
-    deps.audit.touchView(who, camera, profile);
-    const allowed = () => {
-      const ok = stillAllowed(deps, grant, camera);
-      if (ok) deps.audit.touchView(who, camera, profile);
-      return ok;
-    };
-    return { bus, viewer, allowed };
+    live.touch();
+    return { bus, viewer, allowed: live.allowed };
   };
 
   app.get('/media/flv/:camera/:file', {
@@ -123,10 +116,7 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
       checked = authorizeMedia(deps, url.searchParams.get('t') ?? undefined, camera, profile, cookie === undefined ? undefined : decodeURIComponent(cookie));
     } catch (err) {
       const e = err as AppError;
-      deps.audit.refuse(`refused\u0000a${remote}\u0000WS-FLV\u0000${camera}`, {
-        userId: null, username: '', unit: null, action: 'refused', camera,
-        detail: { method: 'GET', route: 'ws-flv', status: 403, code: 'forbidden', reason: e.message }, remote,
-      });
+      refuseMedia((key, ev) => deps.audit.refuse(key, ev), { route: 'ws-flv', method: 'GET', status: 403, remote, camera, reason: e.message });
       return refuse(403, e.message);
     }
     void open(checked, camera, profile, remote).then(({ bus, viewer, allowed }) => {

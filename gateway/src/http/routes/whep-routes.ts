@@ -7,8 +7,7 @@ import type { Profile } from '../../../../adapters/core/types.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { COOKIE, bearerOf } from '../auth-plugin.js';
-import { authorizeMedia, stillAllowed } from '../media-guard.js';
-import { viewerOf } from './stream-routes.js';
+import { authorizeMedia, liveView } from '../media-guard.js';
 import { CameraId, ProfileName } from '../schemas.js';
 import { SdpError, MAX_OFFER_BYTES } from '../../media/webrtc/whep-sdp.js';
 import { WebRtcError } from '../../media/webrtc/webrtc-service.js';
@@ -38,22 +37,18 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const webrtc = deps.webrtc;
     const { camera, profile } = req.params as { camera: string; profile: Profile };
     const token = (req.query as { t?: string }).t ?? bearerOf(req.headers.authorization);
-    const { grant, user } = authorizeMedia(deps, token, camera, profile, req.cookies[COOKIE]);
+    const checked = authorizeMedia(deps, token, camera, profile, req.cookies[COOKIE]);
+    const { user } = checked;
     if (!webrtc) throw new AppError('stream-unavailable', 'WebRTC is off on this gateway (media.webrtc): play over HLS', { reason: 'webrtc-off' });
     if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/sdp') || typeof req.body !== 'string') {
       throw new AppError('bad-request', 'a WHEP offer is sent as application/sdp', { reason: 'sdp' });
     }
-    const viewer = viewerOf({ userId: user.id, session: grant.session, unit: user.unit });
-    const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote: req.ip };
     const attempt = (p: Profile) => {
-      if (!deps.hub.touch(camera, p, viewer)) deps.hub.open(camera, p, viewer);
-      return webrtc.view({
-        camera, profile: p, offer: req.body as string, viewer, userId: user.id,
-        allowed: () => {
-          const ok = stillAllowed(deps, grant, camera);
-          if (ok) deps.audit.touchView(who, camera, p);
-          return ok;
-        },
+      const live = liveView(deps, checked, camera, p, req.ip);
+      if (!deps.hub.touch(camera, p, live.viewer)) deps.hub.open(camera, p, live.viewer);
+      return webrtc.view({ camera, profile: p, offer: req.body as string, viewer: live.viewer, userId: user.id, allowed: live.allowed }).then((v) => {
+        live.touch();
+        return v;
       });
     };
     let view;
@@ -78,7 +73,6 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
       throw err;
     }
     reply.header('x-stream-profile', served);
-    deps.audit.touchView(who, camera, served);
     req.log.info({ userId: user.id, camera, profile: served, session: view.id.slice(0, 8), codec: view.info.codec, transcoded: view.info.transcoded }, 'webrtc view opened');
     reply.code(201).header('location', sessionUrl(view.id)).header('cache-control', 'no-store')
       .header('x-stream-codec', view.info.codec + (view.info.transcoded ? '; transcoded' : ''))
