@@ -188,6 +188,16 @@ export function flvHeader(hasAudio: boolean, hasVideo: boolean): Buffer {
   return NmsFlv.createHeader(hasAudio, hasVideo);
 }
 
+/** clockPerMs is a track's timestamp units in a millisecond. */
+function clockPerMs(p: TrackParams): number {
+  return p.kind === 'video' ? 90 : p.sampleRate / 1000;
+}
+
+/** tagTime reads an FLV tag's timestamp (24 bits and an extension byte, FLV 1.0 E.4.1). */
+export function tagTime(tag: Buffer): number {
+  return ((tag[7]! << 24) | (tag[4]! << 16) | (tag[5]! << 8) | tag[6]!) >>> 0;
+}
+
 function tag(type: 8 | 9, ms: number, body: Buffer): Buffer {
   return NmsFlv.createMessage({ codec_type: type, size: body.length, dts: ms >>> 0, data: body });
 }
@@ -195,6 +205,8 @@ function tag(type: 8 | 9, ms: number, body: Buffer): Buffer {
 /** FlvWriter writes the tracks of a bus as FLV tags, each parameters change as a new sequence header. */
 export class FlvWriter {
   #base: number | undefined;
+  /** lastMs is the time of the last unit written. */
+  lastMs = 0;
 
   /** sequenceHeader is the configuration tag of a track. */
   sequenceHeader(p: TrackParams, ms: number): Buffer | undefined {
@@ -219,10 +231,11 @@ export class FlvWriter {
 
   /** unit is the tag of an access unit; times are made relative to the first unit written. */
   unit(au: AccessUnit, p: TrackParams): Buffer | undefined {
-    const clock = p.kind === 'video' ? 90 : p.sampleRate / 1000;
+    const clock = clockPerMs(p);
     const dtsMs = Math.round(au.dts / clock);
     this.#base ??= dtsMs;
     const ms = Math.max(0, dtsMs - this.#base);
+    this.lastMs = ms;
     if (p.kind === 'video') {
       const cts = Math.round((au.pts - au.dts) / clock);
       const key = au.key ? 1 : 2;
@@ -237,9 +250,9 @@ export class FlvWriter {
     return tag(8, ms, Buffer.concat([Buffer.from([p.codec === 'PCMA' ? 0x72 : 0x82]), au.data]));
   }
 
-  /** restart makes the next unit's time follow on (the upstream's timestamps start over). */
-  restart(lastMs: number, nextDtsMs: number): void {
-    this.#base = nextDtsMs - lastMs;
+  /** restart makes au, the first unit of a new upstream run, follow the last one written, gapMs later. */
+  restart(au: AccessUnit, p: TrackParams, gapMs = 40): void {
+    this.#base = Math.round(au.dts / clockPerMs(p)) - (this.lastMs + gapMs);
   }
 }
 
@@ -255,7 +268,6 @@ export class FlvSession {
   #consumer: Consumer;
   #write: (b: Buffer) => boolean;
   #writer = new FlvWriter();
-  #lastMs = 0;
   #rebase = false;
   #blocked = false;
   #closed = false;
@@ -296,7 +308,7 @@ export class FlvSession {
   }
 
   #onParams = (_track: number, p: TrackParams) => {
-    const h = this.#writer.sequenceHeader(p, this.#lastMs);
+    const h = this.#writer.sequenceHeader(p, this.#writer.lastMs);
     if (h && !this.#closed) this.#write(h);
   };
 
@@ -313,12 +325,10 @@ export class FlvSession {
       if (this.#rebase) {
         // A new upstream run: its times go on from the last one written, a frame later.
         this.#rebase = false;
-        const clock = p.kind === 'video' ? 90 : p.sampleRate / 1000;
-        this.#writer.restart(this.#lastMs + 40, Math.round(au.dts / clock));
+        this.#writer.restart(au, p);
       }
       const t = this.#writer.unit(au, p);
       if (!t) continue;
-      this.#lastMs = ((t[7]! << 24) | (t[4]! << 16) | (t[5]! << 8) | t[6]!) >>> 0;
       if (!this.#write(t)) this.#blocked = true;
     }
   }

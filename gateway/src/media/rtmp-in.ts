@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Pipeline, PipelineEvents, PipelineExit, PipelineStats } from './pipeline.js';
 import type { TrackParams } from './core/access-unit.js';
 import type { FrameBus } from './core/frame-bus.js';
-import { FlvError, FlvReader } from './flv.js';
+import { FlvError, FlvReader, tagTime } from './flv.js';
 
 const require = createRequire(import.meta.url);
 interface NmsSession {
@@ -119,8 +119,7 @@ export class RtmpIngest extends EventEmitter<{ publish: [camera: string] }> {
         if (b.length < 15 || b[0] === 0x46) return; // the FLV file header
         const size = b.readUIntBE(1, 3);
         if (11 + size > b.length) return;
-        const ms = ((b[7]! << 24) | (b[4]! << 16) | (b[5]! << 8) | b[6]!) >>> 0;
-        onTag(b[0]!, ms, b.subarray(11, 11 + size));
+        onTag(b[0]!, tagTime(b), b.subarray(11, 11 + size));
       },
     };
     broadcast.postPlay(sub);

@@ -6,7 +6,7 @@ import { parseRtp } from '../../../adapters/rtsp/rtp-packet.js';
 import { lengthPrefixed, type AccessUnit, type VideoParams } from '../../../gateway/src/media/core/access-unit.js';
 import { RtpClock, RtpPacketizer, RTP_MTU } from '../../../gateway/src/media/core/rtp-packetizer.js';
 import { H264Depacketizer, h265Params, type Picture } from '../../../gateway/src/media/core/video-depacketizer.js';
-import { FlvError, FlvReader, FlvWriter } from '../../../gateway/src/media/flv.js';
+import { FlvError, FlvReader, FlvWriter, tagTime } from '../../../gateway/src/media/flv.js';
 import { isKeyframeRequest } from '../../../gateway/src/media/webrtc/bus-feed.js';
 import { chooseCodecs } from '../../../gateway/src/media/webrtc/codec-choice.js';
 import { parseOffer, SdpError, writeAnswer } from '../../../gateway/src/media/webrtc/whep-sdp.js';
@@ -212,7 +212,7 @@ describe('WHEP offers', () => {
 });
 
 describe('FLV tags', () => {
-  const parse = (tag: Buffer) => ({ type: tag[0]!, ms: ((tag[7]! << 24) | (tag[4]! << 16) | (tag[5]! << 8) | tag[6]!) >>> 0, body: tag.subarray(11, 11 + tag.readUIntBE(1, 3)) });
+  const parse = (tag: Buffer) => ({ type: tag[0]!, ms: tagTime(tag), body: tag.subarray(11, 11 + tag.readUIntBE(1, 3)) });
 
   it('writes H.264 and AAC as FLV and reads them back: parameters, times, keyframes, NAL units', () => {
     const w = new FlvWriter();
