@@ -3,7 +3,7 @@
 // else a clear refusal.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { glassState, playWhep } from '../support/glass-page.js';
+import { glassState, playWhep, waitPictures } from '../support/glass-page.js';
 import { launchChromium, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
@@ -44,11 +44,7 @@ describe('H.265 cameras over WebRTC', () => {
     const b = await viewer(camera, 'sub');
     for (const v of [a, b]) await playWhep(v.page, { whepUrl: v.whepUrl, controlUrl: gw.simulator.controlUrl()!, camera });
     for (const v of [a, b]) {
-      const s = await waitFor('transcoded pictures', async () => {
-        const st = await glassState(v.page);
-        if (st.errors.length) throw new Error(st.errors.join('; '));
-        return st.frames > 25 && st;
-      }, 30_000, 250);
+      const s = await waitPictures(v.page, 'transcoded pictures', 25);
       expect([s.width, s.height]).toEqual([640, 360]);
       expect(s.codecHeader).toBe('H264; transcoded');
     }

@@ -4,9 +4,9 @@ import type { Browser, Page } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { glassState, playWhep } from '../support/glass-page.js';
+import { glassState, playWhep, waitPictures } from '../support/glass-page.js';
 import { children } from '../bench/proc-stats.js';
-import { CLIP_DIR, launchChromium, login, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
+import { CLIP_DIR, grantToVillage, launchChromium, login, openConsole, setFaults, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -44,11 +44,7 @@ describe('WebRTC (WHEP) from the frame bus', () => {
       const { whepUrl } = await ticketIn(page, camera, profile);
       expect(whepUrl).toMatch(/^\/media\/whep\//);
       await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera });
-      const state = await waitFor('two seconds of WebRTC pictures', async () => {
-        const s = await glassState(page);
-        if (s.errors.length) throw new Error(s.errors.join('; '));
-        return s.frames > 50 && s;
-      }, 30_000, 250);
+      const state = await waitPictures(page, 'two seconds of WebRTC pictures', 50);
       expect(state.whepStatus).toBe(201);
       expect(state.location).toMatch(/^\/media\/whep\/sessions\/[\w-]{16,}$/);
       expect(state.pc).toBe('connected');
@@ -104,11 +100,7 @@ describe('WebRTC (WHEP) from the frame bus', () => {
     const page = await loggedIn();
     const { whepUrl } = await ticketIn(page, camera, 'sub');
     await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera, player: 'eyevinn' });
-    const state = await waitFor('pictures in the Eyevinn player', async () => {
-      const s = await glassState(page);
-      if (s.errors.length) throw new Error(s.errors.join('; '));
-      return s.frames > 25 && s;
-    }, 30_000, 250);
+    const state = await waitPictures(page, 'pictures in the Eyevinn player', 25);
     expect([state.width, state.height]).toEqual([640, 360]);
     await page.close();
     // Closing the page without a DELETE: the view ends on its own once the browser is gone.
@@ -165,18 +157,12 @@ describe('WebRTC (WHEP) from the frame bus', () => {
   });
 
   it('ends a revoked viewer\'s WebRTC view within 5 s, and refuses her next offer', async () => {
-    const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
-    const county = gw.gateway.demoAccounts.find((a) => a.username === 'county-admin')!.unit;
-    const camera = gw.gateway.access.camerasUnder(county).find((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!))!;
-    const admin = await login(gw, 'county-admin');
-    const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/grants', headers: { cookie: admin }, payload: { toUnit: village, cameras: [camera], actions: ['live'], reGrant: false } });
-    expect(made.statusCode).toBe(201);
+    const { camera, revoke } = await grantToVillage(gw);
     const page = await loggedIn('village-clerk');
     const { whepUrl } = await ticketIn(page, camera, 'sub');
     await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera });
     await waitFor('the clerk\'s pictures', async () => (await glassState(page)).frames > 25, 30_000, 250);
-    const revoked = await gw.gateway.http.inject({ method: 'DELETE', url: `/api/grants/${made.json<{ id: number }>().id}`, headers: { cookie: admin } });
-    expect(revoked.statusCode).toBe(200);
+    expect(await revoke()).toBe(200);
     const at = Date.now();
     await waitFor('the view to end on the gateway', () => gw.gateway.webrtc!.sessions.every((x) => x.camera !== camera), 5000, 50);
     const framesAtEnd = (await glassState(page)).frames;
@@ -206,11 +192,7 @@ describe('a device that pushes RTMP', () => {
       const page = await loggedIn('village-clerk');
       const { whepUrl } = await ticketIn(page, id, 'main');
       await playWhep(page, { whepUrl, controlUrl: gw.simulator.controlUrl()!, camera: id });
-      const state = await waitFor('pictures of the pushed camera', async () => {
-        const s = await glassState(page);
-        if (s.errors.length) throw new Error(s.errors.join('; '));
-        return s.frames > 25 && s;
-      }, 30_000, 250);
+      const state = await waitPictures(page, 'pictures of the pushed camera', 25);
       expect([state.width, state.height]).toEqual([640, 360]);
       await page.close();
     } finally {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { COUNTER_BAND, COUNTER_BITS, COUNTER_SPEC } from '../../adapters/simulator/clip-maker.js';
-import { ROOT } from './harness.js';
+import { ROOT, waitFor } from './harness.js';
 
 /** GlassSample is one decoded picture: its index and, once the simulator answered, its glass-to-glass latency. */
 export interface GlassSample {
@@ -77,4 +77,13 @@ function eyevinnBundle(): Promise<string> {
 /** glassState reads what the page collected. */
 export function glassState(page: Page): Promise<GlassState> {
   return page.evaluate('window.glass') as Promise<GlassState>;
+}
+
+/** waitPictures waits, 30 s at most, until page has shown more than frames pictures; an error the page met fails at once. */
+export function waitPictures(page: Page, what: string, frames: number): Promise<GlassState> {
+  return waitFor(what, async () => {
+    const s = await glassState(page);
+    if (s.errors.length) throw new Error(s.errors.join('; '));
+    return s.frames > frames && s;
+  }, 30_000, 250);
 }

@@ -103,6 +103,22 @@ export async function login(gw: TestGateway, username: string, password = DEMO_P
   return `seg_session=${cookie.value}`;
 }
 
+/**
+ * grantToVillage has the county administrator push live viewing of one of her cameras outside the village clerk's unit
+ * to that village; revoke withdraws the grant and answers the HTTP status.
+ */
+export async function grantToVillage(gw: TestGateway): Promise<{ camera: string; revoke: () => Promise<number> }> {
+  const unitOf = (u: string) => gw.gateway.demoAccounts.find((a) => a.username === u)!.unit;
+  const village = unitOf('village-clerk');
+  const access = gw.gateway.access;
+  const camera = access.camerasUnder(unitOf('county-admin')).find((id) => !access.tree.contains(village, access.unitOf(id)!))!;
+  const admin = await login(gw, 'county-admin');
+  const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/grants', headers: { cookie: admin }, payload: { toUnit: village, cameras: [camera], actions: ['live'], reGrant: false } });
+  if (made.statusCode !== 201) throw new Error(`granting ${camera} to the village failed: ${made.statusCode} ${made.body}`);
+  const id = made.json<{ id: number }>().id;
+  return { camera, revoke: async () => (await gw.gateway.http.inject({ method: 'DELETE', url: `/api/grants/${id}`, headers: { cookie: admin } })).statusCode };
+}
+
 /** setFaults flips a camera's knobs through the simulator's control endpoint, as an operator would. */
 export async function setFaults(sim: Simulator, camera: string, faults: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${sim.controlUrl()}/cameras/${camera}/faults`, { method: 'PUT', body: JSON.stringify(faults) });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIP_DIR, login, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
+import { CLIP_DIR, grantToVillage, login, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
 import { FlvReader } from '../../../gateway/src/media/flv.js';
 
 const run = promisify(execFile);
@@ -131,11 +131,7 @@ describe('FLV out', () => {
   });
 
   it('refuses a forged token, and ends a revoked viewer\'s HTTP-FLV and WebSocket-FLV within 5 s', async () => {
-    const county = gw.gateway.demoAccounts.find((a) => a.username === 'county-admin')!.unit;
-    const camera = gw.gateway.access.camerasUnder(county).find((id) => !gw.gateway.access.tree.contains(village(), gw.gateway.access.unitOf(id)!))!;
-    const countyAdmin = await login(gw, 'county-admin');
-    const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/grants', headers: { cookie: countyAdmin }, payload: { toUnit: village(), cameras: [camera], actions: ['live'], reGrant: false } });
-    expect(made.statusCode).toBe(201);
+    const { camera, revoke } = await grantToVillage(gw);
     const clerk = await login(gw, 'village-clerk');
     const { flvUrl } = await ticket(clerk, camera);
     expect((await fetch(`${gw.url}${flvUrl.replace(/t=[^&]+/, 't=AAAA.BBBB')}`)).status).toBe(403);
@@ -158,8 +154,7 @@ describe('FLV out', () => {
     await new Promise((done) => ws.on('open', done));
     await new Promise((r) => setTimeout(r, 500));
     expect(httpEnded).toBe(0);
-    const revoked = await gw.gateway.http.inject({ method: 'DELETE', url: `/api/grants/${made.json<{ id: number }>().id}`, headers: { cookie: countyAdmin } });
-    expect(revoked.statusCode).toBe(200);
+    expect(await revoke()).toBe(200);
     const at = Date.now();
     await waitFor('both FLV views to end', () => httpEnded > 0 && wsClosed > 0, 5000, 50);
     expect(Math.max(httpEnded, wsClosed) - at).toBeLessThan(5000);

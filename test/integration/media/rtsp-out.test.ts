@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, ROOT, setFaults, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
+import { grantToVillage, login, ROOT, setFaults, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
 
 const run = promisify(execFile);
 let gw: TestGateway;
@@ -91,19 +91,13 @@ describe('RTSP out', () => {
   });
 
   it('cuts a reader off within 5 s when her right is revoked', async () => {
-    const village = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
-    const county = gw.gateway.demoAccounts.find((a) => a.username === 'county-admin')!.unit;
-    const camera = gw.gateway.access.camerasUnder(county).find((id) => !gw.gateway.access.tree.contains(village, gw.gateway.access.unitOf(id)!))!;
-    const countyAdmin = await login(gw, 'county-admin');
-    const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/grants', headers: { cookie: countyAdmin }, payload: { toUnit: village, cameras: [camera], actions: ['live'], reGrant: false } });
-    expect(made.statusCode).toBe(201);
+    const { camera, revoke } = await grantToVillage(gw);
     const clerk = await login(gw, 'village-clerk');
     const url = await rtspUrl(clerk, camera, 'sub');
     const reader = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-map', '0:v', '-f', 'null', '-']);
     const exited = new Promise<number>((done) => reader.on('exit', () => done(Date.now())));
     await waitFor('the clerk\'s reader to play', () => gw.gateway.rtsp!.sessions.some((s) => s.camera === camera), 20_000, 100);
-    const revoked = await gw.gateway.http.inject({ method: 'DELETE', url: `/api/grants/${made.json<{ id: number }>().id}`, headers: { cookie: countyAdmin } });
-    expect(revoked.statusCode).toBe(200);
+    expect(await revoke()).toBe(200);
     const at = Date.now();
     await waitFor('the reader to be cut off', () => !gw.gateway.rtsp!.sessions.some((s) => s.camera === camera), 5000, 50);
     expect(Date.now() - at).toBeLessThan(5000);
