@@ -12,6 +12,8 @@ import { glassState, playCounter, playWhep } from '../support/glass-page.js';
 import { launchChromium, openConsole, setFaults, startGateway, type TestGateway } from '../support/harness.js';
 import { BusFeed } from '../../gateway/src/media/webrtc/bus-feed.js';
 import { routerFor } from '../../gateway/src/media/webrtc/workers.js';
+import { chooseCodecs } from '../../gateway/src/media/webrtc/codec-choice.js';
+import type { VideoParams } from '../../gateway/src/media/core/access-unit.js';
 import { fixed as f, log, machineLine, quantiles } from './bench-util.js';
 import { cpuSeconds } from './proc-stats.js';
 
@@ -155,9 +157,10 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     await gw.gateway.hub.waitLive(main, 'main', 15_000);
     const bus = gw.gateway.hub.bus(main, 'main')!;
     const codecs: ms.RtpCodecCapability[] = [{ kind: 'video', mimeType: 'video/H264', clockRate: 90000, preferredPayloadType: 102, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } }];
-    const router = await routerFor(slot, codecs);
-    const level = (bus.tracks[bus.videoTrack]!.params as { sps: Buffer }).sps[3]!.toString(16).padStart(2, '0');
-    const feed = await BusFeed.create(slot, router, bus, { video: { mimeType: 'video/H264', payloadType: 96, clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': `42e0${level}`, 'level-asymmetry-allowed': 1 }, rtcpFeedback: [] } });
+    // The codecs as the gateway chooses them for a browser that offers this one (the camera's level kept).
+    const choice = chooseCodecs(codecs, bus.tracks[bus.videoTrack]!.params as VideoParams)!;
+    const router = await routerFor(slot, choice.routerCodecs);
+    const feed = await BusFeed.create(slot, router, bus, { video: choice.video });
     // The sink is a socket in another process that never reads: the kernel drops what overflows its buffer.
     const sink = spawn('/usr/bin/python3', ['-c', "import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1',0)); print(s.getsockname()[1], flush=True); time.sleep(1e6)"]);
     const sinkPort = await new Promise<number>((r) => sink.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
@@ -195,7 +198,7 @@ export async function runWebRtcBench(o: WebRtcBenchOptions): Promise<void> {
     const without = (u1.user + u1.system) / 1e6 / o.windowS;
     const feeds: BusFeed[] = [];
     for (const c of streams) {
-      feeds.push(await BusFeed.create(slot, router, gw.gateway.hub.bus(c, 'main')!, { video: { mimeType: 'video/H264', payloadType: 96, clockRate: 90000, parameters: { 'packetization-mode': 1, 'profile-level-id': `42e0${level}`, 'level-asymmetry-allowed': 1 }, rtcpFeedback: [] } }));
+      feeds.push(await BusFeed.create(slot, router, gw.gateway.hub.bus(c, 'main')!, { video: choice.video }));
     }
     await sleep(3000);
     const u2 = process.cpuUsage();
