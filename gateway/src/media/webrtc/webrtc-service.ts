@@ -11,7 +11,7 @@ import { BusFeed } from './bus-feed.js';
 import { TranscodeBudgetError } from '../transcode.js';
 import { chooseCodecs, type CodecChoice } from './codec-choice.js';
 import { parseOffer, writeAnswer, type AnswerConsumer, type ParsedOffer } from './whep-sdp.js';
-import { routerFor, type WorkerPool, type WorkerSlot } from './workers.js';
+import { codecsKey, routerFor, type WorkerPool, type WorkerSlot } from './workers.js';
 
 /** QUIET_LOOK_MS spaces the looks at what a browser sent (a view that sent nothing since is gone). */
 const QUIET_LOOK_MS = 4000;
@@ -293,7 +293,7 @@ export class WebRtcService extends EventEmitter<WebRtcServiceEvents> {
    * when there is none.
    */
   #feed(camera: string, profile: Profile, bus: FrameBus, choice: CodecChoice): Promise<BusFeed> {
-    const key = `${camera}/${profile}/${choice.routerCodecs.map((c) => `${c.mimeType}:${c.preferredPayloadType}:${JSON.stringify(c.parameters ?? {})}`).join(',')}/${JSON.stringify(choice.video.parameters)}`;
+    const key = `${camera}/${profile}/${codecsKey(choice.routerCodecs)}/${JSON.stringify(choice.video.parameters)}`;
     const existing = this.#feeds.get(key);
     if (existing) {
       return existing.then((feed) => {

@@ -34,13 +34,18 @@ export interface WorkerSlot {
   routers: Map<string, Promise<ms.Router>>;
 }
 
+/** codecsKey names a set of router codecs with their payload types (routers and feeds are found by it). */
+export function codecsKey(codecs: ms.RtpCodecCapability[]): string {
+  return codecs.map((c) => `${c.mimeType}/${c.preferredPayloadType}/${JSON.stringify(c.parameters ?? {})}`).join('|');
+}
+
 /**
  * routerFor returns the slot's router for a set of codecs with their payload types, making it the first time. A
  * browser that makes the offer chooses the payload types, and mediasoup sends a consumer's packets with its router's:
  * so each set of payload types in use (one per browser family, as a rule) has its router, fed by its own feeds.
  */
 export function routerFor(slot: WorkerSlot, codecs: ms.RtpCodecCapability[]): Promise<ms.Router> {
-  const key = codecs.map((c) => `${c.mimeType}/${c.preferredPayloadType}/${JSON.stringify(c.parameters ?? {})}`).join('|');
+  const key = codecsKey(codecs);
   let router = slot.routers.get(key);
   if (!router) {
     router = slot.worker.createRouter({ mediaCodecs: codecs });
