@@ -156,6 +156,13 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       expected: unexpected ? unknownKey(key.split('.'), [...fromEnv].find((k) => k === key || k.startsWith(`${key}.`))?.split('.')) : describeExpected(e.schema as { anyOf?: Array<{ const?: unknown }> }, e.message),
     };
   });
+  const c = withDefaults as Config;
+  if (problems.length === 0 && c.console.rateWarn > c.console.rateGood) {
+    problems.push({ key: 'console.rateWarn', value: c.console.rateWarn, expected: `at most console.rateGood (${c.console.rateGood}): amber starts below green` });
+  }
+  if (problems.length === 0 && c.console.map.tileUrl && !/^https?:\/\/[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}/.test(c.console.map.tileUrl)) {
+    problems.push({ key: 'console.map.tileUrl', value: c.console.map.tileUrl, expected: 'an http(s) URL with {z}, {x} and {y} in it, in that order' });
+  }
   if (problems.length > 0) {
     // Report each key once, with its first complaint: unions otherwise list every alternative.
     const seen = new Set<string>();

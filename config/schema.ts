@@ -169,6 +169,31 @@ export const ConfigSchema = Type.Object({
     /** repeatWindowSeconds: a refusal repeated within it (same caller, route and reason) is counted into one entry. */
     repeatWindowSeconds: Type.Number({ default: 60, minimum: 0.1, maximum: 3600 }),
   }, { default: {}, ...strict }),
+  events: Type.Object({
+    /** retentionDays keeps events (camera offline/online, stream failures, imports, grants) this long. */
+    retentionDays: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
+    /** flushMs gathers events this long before they are written and pushed together. */
+    flushMs: Type.Integer({ default: 250, minimum: 10, maximum: 10_000 }),
+    /** maxPending bounds the events waiting for a flush (the oldest beyond it are dropped and counted). */
+    maxPending: Type.Integer({ default: 50_000, minimum: 100, maximum: 1_000_000 }),
+    /** webhookTimeoutSeconds bounds one delivery; webhookRetries are tried after it with a doubling backoff. */
+    webhookTimeoutSeconds: Type.Number({ default: 5, minimum: 0.5, maximum: 60 }),
+    webhookRetries: Type.Integer({ default: 3, minimum: 0, maximum: 10 }),
+  }, { default: {}, ...strict }),
+  console: Type.Object({
+    /** rateGood and rateWarn colour an online rate: green from rateGood, amber from rateWarn, red below. */
+    rateGood: Type.Number({ default: 0.98, minimum: 0, maximum: 1 }),
+    rateWarn: Type.Number({ default: 0.9, minimum: 0, maximum: 1 }),
+    map: Type.Object({
+      /**
+       * tileUrl is the base map's tile server, {z}/{x}/{y} in it (an intranet map service, say
+       * "http://map.gov.local/tiles/{z}/{x}/{y}.png"); empty: no base map, units and cameras on a plain background.
+       */
+      tileUrl: Type.String({ default: '', maxLength: 512 }),
+      attribution: Type.String({ default: '', maxLength: 200 }),
+      maxZoom: Type.Integer({ default: 18, minimum: 1, maximum: 22 }),
+    }, { default: {}, ...strict }),
+  }, { default: {}, ...strict }),
   metrics: Type.Object({
     /** enabled serves Prometheus metrics at /metrics. */
     enabled: Type.Boolean({ default: true }),

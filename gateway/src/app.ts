@@ -14,6 +14,7 @@ import { Catalog } from './catalog/catalog.js';
 import type { DemoAccount } from './catalog/demo-catalog.js';
 import { listDemoAccounts, seedDemo } from './demo/seed-demo.js';
 import { buildServer } from './http/server.js';
+import { AppError } from './http/errors.js';
 import { StreamHub } from './media/stream-hub.js';
 import { WorkerPool } from './media/webrtc/workers.js';
 import { WebRtcService } from './media/webrtc/webrtc-service.js';
@@ -23,12 +24,15 @@ import { isPushUrl, PushPipeline, RtmpIngest } from './media/rtmp-in.js';
 import { authorizeMedia, liveView, refuseMedia } from './http/media-guard.js';
 import type { AuditEvent } from './audit/audit-log.js';
 import type { Viewer } from './audit/view-tracker.js';
-import { HealthMonitor, type CredentialState } from './health/health-monitor.js';
+import { HealthMonitor, ProbeFailed, type CredentialState } from './health/health-monitor.js';
 import { HealthStore } from './health/health-store.js';
 import { createMetrics } from './health/metrics.js';
 import { pingRtsp, probeRtsp, RtspProbeError } from '../../adapters/rtsp/rtsp-probe.js';
 import { ImportJobs } from './catalog/import/import-jobs.js';
 import { GrantStore } from './catalog/grant-store.js';
+import { ViewStore } from './catalog/view-store.js';
+import { EventCenter } from './events/event-center.js';
+import { Webhooks } from './events/webhooks.js';
 import { AuditLog } from './audit/audit-log.js';
 import { ViewTracker } from './audit/view-tracker.js';
 import { RepeatFilter } from './audit/repeat-filter.js';
@@ -73,6 +77,8 @@ export class Gateway {
   readonly devices: DevicePool;
   readonly audit: AuditLog;
   readonly grants: GrantStore;
+  readonly events: EventCenter;
+  readonly webhooks: Webhooks;
   /** webrtc is undefined when WebRTC is off or its workers could not start. */
   readonly webrtc: WebRtcService | undefined;
   /** rtsp is the RTSP output, undefined when it is off. */
@@ -86,7 +92,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -98,6 +104,8 @@ export class Gateway {
     this.devices = parts.devices;
     this.audit = parts.audit;
     this.grants = parts.grants;
+    this.events = parts.events;
+    this.webhooks = parts.webhooks;
     this.#views = parts.views;
     this.#refusals = parts.refusals;
     this.http = parts.http;
@@ -165,7 +173,7 @@ export class Gateway {
         onRefused: (e) => {
           logger.warn({ part: 'rtmp', ...e }, 'rtmp push refused');
           refuseMedia((key, ev) => refusals.note(key, ev), {
-            route: 'rtmp', remote: e.remote, camera: /^[A-Za-z0-9_-]{1,128}$/.test(e.camera) ? e.camera : null, cameraUnit: unitOfCamera(e.camera), reason: e.reason,
+            route: 'rtmp', remote: e.remote, camera: /^[A-Za-z0-9_-]{1,128}$/.test(e.camera) ? e.camera : null, cameraUnit: unitOfCamera(e.camera), message: e.reason, reason: 'push-refused',
           });
         },
         onPublish: (e) => {
@@ -225,6 +233,7 @@ export class Gateway {
         dir: ic.dir || join(dirname(resolve(config.store.path)), 'imports'), maxBytes: ic.maxMegabytes * 1024 * 1024, maxRows: ic.maxRows,
         keepRejections: ic.keepRejections, maxQueued: ic.maxQueued, maxPerUser: ic.maxPerUser, keepMs: ic.keepMinutes * 60_000,
       });
+      const { events, webhooks } = createEvents(config, db, key.derive('webhook-secrets'), { access, catalog, hub, health: health.monitor, imports }, logger.child({ part: 'events' }));
       const sessions = new SessionStore(db, config.auth.sessionTtlHours * 3600_000);
       const tokens = new MediaTokens(key.derive('media-token'), config.auth.mediaTokenTtlSeconds * 1000);
       const auditView = {
@@ -248,6 +257,10 @@ export class Gateway {
         devices,
         audit: auditView,
         grants,
+        savedViews: new ViewStore(db),
+        events,
+        webhooks,
+        consoleSettings: { rateGood: config.console.rateGood, rateWarn: config.console.rateWarn, map: { ...config.console.map } },
         loginGuard: new LoginGuard({
           maxFailures: config.auth.lockoutFailures, lockMs: config.auth.lockoutMinutes * 60_000, maxPerAddress: config.auth.addressFailures, windowMs: 10 * 60_000,
           accountFailures: config.auth.accountFailures, accountDelayMs: config.auth.accountDelaySeconds * 1000,
@@ -258,6 +271,10 @@ export class Gateway {
           probe: (url, credentials) => probeDevice(url, credentials, dc.timeoutSeconds * 1000),
           add: (camera) => {
             catalog.upsertCameras([camera]);
+            late.gateway?.syncCatalog();
+          },
+          remove: (camera) => {
+            catalog.deleteCamera(camera);
             late.gateway?.syncCatalog();
           },
         },
@@ -279,7 +296,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -345,8 +362,61 @@ export class Gateway {
     await this.rtsp?.close();
     await this.ingest?.close();
     await Promise.all([this.http.close(), this.hub.close(), this.health.stop(), this.imports.idle()]);
+    this.events.close();
     this.#db.close();
   }
+}
+
+/**
+ * createEvents makes the event centre and its webhooks, and feeds it: cameras going offline and back (not a first
+ * probe), credentials refused and accepted again, streams failing, imports ending. Events are kept for
+ * events.retentionDays (pruned hourly).
+ */
+function createEvents(
+  config: Config, db: Db, key: Buffer,
+  parts: { access: AccessIndex; catalog: Catalog; hub: StreamHub; health: HealthMonitor; imports: ImportJobs }, logger: Logger,
+): { events: EventCenter; webhooks: Webhooks } {
+  const e = config.events;
+  const events = new EventCenter(db, { flushMs: e.flushMs, maxPending: e.maxPending, retentionDays: e.retentionDays });
+  const webhooks = new Webhooks(db, key, {
+    timeoutMs: e.webhookTimeoutSeconds * 1000, retries: e.webhookRetries, retryMs: 1000, maxQueued: 100,
+    inSubtree: (ancestor, unit) => parts.access.tree.contains(ancestor, unit), log: logger,
+  });
+  events.on('events', (batch) => webhooks.deliver(batch));
+  events.on('error', (err) => logger.error({ err }, 'events could not be stored'));
+  const name = (camera: string) => parts.catalog.summary(camera)?.name ?? camera;
+  parts.health.on('transition', (t) => {
+    if (t.state === 'offline') events.publish({ kind: 'camera.offline', unit: t.unit, camera: t.camera, params: { name: name(t.camera), why: t.reasonKind ?? 'other' } });
+    else if (t.from === 'offline') events.publish({ kind: 'camera.online', unit: t.unit, camera: t.camera, params: { name: name(t.camera) } });
+  });
+  parts.health.on('credentials', (c) => {
+    if (c.result === 'rejected') events.publish({ kind: 'camera.credentials', unit: c.unit, camera: c.camera, params: { name: name(c.camera) } });
+    else if (c.from === 'rejected') events.publish({ kind: 'camera.credentials-ok', unit: c.unit, camera: c.camera, params: { name: name(c.camera) } });
+  });
+  const last = new Map<string, string>();
+  parts.hub.on('state', (s) => {
+    const k = `${s.camera}/${s.profile}`;
+    const before = last.get(k);
+    if (s.state === 'stopped') last.delete(k);
+    else last.set(k, s.state);
+    const unit = parts.access.unitOf(s.camera);
+    if (s.state === 'failed' && before !== 'failed' && unit) {
+      events.publish({ kind: 'stream.failed', unit, camera: s.camera, params: { name: name(s.camera), profile: s.profile, why: s.error?.kind ?? 'failed' } });
+    }
+  });
+  parts.imports.onFinished = (job) => {
+    const unit = parts.catalog.user(job.owner)?.unit;
+    if (!unit) return;
+    const p = job.progress;
+    events.publish(job.state === 'done'
+      ? { kind: 'import.done', unit, camera: null, params: { job: job.id, added: p.added, updated: p.updated, rejected: p.rejected, rows: p.rows } }
+      : { kind: 'import.failed', unit, camera: null, params: { job: job.id, ...(job.errorCode ? { why: job.errorCode } : {}) } });
+  };
+  const prune = setInterval(() => {
+    try { events.prune(); } catch (err) { logger.error({ err }, 'events could not be pruned'); }
+  }, 3600_000);
+  prune.unref();
+  return { events, webhooks };
 }
 
 /** startRtspOut serves the frame buses over RTSP, each reader checked as every media URL is. */
@@ -363,7 +433,7 @@ async function startRtspOut(
       try {
         checked = authorizeMedia(guard, token, camera, profile);
       } catch (err) {
-        refuseMedia(audit.refuse, { route: 'rtsp', method: 'DESCRIBE', status: 403, remote, camera, reason: (err as Error).message });
+        refuseMedia(audit.refuse, { route: 'rtsp', method: 'DESCRIBE', status: 403, remote, camera, message: (err as Error).message, ...(err instanceof AppError && typeof err.details?.reason === 'string' ? { reason: err.details.reason } : {}) });
         throw err;
       }
       const live = liveView({ ...guard, audit }, checked, camera, profile, remote);
@@ -443,11 +513,11 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
     isStreaming: (camera) => hub.info(camera, 'main')?.state === 'live' || hub.info(camera, 'sub')?.state === 'live',
     probe: async (camera, signal) => {
       const target = targets.get(camera);
-      if (!target) throw new Error('neither a stream address nor an ONVIF endpoint in the catalog');
+      if (!target) throw new ProbeFailed('no-address', 'neither a stream address nor an ONVIF endpoint in the catalog');
       // A pushing device is online while it pushes: nothing is asked of it.
       if (isPushUrl(target.url)) {
         if (ingest?.isPublishing(camera)) return { latencyMs: 0, status: 200 };
-        throw new Error('the device is not pushing its stream (RTMP)');
+        throw new ProbeFailed('not-pushing', 'the device is not pushing its stream (RTMP)');
       }
       try {
         return target.kind === 'rtsp'
@@ -455,7 +525,7 @@ function createHealthMonitor(config: Config, db: Db, catalog: Catalog, access: A
           : await pingOnvif(target.url, { timeoutMs: h.timeoutSeconds * 1000, signal });
       } catch (err) {
         // The reason is shown to everyone who may see the camera: it names what failed, not the device's address.
-        throw new Error(err instanceof RtspProbeError || err instanceof OnvifError ? err.detail : String(err));
+        throw err instanceof RtspProbeError || err instanceof OnvifError ? new ProbeFailed(err.kind, err.detail) : new ProbeFailed('other', String(err));
       }
     },
   });

@@ -52,7 +52,7 @@ export interface TestGateway {
 }
 
 /** startGateway runs a gateway on a fresh store, seeded with a demo city of `cameras` cameras served by a fresh simulator. */
-export async function startGateway(opts: { cameras?: number; http?: Record<string, unknown>; imports?: Record<string, unknown>; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[]; keepLogs?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { cameras?: number; http?: Record<string, unknown>; imports?: Record<string, unknown>; media?: Record<string, unknown>; auth?: Record<string, unknown>; health?: Record<string, unknown>; metrics?: Record<string, unknown>; audit?: Record<string, unknown>; events?: Record<string, unknown>; console?: Record<string, unknown>; withConsole?: boolean; discoverable?: string[]; keepLogs?: boolean } = {}): Promise<TestGateway> {
   const dir = tempDir();
   const simulator = await startSimulator({ discoverable: opts.discoverable });
   const config = loadConfig({
@@ -67,6 +67,8 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       metrics: { ...opts.metrics },
       audit: { ...opts.audit },
       imports: { ...opts.imports },
+      events: { flushMs: 50, webhookRetries: 1, ...opts.events },
+      console: { ...opts.console },
       demo: {
         enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
         simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, onvifPort: simulator.onvif!.port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },
@@ -145,6 +147,13 @@ export async function openConsole(browser: Browser, url: string, username: strin
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
   return page;
+}
+
+/** pickUnit chooses a unit in one of the console's unit pickers: types its code, clicks the match, waits for the choice. */
+export async function pickUnit(page: Page, testid: string, code: string): Promise<void> {
+  await page.fill(`[data-testid=${testid}]`, code);
+  await page.click(`[data-testid=${testid}-options] [data-testid=unit-option][data-code="${code}"]`);
+  await page.waitForSelector(`[data-testid=${testid}-chosen][data-code="${code}"]`);
 }
 
 /** waitFor polls until check returns a value, or throws after timeoutMs naming what it waited for. */

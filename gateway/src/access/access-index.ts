@@ -2,6 +2,7 @@
 // push-down grants add cameras from elsewhere, with their actions and expiry.
 import type { OrgTree } from './org-tree.js';
 import { GrantBook, type GrantRecord } from './grants.js';
+import { problem, type Problem } from '../problem.js';
 
 /** Role is what a user may do; roles combine. */
 export type Role = 'admin' | 'operator' | 'viewer' | 'mediator';
@@ -122,31 +123,31 @@ export class AccessIndex {
    * strictly below her own; only cameras she holds (her subtree's, or a received grant that allows re-granting); never
    * more actions or a later expiry than she holds; never a camera the receiving unit already sees.
    */
-  checkGrant(grantor: Subject, req: GrantRequest, now = Date.now()): string | undefined {
-    if (!grantor.roles.includes('admin')) return 'only administrators push cameras down';
-    if (!this.tree.get(req.toUnit)) return `unit ${req.toUnit} is not in the governance tree`;
-    if (req.toUnit === grantor.unit || !this.tree.contains(grantor.unit, req.toUnit)) return `unit ${req.toUnit} is not below your unit: grants are pushed down`;
-    if (req.actions.length === 0) return 'a grant needs at least one action (live, playback, ptz, wall)';
-    if (req.expiresAt !== null && req.expiresAt <= now) return 'the expiry is in the past';
-    if (req.cameras.length === 0) return 'a grant needs at least one camera';
+  checkGrant(grantor: Subject, req: GrantRequest, now = Date.now()): Problem | undefined {
+    if (!grantor.roles.includes('admin')) return problem('admin-only', 'only administrators push cameras down');
+    if (!this.tree.get(req.toUnit)) return problem('unit-unknown', `unit ${req.toUnit} is not in the governance tree`, { unit: req.toUnit });
+    if (req.toUnit === grantor.unit || !this.tree.contains(grantor.unit, req.toUnit)) return problem('grant-not-below', `unit ${req.toUnit} is not below your unit: grants are pushed down`, { unit: req.toUnit });
+    if (req.actions.length === 0) return problem('grant-no-action', 'a grant needs at least one action (live, playback, ptz, wall)');
+    if (req.expiresAt !== null && req.expiresAt <= now) return problem('grant-expiry-past', 'the expiry is in the past');
+    if (req.cameras.length === 0) return problem('grant-no-camera', 'a grant needs at least one camera');
     let parent: GrantRecord | undefined;
     if (req.parent !== null) {
       parent = this.grants.get(req.parent);
-      if (!parent || parent.toUnit !== grantor.unit || (parent.expiresAt !== null && parent.expiresAt <= now)) return `grant ${req.parent} is not one your unit holds`;
-      if (!parent.reGrant) return `grant ${req.parent} does not allow granting onward`;
+      if (!parent || parent.toUnit !== grantor.unit || (parent.expiresAt !== null && parent.expiresAt <= now)) return problem('grant-not-held', `grant ${req.parent} is not one your unit holds`, { grant: req.parent });
+      if (!parent.reGrant) return problem('grant-no-regrant', `grant ${req.parent} does not allow granting onward`, { grant: req.parent });
       const extra = req.actions.find((a) => !parent!.actions.includes(a));
-      if (extra) return `you hold ${parent.actions.join(', ')} on these cameras, not ${extra}`;
-      if (parent.expiresAt !== null && (req.expiresAt === null || req.expiresAt > parent.expiresAt)) return `your grant ends ${new Date(parent.expiresAt).toISOString()}: a re-grant cannot last longer`;
-      if (req.group !== null && req.group !== parent.group) return 'a re-grant passes on the group it received';
+      if (extra) return problem('grant-action-not-held', `you hold ${parent.actions.join(', ')} on these cameras, not ${extra}`, { extra });
+      if (parent.expiresAt !== null && (req.expiresAt === null || req.expiresAt > parent.expiresAt)) return problem('grant-outlasts', `your grant ends ${new Date(parent.expiresAt).toISOString()}: a re-grant cannot last longer`, { until: parent.expiresAt });
+      if (req.group !== null && req.group !== parent.group) return problem('grant-group-changed', 'a re-grant passes on the group it received');
       const held = new Set(this.grants.camerasOf(parent));
       const missing = req.cameras.find((c) => !held.has(c));
-      if (missing) return `camera ${missing} is not in grant ${req.parent}`;
+      if (missing) return problem('grant-camera-not-held', `camera ${missing} is not in grant ${req.parent}`, { camera: missing, grant: req.parent });
     }
     for (const c of req.cameras) {
       const unit = this.#unitOf.get(c);
-      if (unit === undefined) return `no camera ${c}`;
-      if (!parent && !this.tree.contains(grantor.unit, unit)) return `camera ${c} is outside your part of the tree (pass on a grant you received instead)`;
-      if (this.tree.contains(req.toUnit, unit)) return `camera ${c} already belongs to unit ${req.toUnit}'s part of the tree`;
+      if (unit === undefined) return problem('camera-unknown', `no camera ${c}`, { camera: c });
+      if (!parent && !this.tree.contains(grantor.unit, unit)) return problem('camera-outside', `camera ${c} is outside your part of the tree (pass on a grant you received instead)`, { camera: c });
+      if (this.tree.contains(req.toUnit, unit)) return problem('grant-already-sees', `camera ${c} already belongs to unit ${req.toUnit}'s part of the tree`, { camera: c, unit: req.toUnit });
     }
     return undefined;
   }

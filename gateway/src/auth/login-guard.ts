@@ -101,6 +101,16 @@ export class LoginGuard {
     if (a.familiar.size > MAX_FAMILIAR) a.familiar.delete(a.familiar.values().next().value!);
   }
 
+  /** lockOf says whether an account is locked out (from how many addresses, until when) or slowed down, for its administrators. */
+  lockOf(username: string, now = Date.now()): { addresses: number; until: number; slowed: boolean } | undefined {
+    const a = this.#accounts.get(accountKey(username));
+    if (!a) return undefined;
+    const locked = [...a.pairs.values()].filter((p) => p.lockedUntil > now);
+    const slowed = a.failures.filter((t) => now - t < this.#opts.windowMs).length >= this.#opts.accountFailures;
+    if (locked.length === 0 && !slowed) return undefined;
+    return { addresses: locked.length, until: Math.max(0, ...locked.map((p) => p.lockedUntil)), slowed };
+  }
+
   /** unlock lifts every lock and slow-down of an account (an administrator's decision). */
   unlock(username: string): void {
     const a = this.#accounts.get(accountKey(username));

@@ -217,6 +217,14 @@ export class Catalog {
     return result;
   }
 
+  /** deleteCamera removes a camera, its health rows and group memberships (cascaded) and its places in grants. */
+  deleteCamera(id: string): boolean {
+    return this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM grant_cameras WHERE camera = ?').run(id);
+      return this.#db.prepare('DELETE FROM cameras WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
   /** addUser inserts an account with an already hashed password and returns its id. */
   addUser(user: Omit<User, 'id' | 'disabled'>, passwordHash: string): number {
     const r = this.#db.prepare('INSERT INTO users (username, display_name, unit, roles, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')

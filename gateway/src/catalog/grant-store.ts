@@ -3,6 +3,7 @@
 import type { Action, AccessIndex, GrantRequest, Subject } from '../access/access-index.js';
 import type { CameraGroup, GrantRecord } from '../access/grants.js';
 import type { Db } from '../store/database.js';
+import { problem, type Problem } from '../problem.js';
 
 /** GrantRow is a grant as listings show it, live or not. */
 export interface GrantRow extends GrantRecord {
@@ -15,9 +16,17 @@ interface Row {
   expires_at: number | null; regrant: number; parent: number | null; created_at: number; revoked_at: number | null; revoked_by: number | null;
 }
 
-/** GrantError is a refused request, in words. */
+/** GrantError is a refused request: its reason, parameters and words. */
 export class GrantError extends Error {
   override name = 'GrantError';
+  readonly reason: string;
+  readonly params?: Record<string, string | number>;
+
+  constructor(p: Problem) {
+    super(p.text);
+    this.reason = p.reason;
+    this.params = p.params;
+  }
 }
 
 /** GrantStore persists grants and groups and feeds them to the access model. */
@@ -77,7 +86,7 @@ export class GrantStore {
   /** revoke ends a grant and everything granted from it; it returns the ids ended. */
   revoke(by: Subject, id: number, now = Date.now()): number[] {
     const g = this.#access.grants.get(id);
-    if (!g || !this.#access.mayRevoke(by, g)) throw new GrantError(`no grant ${id} you may revoke`);
+    if (!g || !this.#access.mayRevoke(by, g)) throw new GrantError(problem('grant-unknown', `no grant ${id} you may revoke`, { grant: id }));
     const ids = this.#access.grants.descendants(id);
     this.#db.transaction(() => {
       const upd = this.#db.prepare('UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL');
@@ -92,10 +101,10 @@ export class GrantStore {
    */
   withdraw(by: Subject, id: number, camera: string, now = Date.now()): { shrunk: number[]; ended: number[] } {
     const g = this.#access.grants.get(id);
-    if (!g || !this.#access.mayRevoke(by, g)) throw new GrantError(`no grant ${id} you may change`);
-    if (g.group !== null) throw new GrantError('a group grant gives the whole group: change the group or revoke the grant');
+    if (!g || !this.#access.mayRevoke(by, g)) throw new GrantError(problem('grant-unknown', `no grant ${id} you may change`, { grant: id }));
+    if (g.group !== null) throw new GrantError(problem('grant-is-group', 'a group grant gives the whole group: change the group or revoke the grant'));
     const plan = this.#access.grants.planWithdraw(id, camera);
-    if (plan.shrunk.length === 0 && plan.ended.length === 0) throw new GrantError(`grant ${id} does not give camera ${camera}`);
+    if (plan.shrunk.length === 0 && plan.ended.length === 0) throw new GrantError(problem('grant-camera-not-held', `grant ${id} does not give camera ${camera}`, { grant: id, camera }));
     this.#db.transaction(() => {
       const del = this.#db.prepare('DELETE FROM grant_cameras WHERE grant_id = ? AND camera = ?');
       for (const x of plan.shrunk) del.run(x, camera);
@@ -107,11 +116,11 @@ export class GrantStore {
 
   /** createGroup makes a group of cameras of the owner's subtree. */
   createGroup(by: Subject, name: string, ownerUnit: string, cameras: readonly string[], now = Date.now()): CameraGroup {
-    if (!by.roles.includes('admin')) throw new GrantError('only administrators make camera groups');
-    if (!this.#access.tree.contains(by.unit, ownerUnit)) throw new GrantError(`unit ${ownerUnit} is outside your part of the tree`);
+    if (!by.roles.includes('admin')) throw new GrantError(problem('admin-only', 'only administrators make camera groups'));
+    if (!this.#access.tree.contains(by.unit, ownerUnit)) throw new GrantError(problem('unit-outside', `unit ${ownerUnit} is outside your part of the tree`, { unit: ownerUnit }));
     const outside = cameras.find((c) => { const u = this.#access.unitOf(c); return u === undefined || !this.#access.tree.contains(ownerUnit, u); });
-    if (outside) throw new GrantError(`camera ${outside} is not in unit ${ownerUnit}'s part of the tree`);
-    if (this.#db.prepare('SELECT 1 FROM camera_groups WHERE owner_unit = ? AND name = ?').get(ownerUnit, name)) throw new GrantError(`unit ${ownerUnit} already has a group named ${JSON.stringify(name)}`);
+    if (outside) throw new GrantError(problem('group-camera-outside', `camera ${outside} is not in unit ${ownerUnit}'s part of the tree`, { camera: outside, unit: ownerUnit }));
+    if (this.#db.prepare('SELECT 1 FROM camera_groups WHERE owner_unit = ? AND name = ?').get(ownerUnit, name)) throw new GrantError(problem('group-name-taken', `unit ${ownerUnit} already has a group named ${JSON.stringify(name)}`, { unit: ownerUnit, name }));
     const id = this.#db.transaction(() => {
       const r = this.#db.prepare('INSERT INTO camera_groups (name, owner_unit, created_by, created_at) VALUES (?, ?, ?, ?)').run(name, ownerUnit, by.userId, now);
       const gid = Number(r.lastInsertRowid);

@@ -49,8 +49,8 @@ export async function runAdd(config: Config, fields: Record<string, string | und
   const { db, catalog, tree } = openCatalog(config);
   try {
     const checked = checkRow({ ...fields, password: fields.username ? process.env.CAMERA_PASSWORD : undefined }, { unitExists: (c) => tree.get(c) !== undefined, mayUse: () => true });
-    if ('reason' in checked) {
-      process.stderr.write(`not added: ${checked.reason}\n`);
+    if ('problem' in checked) {
+      process.stderr.write(`not added: ${checked.problem.text}\n`);
       return 2;
     }
     if (catalog.camera(checked.camera.id)) {

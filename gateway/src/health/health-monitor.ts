@@ -14,8 +14,9 @@ export interface CameraHealth {
   /** checkedAt is the time of the last probe (0 before the first). */
   checkedAt: number;
   latencyMs?: number;
-  /** reason says, for an offline camera, what the last probe met. */
+  /** reason says, for an offline camera, what the last probe met; reasonKind is its stable kind (ProbeFailureKind). */
   reason?: string;
+  reasonKind?: string;
   /** failures counts consecutive failed probes. */
   failures: number;
   /** nextDue is the earliest time the next probe may run: later than now while a failing device backs off. */
@@ -39,6 +40,8 @@ export interface CredentialChange {
   camera: string;
   unit: string;
   result: 'accepted' | 'rejected';
+  /** from is what was known before (unknown: never tried since the camera was added). */
+  from: CredentialState;
   at: number;
   reason?: string;
 }
@@ -51,8 +54,11 @@ export interface Transition {
   camera: string;
   unit: string;
   state: 'online' | 'offline';
+  /** from is the state before (unknown: the camera's first probe). */
+  from: Liveness;
   at: number;
   reason?: string;
+  reasonKind?: string;
 }
 
 /** SavedHealth is a camera's state as the store kept it across a restart. */
@@ -60,9 +66,25 @@ export interface SavedHealth {
   state: 'online' | 'offline' | 'unknown';
   since: number;
   reason?: string;
+  reasonKind?: string;
   credentials?: 'accepted' | 'rejected';
   credentialsAt?: number;
   credentialsReason?: string;
+}
+
+/** PROBE_FAILURE_KINDS are the stable kinds of a failed probe, which the console says in the user's words. */
+export const PROBE_FAILURE_KINDS = ['unreachable', 'timeout', 'unauthorized', 'not-found', 'refused', 'protocol', 'fault', 'unsupported', 'no-address', 'not-pushing', 'other'] as const;
+export type ProbeFailureKind = (typeof PROBE_FAILURE_KINDS)[number];
+
+/** ProbeFailed is a failed probe: its kind, and in its message what the device did (never its address). */
+export class ProbeFailed extends Error {
+  override name = 'ProbeFailed';
+  readonly kind: ProbeFailureKind;
+
+  constructor(kind: string, message: string) {
+    super(message);
+    this.kind = (PROBE_FAILURE_KINDS as readonly string[]).includes(kind) ? kind as ProbeFailureKind : 'other';
+  }
 }
 
 /** HealthProbe checks one camera; it resolves when the device answered and rejects (with the reason) when not. */
@@ -152,7 +174,7 @@ export class HealthMonitor extends EventEmitter {
   add(camera: string, unit: string, saved?: SavedHealth): void {
     this.remove(camera);
     const h: CameraHealth = {
-      unit, state: saved?.state ?? 'unknown', since: saved?.since ?? 0, checkedAt: 0, failures: 0, nextDue: 0, reason: saved?.reason,
+      unit, state: saved?.state ?? 'unknown', since: saved?.since ?? 0, checkedAt: 0, failures: 0, nextDue: 0, reason: saved?.reason, reasonKind: saved?.reasonKind,
       credentials: saved?.credentials ?? 'unknown', credentialsAt: saved?.credentialsAt ?? 0, credentialsDue: saved?.credentials === undefined ? 1 : 0, credentialsReason: saved?.credentialsReason,
     };
     this.#rates.add(unit, h.state);
@@ -177,11 +199,12 @@ export class HealthMonitor extends EventEmitter {
     h.credentialsAt = now;
     h.credentialsDue = 0;
     if (h.credentials === result) return;
+    const from = h.credentials;
     if (h.credentials === 'rejected') this.#rates.rejected(h.unit, -1);
     if (result === 'rejected') this.#rates.rejected(h.unit, 1);
     h.credentials = result;
     h.credentialsReason = result === 'rejected' ? reason : undefined;
-    const change: CredentialChange = { camera, unit: h.unit, result, at: now, ...(reason && result === 'rejected' ? { reason } : {}) };
+    const change: CredentialChange = { camera, unit: h.unit, result, from, at: now, ...(reason && result === 'rejected' ? { reason } : {}) };
     this.#pendingCredentials.push(change);
     this.emit('credentials', change);
   }
@@ -320,6 +343,7 @@ export class HealthMonitor extends EventEmitter {
       this.#probes.failed++;
       h.checkedAt = this.#now();
       h.reason = err instanceof Error ? err.message : String(err);
+      h.reasonKind = err instanceof ProbeFailed ? err.kind : 'other';
       return 'failed';
     }
   }
@@ -365,6 +389,7 @@ export class HealthMonitor extends EventEmitter {
     if (h.state !== 'online') {
       this.#transition(id, h, 'online', now, undefined, report);
       h.reason = undefined;
+      h.reasonKind = undefined;
     }
   }
 
@@ -377,10 +402,11 @@ export class HealthMonitor extends EventEmitter {
 
   #transition(id: string, h: CameraHealth, state: 'online' | 'offline', at: number, reason: string | undefined, report: SweepReport): void {
     this.#rates.move(h.unit, h.state, state);
+    const from = h.state;
     h.state = state;
     h.since = at;
     report.transitions++;
-    const t: Transition = { camera: id, unit: h.unit, state, at, ...(reason ? { reason } : {}) };
+    const t: Transition = { camera: id, unit: h.unit, state, from, at, ...(reason ? { reason, ...(h.reasonKind ? { reasonKind: h.reasonKind } : {}) } : {}) };
     this.#pending.push(t);
     this.emit('transition', t);
   }

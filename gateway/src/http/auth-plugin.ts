@@ -63,14 +63,14 @@ export function subjectOf(user: User): Subject {
 
 /** requireAuth returns the caller or throws unauthenticated (for routes under the hook, it is always set). */
 export function requireAuth(req: FastifyRequest): Authenticated {
-  if (!req.auth) throw new AppError('unauthenticated', 'log in first');
+  if (!req.auth) throw new AppError('unauthenticated', 'log in first', { reason: 'login-first' });
   return req.auth;
 }
 
 /** requireAdmin returns the caller when she is an administrator; `what` completes "only administrators ..." otherwise. */
 export function requireAdmin(req: FastifyRequest, what: string): Authenticated {
   const auth = requireAuth(req);
-  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', `only administrators ${what}`);
+  if (!auth.subject.roles.includes('admin')) throw new AppError('forbidden', `only administrators ${what}`, { reason: 'admin-only' });
   return auth;
 }
 
@@ -91,12 +91,12 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
     const bearer = bearerOf(req.headers.authorization);
     const secret = bearer ?? req.cookies[COOKIE];
     const session = secret ? deps.sessions.find(secret) : undefined;
-    if (!session) throw new AppError('unauthenticated', secret ? 'your session has ended: log in again' : 'log in first');
+    if (!session) throw new AppError('unauthenticated', secret ? 'your session has ended: log in again' : 'log in first', { reason: secret ? 'session-ended' : 'login-first' });
     const user = deps.catalog.user(session.userId);
-    if (!user || user.disabled) throw new AppError('unauthenticated', 'this account is disabled');
+    if (!user || user.disabled) throw new AppError('unauthenticated', 'this account is disabled', { reason: 'account-disabled' });
     // Cookies ride along on cross-site requests: a state change must come from our own origin.
     if (!bearer && req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
-      throw new AppError('forbidden', 'cross-site request refused');
+      throw new AppError('forbidden', 'cross-site request refused', { reason: 'cross-site' });
     }
     req.auth = { user, session, subject: subjectOf(user) };
   });
@@ -117,7 +117,7 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
         ? `too many wrong passwords for this account from your address: try again in ${minutes} min, or ask an administrator to unlock it`
         : refused.kind === 'slowed'
           ? `this account is under attack and is slowed down for new addresses: try again in ${seconds} s`
-          : `too many failed logins from your address: try again in ${minutes} min`, { why: refused.kind, retryAfterSeconds: seconds });
+          : `too many failed logins from your address: try again in ${minutes} min`, { reason: `login-${refused.kind}`, why: refused.kind, retryAfterSeconds: seconds, minutes });
     }
     const found = deps.catalog.userWithHash(username);
     // Verify against a dummy hash for unknown names, so the answer time does not reveal which names exist.
@@ -126,7 +126,7 @@ async function plugin(app: FastifyInstance, deps: HttpDeps): Promise<void> {
       const locked = deps.loginGuard.failed(username, req.ip);
       req.log.info({ username, locked }, 'login refused');
       deps.audit.record({ userId: found?.user.id ?? null, username, unit: found?.user.unit ?? null, action: 'login.failed', detail: { locked, ...(found?.user.disabled ? { disabled: true } : {}) }, remote: req.ip });
-      throw new AppError('bad-credentials', 'wrong username or password');
+      throw new AppError('bad-credentials', 'wrong username or password', { reason: 'wrong-password' });
     }
     deps.loginGuard.succeeded(username, req.ip);
     const { secret, record } = deps.sessions.create(found.user.id, req.ip, req.headers['user-agent'] ?? null);

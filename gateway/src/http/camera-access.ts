@@ -22,5 +22,5 @@ export function requireCameraRight(deps: Pick<HttpDeps, 'access'>, req: FastifyR
   if (d.allow) return auth;
   if (d.reason === 'role') throw new AppError('forbidden', ROLE_REFUSAL[action], { reason: 'role', action });
   if (d.reason === 'not-granted') throw new AppError('forbidden', `your unit was not given ${action} on this camera`, { reason: 'not-granted', action });
-  throw new AppError('not-found', `no camera ${camera} among yours`);
+  throw new AppError('not-found', `no camera ${camera} among yours`, { reason: 'camera-unknown', camera });
 }

@@ -18,6 +18,9 @@ import type { NewCamera } from '../catalog/catalog.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Viewer } from '../audit/view-tracker.js';
 import type { GrantStore } from '../catalog/grant-store.js';
+import type { ViewStore } from '../catalog/view-store.js';
+import type { EventCenter } from '../events/event-center.js';
+import type { Webhooks } from '../events/webhooks.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
 import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js';
@@ -71,6 +74,8 @@ export interface Onboarding {
   probe(url: string, credentials: SourceCredentials | undefined): Promise<DeviceProbe>;
   /** add writes one new camera (already checked) and makes it known to every part of the gateway. */
   add(camera: NewCamera): void;
+  /** remove deletes a camera from the catalog (its grants' lists, health and groups with it) and from every part. */
+  remove(camera: string): void;
 }
 
 /** AuditView is what routes record and read. */
@@ -101,6 +106,11 @@ export interface HttpDeps {
   onboarding: Onboarding;
   audit: AuditView;
   grants: Pick<GrantStore, 'create' | 'revoke' | 'withdraw' | 'createGroup' | 'list'>;
+  savedViews: ViewStore;
+  events: EventCenter;
+  webhooks: Webhooks;
+  /** consoleSettings are what the console needs of the config (colours of rates, the base map). */
+  consoleSettings: { rateGood: number; rateWarn: number; map: { tileUrl: string; attribution: string; maxZoom: number } };
   loginGuard: LoginGuard;
   accounts: Pick<Catalog, 'usersIn' | 'updateUser' | 'addUser'>;
   imports: Pick<ImportJobs, 'spool' | 'start' | 'get' | 'rejections'>;

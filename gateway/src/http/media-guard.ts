@@ -88,11 +88,11 @@ export function liveView(deps: GuardDeps & { audit: Pick<AuditView, 'touchView'>
  * refuseMedia audits a refusal no HTTP error handler sees (an RTSP DESCRIBE, an RTMP push, a WebSocket upgrade): who
  * asked (an address), which camera, through which output, and why. Repeats of one are summarised as others are.
  */
-export function refuseMedia(refuse: (key: string, e: AuditEvent) => void, r: { route: 'rtsp' | 'rtmp' | 'ws-flv'; remote: string; camera: string | null; reason: string; method?: string; status?: number; cameraUnit?: string | null }): void {
+export function refuseMedia(refuse: (key: string, e: AuditEvent) => void, r: { route: 'rtsp' | 'rtmp' | 'ws-flv'; remote: string; camera: string | null; message: string; reason?: string; method?: string; status?: number; cameraUnit?: string | null }): void {
   refuse(`refused\u0000a${r.remote}\u0000${r.route}\u0000${r.camera ?? ''}`, {
     userId: null, username: '', unit: null, action: 'refused', camera: r.camera,
     ...(r.cameraUnit !== undefined ? { cameraUnit: r.cameraUnit } : {}),
-    detail: { ...(r.method ? { method: r.method } : {}), route: r.route, ...(r.status ? { status: r.status } : {}), code: 'forbidden', reason: r.reason },
+    detail: { ...(r.method ? { method: r.method } : {}), route: r.route, ...(r.status ? { status: r.status } : {}), code: 'forbidden', ...(r.reason ? { reason: r.reason } : {}), message: r.message },
     remote: r.remote,
   });
 }

@@ -88,13 +88,55 @@ export const TreeRootBody = Type.Object({
 });
 export const ChildrenBody = Type.Object({ units: Type.Array(UnitNode), cameras: Type.Array(CameraSummaryBody) });
 export const SearchQuery = Type.Object({
-  q: Type.String({ minLength: 1, maxLength: 64 }),
+  q: Type.String({ maxLength: 64, default: '', description: 'part of a name, or the start of a code or id; empty with a state or kind lists them all' }),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'skips this many cameras (pages through them; units come with the first page)' }),
+  state: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')])),
+  kind: Type.Optional(Type.String({ pattern: '^[a-z-]{1,32}$', description: 'camera kind (junction, square, road...)' })),
+  what: Type.Union([Type.Literal('all'), Type.Literal('units'), Type.Literal('cameras')], { default: 'all' }),
 });
+export const PathStep = Type.Object({ code: Type.String(), name: Type.String() });
+export const SearchCamera = Type.Intersect([CameraSummaryBody, Type.Object({
+  path: Type.Array(PathStep, { description: 'units from the caller\'s own down to the camera\'s (empty for a camera pushed down from outside)' }),
+  granted: Type.Boolean({ description: 'pushed down to the caller\'s unit from outside her subtree' }),
+})]);
+export const SearchUnit = Type.Intersect([UnitNode, Type.Object({ path: Type.Array(PathStep, { description: 'units from the caller\'s own down to this one\'s parent' }) })]);
 export const SearchBody = Type.Object({
-  units: Type.Array(UnitNode),
+  units: Type.Array(SearchUnit),
+  totalUnits: Type.Integer(),
+  cameras: Type.Array(SearchCamera),
+  totalCameras: Type.Integer({ description: 'all matching cameras, of which limit from offset are returned' }),
+  offset: Type.Integer(),
+});
+export const UnitBody = Type.Intersect([UnitNode, Type.Object({ path: Type.Array(PathStep) })]);
+export const UnitCamerasQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+});
+export const UnitCamerasBody = Type.Object({
+  total: Type.Integer({ description: 'cameras of the whole subtree the caller may view' }),
   cameras: Type.Array(CameraSummaryBody),
-  totalCameras: Type.Integer({ description: 'all matching cameras, of which the first limit are returned' }),
+});
+
+/** LayoutSplit is a split of the live grid. */
+export const LayoutSplit = Type.Union([1, 4, 6, 8, 9, 16, 25].map((n) => Type.Literal(n)));
+export const ViewTileBody = Type.Union([Type.Object({ camera: CameraId, profile: Type.Optional(ProfileName) }, { additionalProperties: false }), Type.Null()]);
+export const ViewSave = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  layout: LayoutSplit,
+  tiles: Type.Array(ViewTileBody, { maxItems: 25 }),
+  shared: Type.Boolean({ default: false }),
+}, { additionalProperties: false });
+export const ViewBody = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  layout: Type.Integer(),
+  tiles: Type.Array(Type.Union([Type.Object({ camera: Type.String(), name: Type.String(), profile: Type.Optional(ProfileName) }), Type.Null()])),
+  shared: Type.Boolean(),
+  mine: Type.Boolean(),
+  ownerName: Type.String(),
+  hidden: Type.Integer({ description: 'cameras of the view the caller may not view (left out)' }),
+  updatedAt: Type.Number(),
 });
 
 export const StreamStateName = Type.Union(['starting', 'live', 'offline', 'failed', 'stopped'].map((s) => Type.Literal(s)));
@@ -162,6 +204,7 @@ export const OfflineBody = Type.Object({
     unitName: Type.String(),
     since: Type.Number(),
     reason: Type.Optional(Type.String()),
+    reasonKind: Type.Optional(Type.String({ description: 'stable kind of the failure (unreachable, timeout, unauthorized, ...), which the console says in words' })),
   })),
 });
 export const CameraHealthBody = Type.Object({
@@ -171,12 +214,13 @@ export const CameraHealthBody = Type.Object({
   checkedAt: Type.Optional(Type.Number()),
   latencyMs: Type.Optional(Type.Number()),
   reason: Type.Optional(Type.String()),
+  reasonKind: Type.Optional(Type.String()),
   failures: Type.Integer({ description: 'consecutive failed probes' }),
   nextProbeAt: Type.Optional(Type.Number({ description: 'set while a failing camera backs off' })),
   credentials: CredentialStateName,
   credentialsCheckedAt: Type.Optional(Type.Number({ description: 'when the stored credentials were last tried' })),
   credentialsReason: Type.Optional(Type.String({ description: 'what the camera said when it refused them' })),
-  history: Type.Array(Type.Object({ at: Type.Number(), state: LivenessName, reason: Type.Union([Type.String(), Type.Null()]) })),
+  history: Type.Array(Type.Object({ at: Type.Number(), state: LivenessName, reason: Type.Union([Type.String(), Type.Null()]), reasonKind: Type.Union([Type.String(), Type.Null()]) })),
 });
 
 export const ImportQuery = Type.Object({
@@ -193,13 +237,19 @@ export const ImportProgressBody = Type.Object({
   unchanged: Type.Integer(),
   rejected: Type.Integer(),
 });
-export const RejectionBody = Type.Object({ line: Type.Integer(), id: Type.Optional(Type.String()), reason: Type.String() });
+export const RejectionBody = Type.Object({
+  line: Type.Integer(), id: Type.Optional(Type.String()), reason: Type.String(),
+  code: Type.String({ description: 'stable reason key the console says the rejection by' }),
+  params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+});
 export const ImportJobBody = Type.Object({
   id: Type.String(),
   state: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
   startedAt: Type.Number(),
   progress: ImportProgressBody,
   error: Type.Optional(Type.String({ description: 'why the file could not be imported at all' })),
+  errorCode: Type.Optional(Type.String({ description: 'stable reason of error, which the console says in words' })),
+  errorParams: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
   report: Type.Optional(Type.Object({
     format: Type.String(),
     dryRun: Type.Boolean(),
@@ -298,6 +348,7 @@ export const GrantBody = Type.Object({
   createdAt: Type.Number(),
   state: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
   revokedAt: Type.Union([Type.Number(), Type.Null()]),
+  unusable: Type.Array(ActionName, { description: 'actions no account of the receiving unit has a role for (a PTZ grant to a unit of viewers does nothing)' }),
 });
 export const GroupCreate = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -308,6 +359,11 @@ export const GroupBody = Type.Object({ id: Type.Integer(), name: Type.String(), 
 export const AccountBody = Type.Object({
   id: Type.Integer(), username: Type.String(), displayName: Type.String(), unit: Type.String(), unitName: Type.String(),
   roles: Type.Array(RoleName), disabled: Type.Boolean(),
+  lock: Type.Optional(Type.Object({
+    addresses: Type.Integer({ description: 'addresses locked out after too many wrong passwords' }),
+    until: Type.Number({ description: 'when the last of those locks ends (0: none)' }),
+    slowed: Type.Boolean({ description: 'the account is under attack: new addresses are slowed down' }),
+  })),
   manageable: Type.Boolean({ description: 'the caller may change this account (accounts below her unit, and the non-administrators of her own)' }),
 });
 export const PasswordChange = Type.Object({
@@ -343,16 +399,83 @@ export const AuditEntryBody = Type.Object({
   id: Type.Integer(), at: Type.Number(), userId: Type.Union([Type.Integer(), Type.Null()]), username: Type.String(),
   unit: Type.Union([Type.String(), Type.Null()]), action: Type.String(), camera: Type.Union([Type.String(), Type.Null()]),
   cameraUnit: Type.Union([Type.String(), Type.Null()]), detail: Type.Record(Type.String(), Type.Unknown()), remote: Type.Union([Type.String(), Type.Null()]), hash: Type.String(),
+  cameraName: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
+export const AuditActionsBody = Type.Object({ actions: Type.Array(Type.String()) });
 export const AuditPage = Type.Object({ total: Type.Integer(), entries: Type.Array(AuditEntryBody) });
 
+const EventKindName = Type.Union(['camera.offline', 'camera.online', 'camera.credentials', 'camera.credentials-ok', 'stream.failed', 'import.done', 'import.failed', 'grant.received', 'grant.revoked'].map((k) => Type.Literal(k)));
+export const EventQueryBody = Type.Object({
+  kind: Type.Optional(EventKindName),
+  unit: Type.Optional(UnitCode),
+  acked: Type.Optional(Type.Boolean()),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'events older than this id (pages back through history)' })),
+  from: Type.Optional(EpochMs),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+});
+export const EventBody = Type.Object({
+  id: Type.Integer(), at: Type.Number(), kind: Type.String(), unit: Type.String(), unitName: Type.String(),
+  camera: Type.Union([Type.String(), Type.Null()]), cameraName: Type.Union([Type.String(), Type.Null()]),
+  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
+  ackedBy: Type.Union([Type.String(), Type.Null()]), ackedAt: Type.Union([Type.Number(), Type.Null()]),
+});
+export const WebhookCreate = Type.Object({
+  url: Type.String({ minLength: 8, maxLength: 512 }),
+  kinds: Type.Array(EventKindName, { minItems: 1, maxItems: 16 }),
+  unit: Type.Optional(UnitCode),
+}, { additionalProperties: false });
+export const WebhookBody = Type.Object({
+  id: Type.Integer(), unit: Type.String(), unitName: Type.String(), url: Type.String(), kinds: Type.Array(Type.String()),
+  createdAt: Type.Number(), lastStatus: Type.Union([Type.String(), Type.Null()]), lastAt: Type.Union([Type.Number(), Type.Null()]), failures: Type.Integer(),
+});
+
+export const CameraChange = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  unit: Type.Optional(UnitCode),
+  kind: Type.Optional(Type.String({ maxLength: 16 })),
+  latitude: Type.Optional(Type.Union([Type.Number({ minimum: -90, maximum: 90 }), Type.Null()])),
+  longitude: Type.Optional(Type.Union([Type.Number({ minimum: -180, maximum: 180 }), Type.Null()])),
+  mainUrl: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+  subUrl: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+  onvifUrl: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+  username: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  password: Type.Optional(Type.String({ maxLength: 128, description: 'empty or absent keeps the stored one' })),
+  transport: Type.Optional(TransportName),
+}, { additionalProperties: false });
+export const CameraConfigBody = Type.Object({
+  id: Type.String(), name: Type.String(), unit: Type.String(), unitName: Type.String(), kind: Type.String(),
+  latitude: Type.Union([Type.Number(), Type.Null()]), longitude: Type.Union([Type.Number(), Type.Null()]),
+  mainUrl: Type.Union([Type.String(), Type.Null()]), subUrl: Type.Union([Type.String(), Type.Null()]), onvifUrl: Type.Union([Type.String(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]), hasPassword: Type.Boolean(), transport: TransportName, push: Type.Boolean(),
+});
+export const ConsoleSettingsBody = Type.Object({
+  rateGood: Type.Number(), rateWarn: Type.Number(),
+  map: Type.Object({ tileUrl: Type.String(), attribution: Type.String(), maxZoom: Type.Integer() }),
+});
+export const MapCamerasBody = Type.Object({
+  cameras: Type.Array(Type.Tuple([Type.String(), Type.String(), Type.Number(), Type.Number(), Type.Integer()]), { description: '[id, name, latitude, longitude, state: 0 online, 1 offline, 2 not checked]' }),
+  withoutPosition: Type.Integer(),
+  units: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), level: Type.String(), latitude: Type.Number(), longitude: Type.Number(), cameras: Type.Integer() })),
+});
+
 export type User = Static<typeof UserBody>;
+export type CameraChangeT = Static<typeof CameraChange>;
+export type CameraConfigT = Static<typeof CameraConfigBody>;
+export type MapCamerasT = Static<typeof MapCamerasBody>;
+export type EventT = Static<typeof EventBody>;
+export type WebhookT = Static<typeof WebhookBody>;
 export type UnitNodeT = Static<typeof UnitNode>;
 export type CameraSummaryT = Static<typeof CameraSummaryBody>;
 export type CameraT = Static<typeof CameraBody>;
 export type TreeRoot = Static<typeof TreeRootBody>;
 export type Children = Static<typeof ChildrenBody>;
 export type SearchResult = Static<typeof SearchBody>;
+export type SearchCameraT = Static<typeof SearchCamera>;
+export type SearchUnitT = Static<typeof SearchUnit>;
+export type UnitT = Static<typeof UnitBody>;
+export type ViewT = Static<typeof ViewBody>;
+export type ViewSaveT = Static<typeof ViewSave>;
+export type UnitCamerasT = Static<typeof UnitCamerasBody>;
 export type StreamInfoT = Static<typeof StreamInfoBody>;
 export type StreamTicketT = Static<typeof StreamTicket>;
 export type TokenT = Static<typeof TokenBody>;

@@ -26,6 +26,9 @@ import { onboardingRoutes } from './routes/onboarding-routes.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { viewRoutes } from './routes/view-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { upkeepRoutes } from './routes/upkeep-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -50,7 +53,7 @@ function auditRefusal(deps: HttpDeps, req: FastifyRequest, err: AppError): void 
   deps.audit.refuse(`refused\u0000${who}\u0000${req.method}\u0000${route}\u0000${String(camera ?? '')}\u0000${err.code}`, {
     userId: user?.id ?? null, username: user?.username ?? '', unit: user?.unit ?? null, action: 'refused',
     camera: typeof camera === 'string' ? camera : null,
-    detail: { method: req.method, route, status: err.status, code: err.code, reason: err.message },
+    detail: { method: req.method, route, status: err.status, code: err.code, ...(typeof err.details?.reason === 'string' ? { reason: err.details.reason } : {}), message: err.message },
     remote: req.ip,
   });
 }
@@ -78,7 +81,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   app.addHook('preValidation', async (req) => {
     for (const [part, value] of [['body', req.body], ['querystring', req.query], ['params', req.params]] as const) {
       const at = illFormedPath(value);
-      if (at) throw new AppError('bad-request', `${part} ${at} holds text that is not valid Unicode (a lone surrogate)`, undefined, { refusal: false });
+      if (at) throw new AppError('bad-request', `${part} ${at} holds text that is not valid Unicode (a lone surrogate)`, { reason: 'bad-unicode', where: part }, { refusal: false });
     }
   });
 
@@ -88,32 +91,37 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
       return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     }
     if (err instanceof NotSupportedError) {
-      return reply.status(ERROR_STATUS['not-supported']).send({ code: 'not-supported', message: err.message });
+      return reply.status(ERROR_STATUS['not-supported']).send({ code: 'not-supported', message: err.message, details: { reason: 'device-lacks' } });
     }
     if (err instanceof DeviceError) {
       // The device's address stays in the log; the caller learns what failed.
       req.log.warn({ err: err.message }, 'device call failed');
-      return reply.status(ERROR_STATUS['device-error']).send({ code: 'device-error', message: `the camera did not do it: ${err.detail}` });
+      return reply.status(ERROR_STATUS['device-error']).send({ code: 'device-error', message: `the camera did not do it: ${err.detail}`, details: { reason: 'device-failed' } });
     }
     if (err instanceof ShareError) {
       auditRefusal(deps, req, new AppError('share-exceeded', err.message));
-      return reply.status(ERROR_STATUS['share-exceeded']).send({ code: 'share-exceeded', message: err.message, details: { scope: err.scope, limit: err.limit } });
+      return reply.status(ERROR_STATUS['share-exceeded']).send({ code: 'share-exceeded', message: err.message, details: { reason: `share-${err.scope}`, scope: err.scope, limit: err.limit } });
     }
     if (err instanceof CapacityError) {
       auditRefusal(deps, req, new AppError('capacity', err.message));
-      return reply.status(ERROR_STATUS.capacity).send({ code: 'capacity', message: `${err.message}: try again when a stream has stopped` });
+      return reply.status(ERROR_STATUS.capacity).send({ code: 'capacity', message: `${err.message}: try again when a stream has stopped`, details: { reason: 'pull-capacity' } });
     }
     if (err.validation) {
-      return reply.status(400).send({ code: 'bad-request', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\/?\s*/, '')}`.trim() });
+      return reply.status(400).send({
+        code: 'bad-request',
+        message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\/?\s*/, '')}`.trim(),
+        details: validationDetails(err.validation, err.validationContext),
+      });
     }
     const status = err.statusCode ?? 500;
-    if (status < 500) return reply.status(status).send({ code: 'bad-request', message: err.message });
+    if (status === 413) return reply.status(413).send({ code: 'too-large', message: err.message, details: { reason: 'body-too-large' } });
+    if (status < 500) return reply.status(status).send({ code: 'bad-request', message: err.message, details: { reason: 'malformed' } });
     req.log.error({ err }, 'request failed');
     return reply.status(500).send({ code: 'internal', message: 'internal error: the gateway logged the details' });
   });
   app.setNotFoundHandler((req, reply) => {
     if (req.url.startsWith('/api/') || req.url.startsWith('/media/') || req.method !== 'GET') {
-      return reply.status(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+      return reply.status(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: { reason: 'no-route' } });
     }
     // The console is a single-page app: its routes all load index.html.
     if (deps.consoleDir && existsSync(join(deps.consoleDir, 'index.html'))) return reply.sendFile('index.html');
@@ -141,13 +149,16 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(accessRoutes, deps);
   await app.register(accountRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(viewRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(upkeepRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;
     app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (req, reply) => {
       // Every local user can reach loopback: the tree's figures are given to whoever holds the token, from anywhere.
-      if (!token) throw new AppError('forbidden', 'metrics need a scrape token: set metrics.bearerToken and send "Authorization: Bearer <token>"');
-      if (!sameSecret(bearerOf(req.headers.authorization) ?? '', token)) throw new AppError('unauthenticated', 'send the scrape token as "Authorization: Bearer <metrics.bearerToken>"');
+      if (!token) throw new AppError('forbidden', 'metrics need a scrape token: set metrics.bearerToken and send "Authorization: Bearer <token>"', { reason: 'metrics-token' });
+      if (!sameSecret(bearerOf(req.headers.authorization) ?? '', token)) throw new AppError('unauthenticated', 'send the scrape token as "Authorization: Bearer <metrics.bearerToken>"', { reason: 'metrics-token' });
       return reply.type(registry.contentType).send(await registry.metrics());
     });
   }
@@ -159,4 +170,27 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
     await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/', index: ['index.html'], wildcard: false, maxAge: 0 });
   }
   return app;
+}
+
+/** VALIDATION_RULES are the schema keywords the console has a sentence for; others are said as "invalid". */
+const VALIDATION_RULES = new Set(['required', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'type', 'enum', 'anyOf', 'const', 'additionalProperties', 'minItems', 'maxItems', 'format']);
+
+/**
+ * validationDetails turns the first schema failure of a request into a stable reason and its parameters: the field
+ * (a JSON pointer, or the missing or unknown property) and the limit the rule sets, never the schema's text.
+ */
+export function validationDetails(validation: unknown, context: string | undefined): Record<string, string | number> {
+  const first = (Array.isArray(validation) ? validation[0] : undefined) as { instancePath?: string; keyword?: string; params?: Record<string, unknown> } | undefined;
+  const keyword = first?.keyword ?? '';
+  const p = first?.params ?? {};
+  const prop = typeof p.missingProperty === 'string' ? p.missingProperty : typeof p.additionalProperty === 'string' ? p.additionalProperty : '';
+  const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const field = [path, prop].filter(Boolean).join('.').slice(0, 100);
+  const rule = keyword === 'const' || keyword === 'anyOf' ? 'enum' : keyword;
+  return {
+    reason: VALIDATION_RULES.has(keyword) ? `invalid-${rule}` : 'invalid',
+    where: context ?? 'request',
+    field,
+    ...(typeof p.limit === 'number' ? { limit: p.limit } : {}),
+  };
 }

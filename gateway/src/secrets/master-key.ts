@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** KeyPurpose names what a derived key is for; one purpose never reuses another's key. */
-export type KeyPurpose = 'media-token' | 'camera-credentials' | 'audit-chain';
+export type KeyPurpose = 'media-token' | 'camera-credentials' | 'audit-chain' | 'webhook-secrets';
 
 /** MasterKey derives purpose keys. */
 export class MasterKey {

@@ -180,6 +180,51 @@ const MIGRATIONS: Migration[] = [
      CREATE INDEX camera_credential_events_camera ON camera_credential_events(camera, at);
      CREATE INDEX cameras_updated ON cameras(updated_at);`,
   },
+  // 8: the stable kind of an offline camera's reason (unreachable, timeout, unauthorized...), which the console says
+  // in the user's language; the reason itself stays the device's words.
+  `ALTER TABLE camera_status ADD COLUMN reason_kind TEXT;
+   ALTER TABLE camera_events ADD COLUMN reason_kind TEXT;`,
+  // 9: saved views of the live grid (per user, shareable within the user's unit).
+  `CREATE TABLE saved_views (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     owner INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     unit TEXT NOT NULL,
+     name TEXT NOT NULL,
+     layout INTEGER NOT NULL,
+     tiles TEXT NOT NULL,
+     shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1)),
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     UNIQUE (owner, name)
+   );
+   CREATE INDEX saved_views_unit ON saved_views(unit, shared);`,
+  // 10: the event centre (what happened, to which unit and camera, who acknowledged it) and its webhooks (the
+  // secret sealed with a key of its own).
+  `CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     camera TEXT,
+     params TEXT NOT NULL,
+     acked_by TEXT,
+     acked_at INTEGER
+   );
+   CREATE INDEX events_unit ON events(unit, id);
+   CREATE INDEX events_camera ON events(camera, id);
+   CREATE INDEX events_at ON events(at);
+   CREATE TABLE webhooks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     unit TEXT NOT NULL,
+     url TEXT NOT NULL,
+     kinds TEXT NOT NULL,
+     secret BLOB NOT NULL,
+     created_by INTEGER,
+     created_at INTEGER NOT NULL,
+     last_status TEXT,
+     last_at INTEGER,
+     failures INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 /** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */

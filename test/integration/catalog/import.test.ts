@@ -62,12 +62,12 @@ describe('import over the API', () => {
     expect(job.state).toBe('done');
     expect(job.progress).toMatchObject({ rows: 11, added: 5, updated: 0, unchanged: 0, rejected: 6 });
     expect(job.report!.rejections).toEqual([
-      { line: 4, id: 'IMP-003', reason: 'unit code "36900X" is not 6-20 digits' },
-      { line: 5, id: 'IMP-004', reason: 'unit 369099099099 is not in the governance tree' },
-      { line: 6, id: 'IMP-001', reason: 'duplicate id IMP-001: it was first given on line 2' },
-      { line: 7, id: 'IMP-005', reason: 'main_url must start with rtsp:// or rtsps://, not http://' },
-      { line: 8, reason: '4 columns where the header has 10' },
-      { line: 9, reason: expect.stringMatching(/not valid UTF-8/) },
+      { line: 4, id: 'IMP-003', code: 'unit-code-bad', reason: 'unit code "36900X" is not 6-20 digits' },
+      { line: 5, id: 'IMP-004', code: 'unit-unknown', params: { unit: '369099099099' }, reason: 'unit 369099099099 is not in the governance tree' },
+      { line: 6, id: 'IMP-001', code: 'row-duplicate', params: { first: 2 }, reason: 'duplicate id IMP-001: it was first given on line 2' },
+      { line: 7, id: 'IMP-005', code: 'url-scheme', params: { field: 'main_url', want: 'rtsp:// rtsps://', got: 'http://' }, reason: 'main_url must start with rtsp:// or rtsps://, not http://' },
+      { line: 8, code: 'row-columns', params: { got: 4, want: 10 }, reason: '4 columns where the header has 10' },
+      { line: 9, code: 'row-unreadable', reason: expect.stringMatching(/not valid UTF-8/) },
     ]);
     // A quote inside an unquoted field is text, as spreadsheets write it.
     expect(gw.gateway.catalog.camera('IMP-008')?.name).toBe('a "quoted" word');
@@ -78,7 +78,7 @@ describe('import over the API', () => {
     expect(cam).toMatchObject({ name: '引号, 逗号', unit: v });
     expect(JSON.stringify(cam)).not.toMatch(/Cam#pass1|password|secret/);
     const csv = (await get(`/api/catalog/imports/${job.id}/rejections.csv`, 'city-admin')).body;
-    expect(csv.split('\n')[1]).toBe('4,IMP-003,"unit code ""36900X"" is not 6-20 digits"');
+    expect(csv.split('\n')[1]).toBe('4,IMP-003,"unit code ""36900X"" is not 6-20 digits",unit-code-bad,');
   });
 
   it('changes nothing when the same file is imported twice, and exports import back unchanged', async () => {
@@ -142,7 +142,7 @@ describe('import over the API', () => {
 
   it('fails a file whose header is wrong as a whole, naming the column', async () => {
     const job = await importFile('city-admin', 'id,name,unit,url\nx,y,z,w\n', 'text/csv');
-    expect(job).toMatchObject({ state: 'failed', error: expect.stringMatching(/line 1: unknown column "url" at position 4/) });
+    expect(job).toMatchObject({ state: 'failed', error: expect.stringMatching(/line 1: unknown column "url" at position 4/), errorCode: 'header-unknown-column', errorParams: { column: 'url', position: 4, line: 1 } });
   });
 });
 
@@ -179,8 +179,8 @@ describe('imports within bounds', () => {
     expect(j.report!.stopped).toEqual({ line: 6002, reason: expect.stringMatching(/more than 6000 rows \(imports.maxRows\): reading stopped at line 6002/) });
     const csv = (await small.gateway.http.inject({ method: 'GET', url: `/api/catalog/imports/${j.id}/rejections.csv`, headers: { cookie: admin } })).body.trimEnd().split('\n');
     expect(csv).toHaveLength(6001);
-    expect(csv[0]).toBe('line,id,reason');
-    expect(csv[6000]).toBe('6001,BAD-5999,unit 999999999999 is not in the governance tree');
+    expect(csv[0]).toBe('line,id,reason,code,params');
+    expect(csv[6000]).toBe('6001,BAD-5999,unit 999999999999 is not in the governance tree,unit-unknown,"{""unit"":""999999999999""}"');
   });
 
   it('refuses a file over maxMegabytes and more imports than may wait, saying which limit', async () => {

@@ -61,7 +61,7 @@ describe('PTZ', () => {
     try {
       const res = await get(`/api/cameras/${cam}/ptz`, 'township-operator');
       expect(res.statusCode).toBe(502);
-      expect(res.json()).toEqual({ code: 'device-error', message: expect.stringMatching(/^the camera did not do it: \w+ failed: the device refused the credentials$/) });
+      expect(res.json()).toEqual({ code: 'device-error', message: expect.stringMatching(/^the camera did not do it: \w+ failed: the device refused the credentials$/), details: { reason: 'device-failed' } });
       expect(res.body).not.toMatch(/127\.0\.0\.1|onvif\//);
     } finally {
       await setFaults(gw.simulator, cam, { password: null });

@@ -22,7 +22,7 @@ describe('login', () => {
     for (const username of ['village-clerk', 'nobody']) {
       const res = await post('/api/auth/login', { username, password: 'wrong-password' });
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toEqual({ code: 'bad-credentials', message: 'wrong username or password' });
+      expect(res.json()).toEqual({ code: 'bad-credentials', message: 'wrong username or password', details: { reason: 'wrong-password' } });
     }
   });
 
@@ -191,7 +191,7 @@ describe('capacity', () => {
       expect((await open(a!)).statusCode).toBe(200);
       const refused = await open(b!);
       expect(refused.statusCode).toBe(503);
-      expect(refused.json()).toEqual({ code: 'capacity', message: 'this node already pulls 1 streams (media.maxStreams): try again when a stream has stopped' });
+      expect(refused.json()).toEqual({ code: 'capacity', message: 'this node already pulls 1 streams (media.maxStreams): try again when a stream has stopped', details: { reason: 'pull-capacity' } });
     } finally {
       await small.close();
     }

@@ -159,7 +159,7 @@ describe('media URLs belong to the login that opened them', () => {
     });
     expect(starts.map((e) => e.remote).sort()).toEqual(['10.7.7.7', '127.0.0.1']);
     const refused = (await audit(`&action=refused&camera=${cam}`)).entries;
-    expect(refused.some((e) => e.username === '' && e.detail.code === 'forbidden' && /another login session/.test(String(e.detail.reason)))).toBe(true);
+    expect(refused.some((e) => e.username === '' && e.detail.code === 'forbidden' && /another login session/.test(String(e.detail.message)) && e.detail.reason === 'other-session')).toBe(true);
   });
 });
 

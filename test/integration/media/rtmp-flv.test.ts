@@ -87,7 +87,7 @@ describe('RTMP push cameras', () => {
     const { pushUrl } = made.json<{ pushUrl: string }>();
     const refusedFor = async (reason: string) => waitFor(`the refusal (${reason}) in the audit trail`, async () => {
       const res = await gw.gateway.http.inject({ method: 'GET', url: '/api/audit?action=refused&limit=100', headers: { cookie: admin } });
-      return res.json<{ entries: Array<{ detail: { route?: string; reason?: string } | null }> }>().entries.some((e) => e.detail?.route === 'rtmp' && e.detail.reason === reason);
+      return res.json<{ entries: Array<{ detail: { route?: string; message?: string; reason?: string } | null }> }>().entries.some((e) => e.detail?.route === 'rtmp' && e.detail.message === reason && e.detail.reason === 'push-refused');
     }, 15_000, 250);
     // Each is cut off at its publish, and its refusal is in the audit trail with its reason.
     const wrong = push(pushUrl.replace('localhost', '127.0.0.1').replace(/key=.*/, 'key=not-the-key'), false);

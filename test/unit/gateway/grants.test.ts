@@ -26,7 +26,7 @@ let nextId = 1;
 function grant(index: AccessIndex, by: Subject, req: Partial<GrantRequest> & { toUnit: string; cameras: string[] }, now = T0) {
   const full: GrantRequest = { group: null, actions: ['live'], expiresAt: null, reGrant: false, parent: null, ...req };
   const why = index.checkGrant(by, full, now);
-  if (why) return why;
+  if (why) return why.text;
   const id = nextId++;
   index.grants.add({ id, grantorUser: by.userId, grantorUnit: by.unit, toUnit: full.toUnit, cameras: full.cameras, group: full.group, actions: full.actions, expiresAt: full.expiresAt, reGrant: full.reGrant, parent: full.parent, createdAt: now });
   return id;

@@ -119,7 +119,7 @@ describe('rows', () => {
     [{ name: ' ' }, /name is empty/],
   ])('refuses %j', (patch, reason) => {
     const r = checkRow({ ...good, ...patch }, ctx);
-    expect('reason' in r && r.reason).toMatch(reason);
+    expect('problem' in r && r.problem.text).toMatch(reason);
   });
 
   it('moves credentials out of a URL into the fields that are encrypted', () => {

@@ -20,7 +20,10 @@ export interface ImportJob {
   startedAt: number;
   progress: ImportProgress;
   report?: ImportReport;
+  /** error says in English why the file could not be imported at all; errorCode and errorParams are its reason. */
   error?: string;
+  errorCode?: string;
+  errorParams?: Record<string, string | number>;
 }
 
 /** ImportLimits bound what imports may cost. */
@@ -44,10 +47,12 @@ export interface ImportLimits {
 export class ImportRefused extends Error {
   override name = 'ImportRefused';
   readonly kind: 'too-large' | 'busy';
+  readonly params?: Record<string, string | number>;
 
-  constructor(kind: 'too-large' | 'busy', message: string) {
+  constructor(kind: 'too-large' | 'busy', message: string, params?: Record<string, string | number>) {
     super(message);
     this.kind = kind;
+    this.params = params;
   }
 }
 
@@ -67,6 +72,8 @@ interface Entry {
 export class ImportJobs {
   #catalog: Pick<Catalog, 'upsertCameras'>;
   #onChanged: (cameras: number) => void;
+  /** onFinished hears of every import that ended, done or failed (the event centre says so). */
+  onFinished?: (job: ImportJob) => void;
   #limits: ImportLimits;
   #jobs = new Map<string, Entry>();
   #queue: Promise<void> = Promise.resolve();
@@ -90,7 +97,7 @@ export class ImportJobs {
     const count = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
-        if (bytes > limit) done(new ImportRefused('too-large', `the file is larger than ${limit} bytes (imports.maxMegabytes): split it, or import it with the command line`));
+        if (bytes > limit) done(new ImportRefused('too-large', `the file is larger than ${limit} bytes (imports.maxMegabytes): split it, or import it with the command line`, { megabytes: Math.round(limit / 1048576) }));
         else done(null, chunk);
       },
     });
@@ -130,9 +137,13 @@ export class ImportJobs {
         job.state = 'done';
         const written = job.report.dryRun ? 0 : job.report.added + job.report.updated;
         if (written > 0) this.#onChanged(written);
+        this.onFinished?.(job);
       } catch (err) {
         job.state = 'failed';
         job.error = err instanceof ImportFileError ? err.message : `the import failed: ${(err as Error).message}`;
+        job.errorCode = err instanceof ImportFileError ? err.problem.reason : 'import-failed';
+        job.errorParams = err instanceof ImportFileError ? { ...err.problem.params, line: err.line } : undefined;
+        this.onFinished?.(job);
       } finally {
         sink.close();
         rmSync(upload.path, { force: true });
@@ -168,10 +179,10 @@ export class ImportJobs {
   #checkRoom(owner: number): void {
     const open = [...this.#jobs.values()].filter((e) => e.job.state === 'queued' || e.job.state === 'running');
     if (open.length >= this.#limits.maxQueued) {
-      throw new ImportRefused('busy', `${open.length} imports are already waiting or running (imports.maxQueued): try again when one has finished`);
+      throw new ImportRefused('busy', `${open.length} imports are already waiting or running (imports.maxQueued): try again when one has finished`, { count: open.length });
     }
     if (open.filter((e) => e.job.owner === owner).length >= this.#limits.maxPerUser) {
-      throw new ImportRefused('busy', `you already have ${this.#limits.maxPerUser} imports waiting or running (imports.maxPerUser): wait for them to finish`);
+      throw new ImportRefused('busy', `you already have ${this.#limits.maxPerUser} imports waiting or running (imports.maxPerUser): wait for them to finish`, { count: this.#limits.maxPerUser });
     }
   }
 

@@ -6,12 +6,16 @@ import type { Catalog, NewCamera } from '../catalog.js';
 import { checkRow, headerColumns, rowFromCsv, rowFromJson, type Column, type RowContext } from './camera-row.js';
 import { csvRecords, jsonRecords, type ImportFormat, type RawRecord, type TextEncodingName } from './records.js';
 import type { RejectionSink } from './rejection-file.js';
+import { isProblem, problem, ProblemError, type Problem } from '../../problem.js';
 
 /** Rejection is a row that did not land. */
 export interface Rejection {
   line: number;
   id?: string;
+  /** reason says it in English (logs, the API's message); code and params are what the console says it by. */
   reason: string;
+  code: string;
+  params?: Record<string, string | number>;
 }
 
 /** ImportProgress is reported after each batch. */
@@ -64,10 +68,12 @@ export interface ImportOptions extends RowContext {
 export class ImportFileError extends Error {
   override name = 'ImportFileError';
   readonly line: number;
+  readonly problem: Problem;
 
-  constructor(line: number, message: string) {
-    super(`line ${line}: ${message}`);
+  constructor(line: number, p: Problem) {
+    super(`line ${line}: ${p.text}`);
     this.line = line;
+    this.problem = p;
   }
 }
 
@@ -85,9 +91,9 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
   let batch: Array<{ line: number; camera: NewCamera }> = [];
   let columns: Column[] | undefined;
   const keep = opts.keepRejections ?? 1000;
-  const reject = (line: number, reason: string, id?: string) => {
+  const reject = (line: number, p: Problem, id?: string) => {
     report.rejected++;
-    const r: Rejection = { line, reason, ...(id ? { id } : {}) };
+    const r: Rejection = { line, reason: p.text, code: p.reason, ...(p.params ? { params: p.params } : {}), ...(id ? { id } : {}) };
     if (report.rejections.length < keep) report.rejections.push(r);
     opts.rejectionSink?.add(r);
   };
@@ -117,9 +123,9 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
       if (opts.signal?.aborted) break;
     }
     if ('error' in rec) {
-      if (opts.format === 'csv' && !columns) throw new ImportFileError(rec.line, `the header cannot be read: ${rec.error}`);
+      if (opts.format === 'csv' && !columns) throw new ImportFileError(rec.line, problem('header-unreadable', `the header cannot be read: ${rec.error}`));
       report.rows++;
-      reject(rec.line, rec.error);
+      reject(rec.line, problem('row-unreadable', rec.error));
       continue;
     }
     let row: ReturnType<typeof rowFromCsv>;
@@ -128,7 +134,7 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
         try {
           columns = headerColumns(rec.fields);
         } catch (err) {
-          throw new ImportFileError(rec.line, (err as Error).message);
+          throw new ImportFileError(rec.line, err instanceof ProblemError ? err.problem : problem('header-unreadable', (err as Error).message));
         }
         continue;
       }
@@ -137,26 +143,26 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
       row = rowFromJson(rec.value);
     }
     report.rows++;
-    if (typeof row === 'string') {
+    if (isProblem(row)) {
       reject(rec.line, row);
       continue;
     }
     const checked = checkRow(row, opts);
     const id = row.id?.trim();
-    if ('reason' in checked) {
-      reject(rec.line, checked.reason, id);
+    if ('problem' in checked) {
+      reject(rec.line, checked.problem, id);
       continue;
     }
     const c = checked.camera;
     const seen = firstLine.get(c.id);
     if (seen !== undefined) {
-      reject(rec.line, `duplicate id ${c.id}: it was first given on line ${seen}`, c.id);
+      reject(rec.line, problem('row-duplicate', `duplicate id ${c.id}: it was first given on line ${seen}`, { first: seen }), c.id);
       continue;
     }
     firstLine.set(c.id, rec.line);
     const owner = opts.ownerOf(c.id);
     if (owner !== undefined && !opts.mayUse(owner)) {
-      reject(rec.line, `camera ${c.id} belongs to a unit outside your part of the tree`, c.id);
+      reject(rec.line, problem('camera-owner-outside', `camera ${c.id} belongs to a unit outside your part of the tree`), c.id);
       continue;
     }
     if (checked.credentialsInUrl) report.movedCredentials++;
@@ -169,7 +175,7 @@ export async function importCameras(catalog: Pick<Catalog, 'upsertCameras'>, sou
       if (opts.signal?.aborted) break;
     }
   }
-  if (opts.format === 'csv' && !columns) throw new ImportFileError(1, 'the file is empty: it needs a header line and rows');
+  if (opts.format === 'csv' && !columns) throw new ImportFileError(1, problem('file-empty', 'the file is empty: it needs a header line and rows'));
   if (!opts.signal?.aborted) flush();
   report.durationMs = Date.now() - started;
   return report;

@@ -5,11 +5,11 @@ import { csvField } from './exporter.js';
 import type { Rejection } from './importer.js';
 
 /** REJECTIONS_HEADER is the first line of every rejections report. */
-export const REJECTIONS_HEADER = 'line,id,reason\n';
+export const REJECTIONS_HEADER = 'line,id,reason,code,params\n';
 
 /** rejectionLine is one row of the report. */
 export function rejectionLine(r: Rejection): string {
-  return [r.line, r.id ?? null, r.reason].map((v) => csvField(v)).join(',') + '\n';
+  return [r.line, r.id ?? null, r.reason, r.code, r.params ? JSON.stringify(r.params) : null].map((v) => csvField(v)).join(',') + '\n';
 }
 
 /** RejectionSink receives every rejected row of an import, in file order. */

@@ -2,7 +2,7 @@
 // holds and from whom, and revoke (with everything re-granted from it).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { Action } from '../../access/access-index.js';
+import { roleAllows, type Action } from '../../access/access-index.js';
 import type { GrantRow } from '../../catalog/grant-store.js';
 import { GrantError } from '../../catalog/grant-store.js';
 import type { HttpDeps } from '../deps.js';
@@ -13,6 +13,11 @@ import { CameraId, GrantBody, GrantCreate, GroupBody, GroupCreate, UnitCode, Row
 /** accessRoutes serves /api/grants and /api/groups. */
 export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const unitName = (code: string) => deps.catalog.unitName(code) ?? code;
+  /** unusable lists the actions of a grant that no enabled account of the receiving unit has a role for. */
+  const unusable = (g: GrantRow) => {
+    const accounts = deps.accounts.usersIn([g.toUnit]).filter((u) => !u.disabled);
+    return g.actions.filter((a) => !accounts.some((u) => roleAllows(u.roles, a)));
+  };
   const body = (g: GrantRow, now = Date.now()) => {
     const group = g.group !== null ? deps.access.grants.group(g.group) : undefined;
     const cameras = g.group !== null ? group?.cameras ?? [] : g.cameras;
@@ -24,6 +29,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       actions: [...g.actions], expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent, createdAt: g.createdAt,
       state: g.revokedAt !== null ? 'revoked' as const : g.expiresAt !== null && g.expiresAt <= now ? 'expired' as const : 'active' as const,
       revokedAt: g.revokedAt,
+      unusable: unusable(g),
     };
   };
 
@@ -34,7 +40,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const { toUnit, ended } = req.query as { toUnit?: string; ended: boolean };
     // Everyone may see what her own unit received; administrators see the grants of their whole subtree.
     const admin = auth.subject.roles.includes('admin');
-    if (toUnit && !deps.access.canSeeUnit(auth.subject, toUnit)) throw new AppError('not-found', `no unit ${toUnit} in your part of the tree`);
+    if (toUnit && !deps.access.canSeeUnit(auth.subject, toUnit)) throw new AppError('not-found', `no unit ${toUnit} in your part of the tree`, { reason: 'unit-unknown', unit: toUnit });
     const rows = admin
       ? deps.grants.list(auth.subject.unit, { toUnit, includeEnded: ended })
       : deps.grants.list(auth.subject.unit, { toUnit: auth.subject.unit, includeEnded: ended });
@@ -44,12 +50,12 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   app.post('/api/grants', { schema: { tags: ['grants'], body: GrantCreate, response: { 201: GrantBody } } }, async (req, reply) => {
     const auth = requireAdmin(req, 'manage grants');
     const b = req.body as { toUnit: string; cameras?: string[]; group?: number; actions: Action[]; expiresAt?: number | null; reGrant: boolean; parent?: number };
-    if ((b.cameras === undefined) === (b.group === undefined)) throw new AppError('bad-request', 'give either cameras or a group');
+    if ((b.cameras === undefined) === (b.group === undefined)) throw new AppError('bad-request', 'give either cameras or a group', { reason: 'cameras-or-group' });
     let cameras = b.cameras ?? [];
     if (b.group !== undefined) {
       const group = deps.access.grants.group(b.group);
       // A group is pushed by an administrator above its owner, or passed on by one whose unit received it.
-      if (!group || (b.parent === undefined && !deps.access.canSeeUnit(auth.subject, group.ownerUnit))) throw new AppError('not-found', `no group ${b.group} among yours`);
+      if (!group || (b.parent === undefined && !deps.access.canSeeUnit(auth.subject, group.ownerUnit))) throw new AppError('not-found', `no group ${b.group} among yours`, { reason: 'group-unknown', group: b.group });
       cameras = [...group.cameras];
     }
     try {
@@ -57,9 +63,10 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
         toUnit: b.toUnit, cameras, group: b.group ?? null, actions: b.actions, expiresAt: b.expiresAt ?? null, reGrant: b.reGrant, parent: b.parent ?? null,
       });
       auditBy(deps, req, 'grant.create', { detail: { grant: g.id, toUnit: g.toUnit, cameras: cameras.length, group: g.group, actions: g.actions, expiresAt: g.expiresAt, reGrant: g.reGrant, parent: g.parent } });
+      deps.events.publish({ kind: 'grant.received', unit: g.toUnit, camera: null, params: { grant: g.id, n: cameras.length, from: unitName(g.grantorUnit), unit: unitName(g.toUnit), actions: g.actions.join(',') } });
       return reply.status(201).send(body({ ...g, revokedAt: null, revokedBy: null }));
     } catch (err) {
-      if (err instanceof GrantError) throw new AppError('bad-request', err.message);
+      if (err instanceof GrantError) throw new AppError('bad-request', err.message, { reason: err.reason, ...err.params });
       throw err;
     }
   });
@@ -70,11 +77,16 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const auth = requireAdmin(req, 'manage grants');
     const { id } = req.params as { id: number };
     try {
+      const held = new Map(deps.access.grants.descendants(id).map((x) => [x, deps.access.grants.get(x)?.toUnit]));
       const revoked = deps.grants.revoke(auth.subject, id);
       auditBy(deps, req, 'grant.revoke', { detail: { grant: id, revoked } });
+      for (const x of revoked) {
+        const unit = held.get(x);
+        if (unit) deps.events.publish({ kind: 'grant.revoked', unit, camera: null, params: { grant: x, unit: unitName(unit) } });
+      }
       return { revoked };
     } catch (err) {
-      if (err instanceof GrantError) throw new AppError('not-found', err.message);
+      if (err instanceof GrantError) throw new AppError('not-found', err.message, { reason: err.reason, ...err.params });
       throw err;
     }
   });
@@ -92,7 +104,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       auditBy(deps, req, 'grant.withdraw', { camera, detail: { grant: id, ...r } });
       return r;
     } catch (err) {
-      if (err instanceof GrantError) throw new AppError('not-found', err.message);
+      if (err instanceof GrantError) throw new AppError('not-found', err.message, { reason: err.reason, ...err.params });
       throw err;
     }
   });
@@ -110,7 +122,7 @@ export async function accessRoutes(app: FastifyInstance, deps: HttpDeps): Promis
       auditBy(deps, req, 'group.create', { detail: { group: g.id, name: g.name, ownerUnit: g.ownerUnit, cameras: g.cameras.length } });
       return reply.status(201).send({ ...g, cameras: [...g.cameras] });
     } catch (err) {
-      if (err instanceof GrantError) throw new AppError('bad-request', err.message);
+      if (err instanceof GrantError) throw new AppError('bad-request', err.message, { reason: err.reason, ...err.params });
       throw err;
     }
   });

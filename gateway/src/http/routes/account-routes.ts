@@ -8,29 +8,34 @@ import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy, requireAdmin, requireAuth, type Authenticated } from '../auth-plugin.js';
 import { AccountBody, AccountChange, AccountCreate, PasswordChange, SessionBody, RowId } from '../schemas.js';
+import { problem, type Problem } from '../../problem.js';
 
 /** passwordProblem says what a new password lacks, or undefined. */
-export function passwordProblem(password: string, username: string): string | undefined {
-  if (password.length < 10) return 'a password has at least 10 characters';
+export function passwordProblem(password: string, username: string): Problem | undefined {
+  if (password.length < 10) return problem('password-short', 'a password has at least 10 characters', { min: 10 });
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(password)).length;
-  if (classes < 3) return 'a password mixes at least three of: lower case, upper case, digits, symbols';
-  if (password.toLowerCase().includes(username.toLowerCase())) return 'a password must not contain the username';
+  if (classes < 3) return problem('password-classes', 'a password mixes at least three of: lower case, upper case, digits, symbols');
+  if (password.toLowerCase().includes(username.toLowerCase())) return problem('password-has-username', 'a password must not contain the username');
   return undefined;
 }
 
 /** accountRoutes serves /api/users and /api/sessions. */
 export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const manages = (auth: Authenticated, u: User) => deps.access.managesAccount(auth.subject, { userId: u.id, unit: u.unit, roles: u.roles });
-  const body = (auth: Authenticated, u: User) => ({
-    id: u.id, username: u.username, displayName: u.displayName, unit: u.unit, unitName: deps.catalog.unitName(u.unit) ?? u.unit, roles: u.roles, disabled: u.disabled,
-    manageable: manages(auth, u),
-  });
+  const body = (auth: Authenticated, u: User) => {
+    const lock = deps.loginGuard.lockOf(u.username);
+    return {
+      id: u.id, username: u.username, displayName: u.displayName, unit: u.unit, unitName: deps.catalog.unitName(u.unit) ?? u.unit, roles: u.roles, disabled: u.disabled,
+      ...(lock ? { lock } : {}),
+      manageable: manages(auth, u),
+    };
+  };
   const managed = (auth: Authenticated, id: number): User => {
     const u = deps.catalog.user(id);
-    if (!u || !deps.access.canSeeUnit(auth.subject, u.unit)) throw new AppError('not-found', `no account ${id} in your part of the tree`);
-    if (u.id === auth.user.id) throw new AppError('forbidden', 'you cannot change your own roles or state: change your password under your account, the rest is done from above');
+    if (!u || !deps.access.canSeeUnit(auth.subject, u.unit)) throw new AppError('not-found', `no account ${id} in your part of the tree`, { reason: 'account-unknown' });
+    if (u.id === auth.user.id) throw new AppError('forbidden', 'you cannot change your own roles or state: change your password under your account, the rest is done from above', { reason: 'own-account' });
     // Administrators of one unit are peers: neither manages the other (someone above does).
-    if (!manages(auth, u)) throw new AppError('forbidden', `${u.username} is an administrator of your own unit: only an administrator above manages that account`);
+    if (!manages(auth, u)) throw new AppError('forbidden', `${u.username} is an administrator of your own unit: only an administrator above manages that account`, { reason: 'peer-admin', username: u.username });
     return u;
   };
 
@@ -42,11 +47,11 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   app.post('/api/users', { schema: { tags: ['accounts'], body: AccountCreate, response: { 201: AccountBody } } }, async (req, reply) => {
     const auth = requireAdmin(req, 'manage accounts');
     const b = req.body as { username: string; displayName: string; unit: string; roles: Role[]; password: string };
-    if (!deps.access.canSeeUnit(auth.subject, b.unit)) throw new AppError('bad-request', `unit ${b.unit} is outside your part of the tree`);
-    if (!deps.access.mayAssignRoles(auth.subject, b.unit, b.roles)) throw new AppError('forbidden', 'an administrator of your own unit is appointed from above: give the admin role in units below yours');
+    if (!deps.access.canSeeUnit(auth.subject, b.unit)) throw new AppError('bad-request', `unit ${b.unit} is outside your part of the tree`, { reason: 'unit-outside', unit: b.unit });
+    if (!deps.access.mayAssignRoles(auth.subject, b.unit, b.roles)) throw new AppError('forbidden', 'an administrator of your own unit is appointed from above: give the admin role in units below yours', { reason: 'admin-from-above' });
     const problem = passwordProblem(b.password, b.username);
-    if (problem) throw new AppError('bad-request', problem);
-    if (deps.catalog.userWithHash(b.username)) throw new AppError('conflict', `the username ${b.username} is taken`);
+    if (problem) throw new AppError('bad-request', problem.text, { reason: problem.reason, ...problem.params });
+    if (deps.catalog.userWithHash(b.username)) throw new AppError('conflict', `the username ${b.username} is taken`, { reason: 'username-taken', username: b.username });
     const id = deps.accounts.addUser({ username: b.username, displayName: b.displayName, unit: b.unit, roles: b.roles }, await hashPassword(b.password));
     auditBy(deps, req, 'account.create', { detail: { account: id, username: b.username, unit: b.unit, roles: b.roles } });
     return reply.status(201).send(body(auth, deps.catalog.user(id)!));
@@ -60,11 +65,11 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const u = managed(auth, id);
     const b = req.body as { displayName?: string; roles?: Role[]; disabled?: boolean; password?: string; unlock?: boolean };
     if (b.roles !== undefined && !deps.access.mayAssignRoles(auth.subject, u.unit, b.roles)) {
-      throw new AppError('forbidden', 'an administrator of your own unit is appointed from above: give the admin role in units below yours');
+      throw new AppError('forbidden', 'an administrator of your own unit is appointed from above: give the admin role in units below yours', { reason: 'admin-from-above' });
     }
     if (b.password !== undefined) {
       const problem = passwordProblem(b.password, u.username);
-      if (problem) throw new AppError('bad-request', problem);
+      if (problem) throw new AppError('bad-request', problem.text, { reason: problem.reason, ...problem.params });
     }
     deps.accounts.updateUser(id, { displayName: b.displayName, roles: b.roles, disabled: b.disabled, ...(b.password !== undefined ? { passwordHash: await hashPassword(b.password) } : {}) });
     // A disabled account or a new password ends every open session of the account.
@@ -78,9 +83,9 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const auth = requireAuth(req);
     const { current, password } = req.body as { current: string; password: string };
     const found = deps.catalog.userWithHash(auth.user.username);
-    if (!found || !(await verifyPassword(current, found.passwordHash))) throw new AppError('bad-credentials', 'your current password is not that one');
+    if (!found || !(await verifyPassword(current, found.passwordHash))) throw new AppError('bad-credentials', 'your current password is not that one', { reason: 'wrong-current-password' });
     const problem = passwordProblem(password, auth.user.username);
-    if (problem) throw new AppError('bad-request', problem);
+    if (problem) throw new AppError('bad-request', problem.text, { reason: problem.reason, ...problem.params });
     deps.accounts.updateUser(auth.user.id, { passwordHash: await hashPassword(password) });
     // Every other session of the account ends: whoever knew the old password is out.
     const others = deps.sessions.list([auth.user.id]).filter((s) => s.idHash !== auth.session.idHash);
@@ -94,7 +99,7 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   }, async (req) => {
     const auth = requireAuth(req);
     const { scope } = req.query as { scope: 'mine' | 'subtree' };
-    if (scope === 'subtree' && !auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators see the sessions of others');
+    if (scope === 'subtree' && !auth.subject.roles.includes('admin')) throw new AppError('forbidden', 'only administrators see the sessions of others', { reason: 'admin-only' });
     const users = scope === 'mine' ? [auth.user] : deps.accounts.usersIn(deps.access.tree.subtree(auth.subject.unit).map((u) => u.code));
     const names = new Map(users.map((u) => [u.id, u.username]));
     return {
@@ -113,7 +118,7 @@ export async function accountRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const s = deps.sessions.findByHash(id);
     const owner = s ? deps.catalog.user(s.userId) : undefined;
     const allowed = s && owner && (s.userId === auth.user.id || manages(auth, owner));
-    if (!allowed) throw new AppError('not-found', 'no such session of yours or of your part of the tree');
+    if (!allowed) throw new AppError('not-found', 'no such session of yours or of your part of the tree', { reason: 'session-unknown' });
     deps.sessions.end(id);
     auditBy(deps, req, 'session.end', { detail: { account: s.userId, username: owner.username } });
     return reply.status(204).send();

@@ -5,7 +5,8 @@ import { csvField } from '../../catalog/import/exporter.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { requireAdmin } from '../auth-plugin.js';
-import { AuditPage, AuditQueryBody } from '../schemas.js';
+import { AuditActionsBody, AuditPage, AuditQueryBody } from '../schemas.js';
+import { AUDIT_ACTIONS } from '../../audit/actions.js';
 
 /** auditRoutes serves /api/audit and /api/audit.csv; nothing edits an entry. */
 export async function auditRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
@@ -13,11 +14,20 @@ export async function auditRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     const auth = requireAdmin(req, 'read the audit trail');
     const q = req.query as { from?: number; to?: number; action?: string; camera?: string; username?: string; unit?: string; limit: number; offset: number };
     const unit = q.unit ?? auth.subject.unit;
-    if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);
+    if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`, { reason: 'unit-unknown', unit });
     return { ...q, units: deps.access.tree.subtree(unit).map((u) => u.code), unattributed: unit === deps.access.tree.root.code };
   };
 
-  app.get('/api/audit', { schema: { tags: ['audit'], querystring: AuditQueryBody, response: { 200: AuditPage } } }, async (req) => deps.audit.query(scope(req)));
+  app.get('/api/audit', { schema: { tags: ['audit'], querystring: AuditQueryBody, response: { 200: AuditPage } } }, async (req) => {
+    const page = deps.audit.query(scope(req));
+    // Each camera by its name beside its id (a camera deleted since keeps only its id).
+    return { ...page, entries: page.entries.map((e) => ({ ...e, cameraName: e.camera ? deps.catalog.summary(e.camera)?.name ?? null : null })) };
+  });
+
+  app.get('/api/audit/actions', { schema: { tags: ['audit'], response: { 200: AuditActionsBody } } }, async (req) => {
+    requireAdmin(req, 'read the audit trail');
+    return { actions: [...AUDIT_ACTIONS] };
+  });
 
   app.get('/api/audit.csv', { schema: { tags: ['audit'], querystring: AuditQueryBody } }, async (req, reply) => {
     const q = scope(req);

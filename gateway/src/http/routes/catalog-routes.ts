@@ -14,7 +14,7 @@ import { ExportQuery, ImportJobBody, ImportQuery } from '../schemas.js';
 function jobBody(job: ImportJob) {
   return {
     id: job.id, state: job.state, startedAt: job.startedAt, progress: job.progress,
-    ...(job.error ? { error: job.error } : {}),
+    ...(job.error ? { error: job.error, ...(job.errorCode ? { errorCode: job.errorCode } : {}), ...(job.errorParams ? { errorParams: job.errorParams } : {}) } : {}),
     ...(job.report ? {
       report: {
         format: job.report.format, dryRun: job.report.dryRun, durationMs: job.report.durationMs, movedCredentials: job.report.movedCredentials,
@@ -38,16 +38,16 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
     const q = req.query as { format?: ImportFormat; encoding: TextEncodingName; dryRun: boolean };
     const type = req.headers['content-type'] ?? '';
     const format: ImportFormat | undefined = q.format ?? (/csv/i.test(type) ? 'csv' : /json/i.test(type) ? 'json' : undefined);
-    if (!format) throw new AppError('bad-request', `say the format: ?format=csv or ?format=json (Content-Type ${JSON.stringify(type)} does not tell)`);
-    if (!(req.body instanceof Readable)) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
+    if (!format) throw new AppError('bad-request', `say the format: ?format=csv or ?format=json (Content-Type ${JSON.stringify(type)} does not tell)`, { reason: 'import-format' });
+    if (!(req.body instanceof Readable)) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body', { reason: 'import-empty' });
     let body;
     try {
       body = await deps.imports.spool(auth.user.id, req.body);
     } catch (err) {
-      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, undefined, { refusal: true });
+      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, { reason: `import-${err.kind}`, ...err.params }, { refusal: true });
       throw err;
     }
-    if (body.bytes === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body');
+    if (body.bytes === 0) throw new AppError('bad-request', 'the request has no file: send the CSV or JSON as the body', { reason: 'import-empty' });
     const tree = deps.access.tree;
     let job;
     try {
@@ -59,7 +59,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
       ownerOf: (id) => deps.access.unitOf(id),
       });
     } catch (err) {
-      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, undefined, { refusal: true });
+      if (err instanceof ImportRefused) throw new AppError(err.kind, err.message, { reason: `import-${err.kind}`, ...err.params }, { refusal: true });
       throw err;
     }
     req.log.info({ job: job.id, format, bytes: body.bytes, dryRun: q.dryRun }, 'import started');
@@ -72,7 +72,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   }, async (req) => {
     const auth = requireAdmin(req, 'import and export cameras');
     const job = deps.imports.get((req.params as { id: string }).id, auth.user.id);
-    if (!job) throw new AppError('not-found', 'no such import of yours (reports are kept for an hour)');
+    if (!job) throw new AppError('not-found', 'no such import of yours (reports are kept for an hour)', { reason: 'import-unknown' });
     return jobBody(job);
   });
 
@@ -81,14 +81,14 @@ export async function catalogRoutes(app: FastifyInstance, deps: HttpDeps): Promi
   }, async (req, reply) => {
     const auth = requireAdmin(req, 'import and export cameras');
     const stream = deps.imports.rejections((req.params as { id: string }).id, auth.user.id);
-    if (!stream) throw new AppError('not-found', 'no finished import of yours with that id');
+    if (!stream) throw new AppError('not-found', 'no finished import of yours with that id', { reason: 'import-unknown' });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejected-rows.csv"').send(stream);
   });
 
   app.get('/api/catalog/export', { schema: { tags: ['catalog'], querystring: ExportQuery } }, async (req, reply) => {
     const auth = requireAdmin(req, 'import and export cameras');
     const { format, unit = auth.subject.unit } = req.query as { format: ImportFormat; unit?: string };
-    if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`);
+    if (!deps.access.canSeeUnit(auth.subject, unit)) throw new AppError('not-found', `no unit ${unit} in your part of the tree`, { reason: 'unit-unknown', unit });
     const ids = deps.access.camerasUnder(unit);
     const rows = (function* () {
       for (const id of ids) {

@@ -19,7 +19,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   const authorize = (req: FastifyRequest, action: Action): string => {
     const { id } = req.params as { id: string };
     requireCameraRight(deps, req, action, id);
-    if (action === 'ptz' && !deps.devices.hasOnvif(id)) throw new AppError('not-supported', 'this camera has no ONVIF endpoint: PTZ needs one');
+    if (action === 'ptz' && !deps.devices.hasOnvif(id)) throw new AppError('not-supported', 'this camera has no ONVIF endpoint: PTZ needs one', { reason: 'no-onvif' });
     return id;
   };
 
@@ -43,7 +43,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   app.post('/api/cameras/:id/ptz/move', { schema: { tags: ['devices'], params, body: PtzMoveBody, response: { 204: { type: 'null' } } } }, async (req, reply) => {
     const id = authorize(req, 'ptz');
     const { pan, tilt, zoom, timeoutMs } = req.body as { pan?: number; tilt?: number; zoom?: number; timeoutMs: number };
-    if (pan === undefined && tilt === undefined && zoom === undefined) throw new AppError('bad-request', 'give pan, tilt or zoom (each in [-1, 1])');
+    if (pan === undefined && tilt === undefined && zoom === undefined) throw new AppError('bad-request', 'give pan, tilt or zoom (each in [-1, 1])', { reason: 'ptz-vector' });
     await deps.devices.move(id, { pan, tilt, zoom }, timeoutMs);
     const key = `${req.auth!.user.id}:${id}:${pan ?? ''}:${tilt ?? ''}:${zoom ?? ''}`;
     const now = Date.now();

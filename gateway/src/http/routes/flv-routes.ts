@@ -61,7 +61,7 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
     if (info.state !== 'live') info = (await deps.hub.waitLive(camera, profile, deps.playlistWaitMs)) ?? info;
     const bus = deps.hub.bus(camera, profile);
     if (info.state !== 'live' || !bus || bus.videoTrack < 0) {
-      throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
+      throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { reason: 'stream-state', state: info.state, kind: info.error?.kind, retryAt: info.retryAt });
     }
     live.touch();
     return { bus, viewer, allowed: live.allowed };
@@ -116,7 +116,7 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
       checked = authorizeMedia(deps, url.searchParams.get('t') ?? undefined, camera, profile, cookie === undefined ? undefined : decodeURIComponent(cookie));
     } catch (err) {
       const e = err as AppError;
-      refuseMedia((key, ev) => deps.audit.refuse(key, ev), { route: 'ws-flv', method: 'GET', status: 403, remote, camera, reason: e.message });
+      refuseMedia((key, ev) => deps.audit.refuse(key, ev), { route: 'ws-flv', method: 'GET', status: 403, remote, camera, message: e.message, ...(e instanceof AppError && typeof e.details?.reason === 'string' ? { reason: e.details.reason } : {}) });
       return refuse(403, e.message);
     }
     void open(checked, camera, profile, remote).then(({ bus, viewer, allowed }) => {

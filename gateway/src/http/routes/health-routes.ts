@@ -12,7 +12,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   const visibleUnit = (req: Parameters<typeof requireAuth>[0]) => {
     const { subject } = requireAuth(req);
     const { code } = req.params as { code: string };
-    if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`);
+    if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`, { reason: 'unit-unknown', unit: code });
     return { subject, code };
   };
 
@@ -37,12 +37,12 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   }, async (req) => {
     const { subject, code } = visibleUnit(req);
     const { offset, limit, problem } = req.query as { offset: number; limit: number; problem: 'offline' | 'credentials' };
-    const offline: Array<{ id: string; since: number; reason?: string }> = [];
+    const offline: Array<{ id: string; since: number; reason?: string; reasonKind?: string }> = [];
     for (const id of deps.access.camerasUnder(code)) {
       const h = deps.health.camera(id);
       if (!h || !deps.access.may(subject, 'live', id)) continue;
-      if (problem === 'offline' && h.state === 'offline') offline.push({ id, since: h.since, ...(h.reason ? { reason: h.reason } : {}) });
-      if (problem === 'credentials' && h.credentials === 'rejected') offline.push({ id, since: h.credentialsAt, ...(h.credentialsReason ? { reason: h.credentialsReason } : {}) });
+      if (problem === 'offline' && h.state === 'offline') offline.push({ id, since: h.since, ...(h.reason ? { reason: h.reason, reasonKind: h.reasonKind ?? 'other' } : {}) });
+      if (problem === 'credentials' && h.credentials === 'rejected') offline.push({ id, since: h.credentialsAt, ...(h.credentialsReason ? { reason: h.credentialsReason } : {}), reasonKind: 'unauthorized' });
     }
     // The newest outages first: they are the ones someone can still act on today.
     offline.sort((a, b) => b.since - a.since || (a.id < b.id ? -1 : 1));
@@ -62,13 +62,13 @@ export async function healthRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const { id } = req.params as { id: string };
     const { limit } = req.query as { limit: number };
     const h = deps.access.may(subject, 'live', id) ? deps.health.camera(id) : undefined;
-    if (!h) throw new AppError('not-found', `no camera ${id} among yours`);
+    if (!h) throw new AppError('not-found', `no camera ${id} among yours`, { reason: 'camera-unknown', camera: id });
     return {
       camera: id, state: h.state, failures: h.failures,
       ...(h.since ? { since: h.since } : {}),
       ...(h.checkedAt ? { checkedAt: h.checkedAt } : {}),
       ...(h.latencyMs !== undefined ? { latencyMs: h.latencyMs } : {}),
-      ...(h.reason && h.state === 'offline' ? { reason: h.reason } : {}),
+      ...(h.reason && h.state === 'offline' ? { reason: h.reason, reasonKind: h.reasonKind ?? 'other' } : {}),
       ...(h.nextDue > Date.now() ? { nextProbeAt: h.nextDue } : {}),
       credentials: h.credentials,
       ...(h.credentialsAt ? { credentialsCheckedAt: h.credentialsAt } : {}),

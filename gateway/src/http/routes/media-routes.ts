@@ -67,23 +67,23 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       let info = deps.hub.touch(camera, profile, viewer) ?? deps.hub.open(camera, profile, viewer);
       if (info.state !== 'live') info = (await deps.hub.waitLive(camera, profile, deps.playlistWaitMs)) ?? info;
       if (info.state !== 'live') {
-        throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { state: info.state, retryAt: info.retryAt });
+        throw new AppError('stream-unavailable', info.error?.message ?? `the stream is ${info.state}`, { reason: 'stream-state', state: info.state, kind: info.error?.kind, retryAt: info.retryAt });
       }
       const q = req.query as { t: string; _HLS_msn?: number; _HLS_part?: number };
-      if (q._HLS_part !== undefined && q._HLS_msn === undefined) throw new AppError('bad-request', '_HLS_part needs _HLS_msn');
+      if (q._HLS_part !== undefined && q._HLS_msn === undefined) throw new AppError('bad-request', '_HLS_part needs _HLS_msn', { reason: 'hls-query' });
       let text = await deps.hub.playlist(camera, profile, { lowLatency: file === PLAYLIST, msn: q._HLS_msn, part: q._HLS_part, waitMs: BLOCK_MS });
-      if (text === 'too-far') throw new AppError('bad-request', `_HLS_msn ${q._HLS_msn} is more than two segments past the live edge`);
+      if (text === 'too-far') throw new AppError('bad-request', `_HLS_msn ${q._HLS_msn} is more than two segments past the live edge`, { reason: 'hls-query' });
       // A part that did not come in time: the playlist as it is, for the player to ask again.
       if (text === 'timeout') text = await deps.hub.playlist(camera, profile, { lowLatency: file === PLAYLIST, waitMs: 0 });
       if (text === undefined || text === 'timeout' || text === 'too-far') {
         // Live, but no part made yet (the first keyframe is being cut): the player retries.
-        throw new AppError('stream-unavailable', 'the stream is starting', { state: 'starting' });
+        throw new AppError('stream-unavailable', 'the stream is starting', { reason: 'stream-state', state: 'starting' });
       }
       return reply.type('application/vnd.apple.mpegurl').send(rewritePlaylist(text, q.t));
     }
     deps.hub.touch(camera, profile, viewer);
     const found = await deps.hub.file(camera, profile, file, BLOCK_MS);
-    if (!found) throw new AppError('not-found', `${file} is not in the stream's window (rotated out, or the stream is not running)`, undefined, { refusal: false });
+    if (!found) throw new AppError('not-found', `${file} is not in the stream's window (rotated out, or the stream is not running)`, { reason: 'segment-gone' }, { refusal: false });
     if ('chunks' in found) {
       let length = 0;
       for (const c of found.chunks) length += c.length;
@@ -97,7 +97,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: HttpDeps): Promise
       stream.once('open', () => resolve());
       stream.once('error', reject);
     }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`, undefined, { refusal: false });
+      if (err.code === 'ENOENT') throw new AppError('not-found', `segment ${file} has rotated out of the playlist`, { reason: 'segment-gone' }, { refusal: false });
       throw err;
     });
     return reply.type(found.type).send(stream);

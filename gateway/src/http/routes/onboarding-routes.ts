@@ -34,7 +34,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     try {
       return await deps.onboarding.probe(url, username ? { username, password: password ?? '' } : undefined);
     } catch (err) {
-      if (err instanceof ProbeFailedError) throw new AppError('device-error', err.message);
+      if (err instanceof ProbeFailedError) throw new AppError('device-error', err.message, { reason: 'probe-failed' });
       throw err;
     }
   });
@@ -48,9 +48,9 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
       id: str(b.id), name: str(b.name), unit: str(b.unit), kind: str(b.kind), latitude: str(b.latitude), longitude: str(b.longitude),
       main_url: str(b.mainUrl), sub_url: str(b.subUrl), onvif_url: str(b.onvifUrl), username: str(b.username), password: str(b.password), transport: str(b.transport),
     }, { unitExists: (code) => tree.get(code) !== undefined, mayUse: (code) => tree.contains(auth.subject.unit, code), mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id) });
-    if ('reason' in checked) throw new AppError('bad-request', checked.reason);
+    if ('problem' in checked) throw new AppError('bad-request', checked.problem.text, { reason: checked.problem.reason, ...checked.problem.params });
     if (deps.access.unitOf(checked.camera.id) !== undefined || deps.catalog.camera(checked.camera.id)) {
-      throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`);
+      throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`, { reason: 'camera-exists', camera: checked.camera.id });
     }
     deps.onboarding.add(checked.camera);
     auditBy(deps, req, 'camera.add', { camera: checked.camera.id, detail: { name: checked.camera.name } });
@@ -82,9 +82,9 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     const checked = checkRow({
       id: b.id, name: b.name, unit: b.unit, kind: b.kind, latitude: str(b.latitude), longitude: str(b.longitude), main_url: 'rtsp://push.invalid/',
     }, { unitExists: (code) => tree.get(code) !== undefined, mayUse: (code) => tree.contains(auth.subject.unit, code), mayUseId: (id) => idFitsReach(tree, auth.subject.unit, id) });
-    if ('reason' in checked) throw new AppError('bad-request', checked.reason);
+    if ('problem' in checked) throw new AppError('bad-request', checked.problem.text, { reason: checked.problem.reason, ...checked.problem.params });
     if (deps.access.unitOf(checked.camera.id) !== undefined || deps.catalog.camera(checked.camera.id)) {
-      throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`);
+      throw new AppError('conflict', `camera ${checked.camera.id} is already in the catalog`, { reason: 'camera-exists', camera: checked.camera.id });
     }
     const key = randomBytes(24).toString('base64url');
     deps.onboarding.add({ ...checked.camera, mainUrl: `${PUSH_SCHEME}${checked.camera.id}`, subUrl: null, onvifUrl: null, username: PUSH_USER, password: key, transport: 'tcp' });

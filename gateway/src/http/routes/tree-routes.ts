@@ -5,7 +5,7 @@ import type { OrgUnit } from '../../access/org-tree.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { requireAuth } from '../auth-plugin.js';
-import { CameraBody, CameraId, ChildrenBody, SearchBody, SearchQuery, TreeRootBody, UnitCode } from '../schemas.js';
+import { CameraBody, CameraId, ChildrenBody, SearchBody, SearchQuery, TreeRootBody, UnitBody, UnitCamerasBody, UnitCamerasQuery, UnitCode } from '../schemas.js';
 
 /** unitNode is how a unit is shown: counts, and the online rate of its subtree. */
 export function unitNode(deps: HttpDeps, u: OrgUnit) {
@@ -24,7 +24,7 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const { subject } = requireAuth(req);
     const tree = deps.access.tree;
     const root = tree.get(subject.unit);
-    if (!root) throw new AppError('not-found', `your unit ${subject.unit} is not in the tree`);
+    if (!root) throw new AppError('not-found', `your unit ${subject.unit} is not in the tree`, { reason: 'own-unit-missing', unit: subject.unit });
     const granted = deps.access.granted(subject).map((id) => deps.catalog.summary(id)).filter((c) => c !== undefined)
       .map((c) => ({ ...c, health: deps.health.camera(c.id)?.state ?? 'unknown' }));
     return { root: node(root), path: tree.path(subject.unit).slice(0, -1).map((u) => ({ code: u.code, name: u.name })), granted };
@@ -35,31 +35,74 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
   }, async (req) => {
     const { subject } = requireAuth(req);
     const { code } = req.params as { code: string };
-    if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`);
+    if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`, { reason: 'unit-unknown', unit: code });
     return {
       units: deps.access.tree.children(code).map(node),
       cameras: deps.catalog.camerasOf(code).filter((c) => deps.access.may(subject, 'live', c.id)).map((c) => ({ ...c, health: deps.health.camera(c.id)?.state ?? 'unknown' })),
     };
   });
 
+  /** pathFrom lists the units from the caller's own unit down to code (inclusive). */
+  const pathFrom = (own: string, code: string) => {
+    const full = deps.access.tree.path(code);
+    const at = full.findIndex((u) => u.code === own);
+    return at < 0 ? [] : full.slice(at).map((u) => ({ code: u.code, name: u.name }));
+  };
+
   app.get('/api/search', { schema: { tags: ['tree'], querystring: SearchQuery, response: { 200: SearchBody } } }, async (req) => {
     const { subject } = requireAuth(req);
-    const { q, limit } = req.query as { q: string; limit: number };
+    const { q, limit, offset, state, kind, what } = req.query as { q: string; limit: number; offset: number; state?: string; kind?: string; what: 'all' | 'units' | 'cameras' };
     const needle = q.trim().toLowerCase();
     const units = [];
-    for (const u of deps.access.tree.subtree(subject.unit)) {
-      if (units.length >= limit) break;
-      if (u.name.toLowerCase().includes(needle) || u.code.startsWith(needle)) units.push(node(u));
+    let totalUnits = 0;
+    if (what !== 'cameras' && needle && !state && !kind) {
+      for (const u of deps.access.tree.subtree(subject.unit)) {
+        if (!(u.name.toLowerCase().includes(needle) || u.code.startsWith(needle))) continue;
+        totalUnits++;
+        if (units.length < limit) units.push({ ...node(u), path: pathFrom(subject.unit, u.code).slice(0, -1) });
+      }
     }
     const cameras = [];
     let totalCameras = 0;
-    for (const id of deps.access.visible(subject)) {
-      const c = deps.catalog.summary(id);
-      if (!c || !(c.name.toLowerCase().includes(needle) || c.id.includes(needle))) continue;
-      totalCameras++;
-      if (cameras.length < limit) cameras.push(c);
+    if (what !== 'units' && (needle || state || kind)) {
+      for (const id of deps.access.visible(subject)) {
+        const c = deps.catalog.summary(id);
+        if (!c || (needle && !(c.name.toLowerCase().includes(needle) || c.id.includes(needle)))) continue;
+        if (kind && c.kind !== kind) continue;
+        const health = deps.health.camera(id)?.state ?? 'unknown';
+        if (state && health !== state) continue;
+        totalCameras++;
+        if (totalCameras > offset && cameras.length < limit) {
+          const inside = deps.access.tree.contains(subject.unit, c.unit);
+          cameras.push({ ...c, health, granted: !inside, path: inside ? pathFrom(subject.unit, c.unit) : [] });
+        }
+      }
     }
-    return { units, cameras, totalCameras };
+    return { units, totalUnits, cameras, totalCameras, offset };
+  });
+
+  app.get('/api/units/:code', {
+    schema: { tags: ['tree'], params: Type.Object({ code: UnitCode }), response: { 200: UnitBody } },
+  }, async (req) => {
+    const { subject } = requireAuth(req);
+    const { code } = req.params as { code: string };
+    const u = deps.access.canSeeUnit(subject, code) ? deps.access.tree.get(code) : undefined;
+    if (!u) throw new AppError('not-found', `no unit ${code} in your part of the tree`, { reason: 'unit-unknown', unit: code });
+    return { ...node(u), path: pathFrom(subject.unit, code).slice(0, -1) };
+  });
+
+  app.get('/api/units/:code/cameras', {
+    schema: { tags: ['tree'], params: Type.Object({ code: UnitCode }), querystring: UnitCamerasQuery, response: { 200: UnitCamerasBody } },
+  }, async (req) => {
+    const { subject } = requireAuth(req);
+    const { code } = req.params as { code: string };
+    const { limit, offset } = req.query as { limit: number; offset: number };
+    if (!deps.access.canSeeUnit(subject, code)) throw new AppError('not-found', `no unit ${code} in your part of the tree`, { reason: 'unit-unknown', unit: code });
+    // Every camera of the subtree in tree order (a township fills the grid village by village).
+    const ids = deps.access.camerasUnder(code).filter((id) => deps.access.may(subject, 'live', id));
+    const cameras = ids.slice(offset, offset + limit).map((id) => deps.catalog.summary(id)).filter((c) => c !== undefined)
+      .map((c) => ({ ...c, health: deps.health.camera(c.id)?.state ?? 'unknown' }));
+    return { total: ids.length, cameras };
   });
 
   app.get('/api/cameras/:id', {
@@ -68,9 +111,9 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const { subject } = requireAuth(req);
     const { id } = req.params as { id: string };
     // A camera outside the caller's reach answers as if it did not exist: its id tells nothing.
-    if (!deps.access.may(subject, 'live', id)) throw new AppError('not-found', `no camera ${id} among yours`);
+    if (!deps.access.may(subject, 'live', id)) throw new AppError('not-found', `no camera ${id} among yours`, { reason: 'camera-unknown', camera: id });
     const c = deps.catalog.camera(id);
-    if (!c) throw new AppError('not-found', `no camera ${id} among yours`);
+    if (!c) throw new AppError('not-found', `no camera ${id} among yours`, { reason: 'camera-unknown', camera: id });
     return {
       id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
       unitPath: deps.access.tree.path(c.unit).map((u) => u.name),

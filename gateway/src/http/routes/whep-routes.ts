@@ -68,7 +68,7 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
       if (err instanceof WebRtcError) {
         if (err.code === 'codec-unsupported') throw new AppError('not-supported', err.message, { reason: 'codec', ...err.details });
         if (err.code === 'transcode-budget') throw new AppError('capacity', err.message, { reason: 'transcode-budget', ...err.details });
-        throw new AppError(err.code, err.message, err.details);
+        throw new AppError(err.code, err.message, { reason: err.code === 'stream-unavailable' ? 'stream-state' : `webrtc-${err.code}`, ...err.details });
       }
       throw err;
     }
@@ -88,7 +88,7 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
   }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const s = deps.webrtc?.session(id);
-    if (!s) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });
+    if (!s) throw new AppError('not-found', 'no such WebRTC session (it has ended)', { reason: 'whep-session-gone' }, { refusal: false });
     reply.header('cache-control', 'no-store');
     const rtp = (req.query as { rtp?: number }).rtp;
     const arrivedAt = rtp === undefined ? undefined : deps.webrtc!.arrivalOf(id, rtp);
@@ -97,7 +97,7 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
 
   app.patch('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    if (!deps.webrtc?.session(id)) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });
+    if (!deps.webrtc?.session(id)) throw new AppError('not-found', 'no such WebRTC session (it has ended)', { reason: 'whep-session-gone' }, { refusal: false });
     if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/trickle-ice-sdpfrag')) {
       throw new AppError('bad-request', 'trickled ICE is sent as application/trickle-ice-sdpfrag', { reason: 'sdp' });
     }
@@ -106,7 +106,7 @@ export async function whepRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
 
   app.delete('/media/whep/sessions/:id', { schema: { tags: ['media'], params: Type.Object({ id: SessionId }) } }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    if (!deps.webrtc?.leave(id)) throw new AppError('not-found', 'no such WebRTC session (it has ended)', undefined, { refusal: false });
+    if (!deps.webrtc?.leave(id)) throw new AppError('not-found', 'no such WebRTC session (it has ended)', { reason: 'whep-session-gone' }, { refusal: false });
     return reply.code(200).send();
   });
 }

@@ -1,0 +1,13 @@
+// Every action the audit trail records: the console offers each in its filter and says each in the user's language.
+
+/** AUDIT_ACTIONS are the actions of audit entries, grouped as the filter lists them. */
+export const AUDIT_ACTIONS = [
+  'login', 'login.failed', 'login.refused', 'logout', 'session.end', 'refused',
+  'view.start', 'view.end', 'snapshot', 'ptz.move', 'ptz.stop', 'ptz.preset.set', 'ptz.preset.goto',
+  'grant.create', 'grant.revoke', 'grant.withdraw', 'group.create',
+  'account.create', 'account.change', 'account.password',
+  'camera.add', 'camera.change', 'camera.move', 'camera.delete', 'catalog.import', 'catalog.export',
+  'view.save', 'view.delete', 'event.ack', 'webhook.change',
+  'audit.flood', 'audit.keyed',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
