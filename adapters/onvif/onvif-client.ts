@@ -46,6 +46,16 @@ export interface MediaProfile {
   bitrateKbps?: number;
   /** ptz says whether the profile carries a PTZ configuration, i.e. the head can be driven through it. */
   ptz: boolean;
+  /** sourceToken is the video source the profile takes its picture from (the Imaging service's lens). */
+  sourceToken?: string;
+}
+
+/** PtzCapabilities are what a head and its lens offer beyond continuous moves and presets. */
+export interface PtzCapabilities {
+  relative: boolean;
+  focus: boolean;
+  iris: boolean;
+  irisRange?: { min: number; max: number };
 }
 
 /** PtzStatus is where the head points, in ONVIF's generic spaces. */
@@ -179,12 +189,14 @@ export class OnvifDevice {
       const res = child(enc, 'Resolution');
       const rate = child(enc, 'RateControl');
       const encoding = textOf(enc?.Encoding?.[0]);
+      const source = textOf(child(profile, 'VideoSourceConfiguration')?.SourceToken?.[0]);
       return {
         token: String(profile.$?.token ?? ''), name: textOf(profile.Name?.[0]),
         encoding: encoding || undefined,
         width: num(textOf(res?.Width?.[0])), height: num(textOf(res?.Height?.[0])),
         fps: num(textOf(rate?.FrameRateLimit?.[0])), bitrateKbps: num(textOf(rate?.BitrateLimit?.[0])),
         ptz: profile.PTZConfiguration !== undefined,
+        ...(source ? { sourceToken: source } : {}),
       };
     }).filter((p) => p.token !== '');
   }
@@ -228,6 +240,87 @@ export class OnvifDevice {
     // The package sends PanTilt only when both axes are given; a pan-only move still sends y=0.
     const pt = v.pan !== undefined || v.tilt !== undefined ? { x: v.pan ?? 0, y: v.tilt ?? 0 } : {};
     await this.#call('ContinuousMove', (cb) => this.#cam.continuousMove({ profileToken, ...pt, ...(v.zoom !== undefined ? { zoom: v.zoom } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) } as never, cb as never));
+  }
+
+  /** relativeMove turns the head by a translation in the generic spaces (pan, tilt and zoom each in [-1, 1]). */
+  async relativeMove(profileToken: string, t: { pan?: number; tilt?: number; zoom?: number }): Promise<void> {
+    this.#ptz(profileToken, 'RelativeMove');
+    for (const [axis, value] of Object.entries(t)) {
+      if (value !== undefined && (!Number.isFinite(value) || value < -1 || value > 1)) throw new OnvifError('protocol', this.#label, 'RelativeMove', `${axis} translation ${value} is outside [-1, 1]`);
+    }
+    await this.#call('RelativeMove', (cb) => this.#cam.relativeMove({ profileToken, x: t.pan ?? 0, y: t.tilt ?? 0, zoom: t.zoom ?? 0 } as never, cb as never));
+  }
+
+  /**
+   * capabilities asks the head for its spaces (GetNodes: a relative pan-tilt translation space means it can turn by an
+   * amount) and the lens for its moves and exposure (Imaging GetMoveOptions, GetImagingSettings). A service the device
+   * lacks, or refuses, is a capability it does not offer.
+   */
+  async capabilities(sourceToken: string | undefined): Promise<PtzCapabilities> {
+    let relative = false;
+    try {
+      const { xml } = await this.#callRaw('GetNodes', (cb) => this.#cam.getNodes(cb as never));
+      const nodes = (await this.#body(xml, 'GetNodes')).GetNodesResponse?.[0] as { PTZNode?: Array<{ SupportedPTZSpaces?: Array<Record<string, unknown>> }> } | undefined;
+      relative = (nodes?.PTZNode ?? []).some((n) => (n.SupportedPTZSpaces ?? []).some((s) => typeof s === 'object' && s.RelativePanTiltTranslationSpace !== undefined));
+    } catch { /* no nodes answered: no relative moves */ }
+    const imaging = !!(this.#cam as unknown as { uri?: Record<string, unknown> }).uri?.imaging;
+    if (!imaging || !sourceToken) return { relative, focus: false, iris: false };
+    this.#token(sourceToken, 'GetMoveOptions');
+    let focus = false;
+    try {
+      const { xml } = await this.#callRaw('GetMoveOptions', (cb) => this.#cam.imagingGetMoveOptions({ token: sourceToken } as never, cb as never));
+      const opts = (await this.#body(xml, 'GetMoveOptions')).GetMoveOptionsResponse?.[0] as { MoveOptions?: Array<Record<string, unknown>> } | undefined;
+      focus = opts?.MoveOptions?.[0]?.Continuous !== undefined;
+    } catch { /* no continuous focus */ }
+    let iris: { min: number; max: number } | undefined;
+    try {
+      const settings = await this.imagingSettings(sourceToken);
+      if (settings.iris !== undefined) iris = { min: settings.minIris ?? -22, max: settings.maxIris ?? 0 };
+    } catch { /* no exposure settings */ }
+    return { relative, focus, iris: iris !== undefined, ...(iris ? { irisRange: iris } : {}) };
+  }
+
+  /** imagingSettings reads the exposure's iris (dB, 0 fully open) and its range, read from the reply as written. */
+  async imagingSettings(sourceToken: string): Promise<{ iris?: number; minIris?: number; maxIris?: number }> {
+    this.#token(sourceToken, 'GetImagingSettings');
+    const { xml } = await this.#callRaw('GetImagingSettings', (cb) => this.#cam.getImagingSettings({ token: sourceToken } as never, cb as never));
+    const r = (await this.#body(xml, 'GetImagingSettings')).GetImagingSettingsResponse?.[0] as { ImagingSettings?: Array<{ Exposure?: Array<Record<string, unknown[]>> }> } | undefined;
+    const e = r?.ImagingSettings?.[0]?.Exposure?.[0];
+    return { iris: num(textOf(e?.Iris?.[0])), minIris: num(textOf(e?.MinIris?.[0])), maxIris: num(textOf(e?.MaxIris?.[0])) };
+  }
+
+  /** focusMove focuses continuously at a speed in [-1, 1] (negative nearer) until focusStop. */
+  async focusMove(sourceToken: string, speed: number): Promise<void> {
+    this.#token(sourceToken, 'Move');
+    if (!Number.isFinite(speed) || speed < -1 || speed > 1 || speed === 0) throw new OnvifError('protocol', this.#label, 'Move', `focus speed ${speed} is outside [-1, 1] or 0`);
+    await this.#call('Move', (cb) => this.#cam.imagingMove({ token: sourceToken, continuous: { speed } } as never, cb as never));
+  }
+
+  async focusStop(sourceToken: string): Promise<void> {
+    this.#token(sourceToken, 'Stop');
+    await this.#call('Stop', (cb) => this.#cam.imagingStop({ token: sourceToken } as never, cb as never));
+  }
+
+  /** focusPosition reads where the lens is focused (Imaging GetStatus), when the device says. */
+  async focusPosition(sourceToken: string): Promise<number | undefined> {
+    this.#token(sourceToken, 'GetStatus');
+    const { xml } = await this.#callRaw('GetStatus', (cb) => this.#cam.imagingGetStatus({ token: sourceToken } as never, cb as never));
+    const r = (await this.#body(xml, 'GetStatus')).GetStatusResponse?.[0] as { Status?: Array<{ FocusStatus20?: Array<{ Position?: unknown[] }> }> } | undefined;
+    return num(textOf(r?.Status?.[0]?.FocusStatus20?.[0]?.Position?.[0]));
+  }
+
+  /**
+   * setIris sets the exposure to manual with an iris (dB). The package leaves out a zero (fully open), so the request
+   * is written here, numbers only.
+   */
+  async setIris(sourceToken: string, db: number): Promise<void> {
+    this.#token(sourceToken, 'SetImagingSettings');
+    if (!Number.isFinite(db) || db > 0 || db < -100) throw new OnvifError('protocol', this.#label, 'SetImagingSettings', `iris ${db} dB is outside [-100, 0]`);
+    const cam = this.#cam as unknown as { _request: (o: { service: string; body: string }, cb: Callback) => void; _envelopeHeader: () => string; _envelopeFooter: () => string };
+    const body = `${cam._envelopeHeader()}<SetImagingSettings xmlns="http://www.onvif.org/ver20/imaging/wsdl"><VideoSourceToken>${escapeXml(sourceToken)}</VideoSourceToken>`
+      + `<ImagingSettings><Exposure xmlns="http://www.onvif.org/ver10/schema"><Mode>MANUAL</Mode><Iris>${db}</Iris></Exposure></ImagingSettings>`
+      + `<ForcePersistence>false</ForcePersistence></SetImagingSettings>${cam._envelopeFooter()}`;
+    await this.#call('SetImagingSettings', (cb) => cam._request({ service: 'imaging', body }, cb));
   }
 
   /** stop halts pan/tilt and zoom. */

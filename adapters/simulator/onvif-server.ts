@@ -9,9 +9,10 @@ import type { Profile } from '../core/types.js';
 import { CAMERA_ID, type CameraFarm } from './camera-farm.js';
 import { CLIP_SPECS } from './clip-maker.js';
 import { DigestAuth } from './digest.js';
-import { PtzHead } from './ptz-state.js';
+import { MAX_PRESETS, PtzHead } from './ptz-state.js';
+import { IRIS_RANGE, Lens } from './imaging-state.js';
 import { escapeXml } from '../core/xml.js';
-import { attr, envelope, faultEnvelope, field, MAX_SOAP_BYTES, NS, parseSoap, passwordDigest, sameDigest, SoapFault, type SoapRequest } from './soap.js';
+import { attr, deepField, envelope, faultEnvelope, field, MAX_SOAP_BYTES, NS, parseSoap, passwordDigest, sameDigest, SoapFault, type SoapRequest } from './soap.js';
 
 /** WS_DISCOVERY is the multicast group and port of WS-Discovery. */
 export const WS_DISCOVERY = { address: '239.255.255.250', port: 3702 };
@@ -50,6 +51,7 @@ export class OnvifServer {
   #udp?: UdpSocket;
   #sockets = new Set<Socket>();
   #heads = new Map<string, PtzHead>();
+  #lenses = new Map<string, Lens>();
   #nonces = new Map<string, number>();
   // HTTP Digest as RFC 7616 writes it for snapshots: qop=auth offered.
   #digest = new DigestAuth('SharpEyes-Simulator', { qop: true });
@@ -104,6 +106,22 @@ export class OnvifServer {
     return `http://${this.#opts.host}:${this.port}/onvif/${camera}/device_service`;
   }
 
+  /** lens returns the lens (focus and iris) of a camera. */
+  lens(camera: string): Lens {
+    let l = this.#lenses.get(camera);
+    if (!l) {
+      l = new Lens(this.#now);
+      this.#lenses.set(camera, l);
+    }
+    return l;
+  }
+
+  /** #source checks an Imaging request's VideoSourceToken: the device has one video source. */
+  #source(req: SoapRequest): void {
+    const token = field(req.body, 'VideoSourceToken');
+    if (token !== 'VideoSource_1') throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:NoSource'], `no video source ${JSON.stringify(token ?? '')}`);
+  }
+
   /** head returns the PTZ head of a camera. */
   head(camera: string): PtzHead {
     let h = this.#heads.get(camera);
@@ -125,7 +143,7 @@ export class OnvifServer {
     const path = (req.url ?? '').split('?')[0]!;
     // A camera's own services are at /onvif/<id>/<service>; the paths every stock client tries first
     // (/onvif/device_service, ...) are those of the farm's default device, as a real camera has only one.
-    const stock = /^\/onvif\/(device_service|media_service|ptz_service)$/.exec(path);
+    const stock = /^\/onvif\/(device_service|media_service|ptz_service|imaging_service)$/.exec(path);
     const m = stock ? ['', 'onvif', this.#defaultCamera, stock[1]!] as const : /^\/(onvif|snapshot)\/([^/]+)\/([^/?]+)$/.exec(path);
     const camera = m?.[2];
     if (!m || !camera || !CAMERA_ID.test(camera)) {
@@ -218,13 +236,14 @@ export class OnvifServer {
       case 'device_service:GetCapabilities':
         return `<tds:GetCapabilitiesResponse><tds:Capabilities>`
           + `<tt:Device><tt:XAddr>${base}/device_service</tt:XAddr></tt:Device>`
+          + `<tt:Imaging><tt:XAddr>${base}/imaging_service</tt:XAddr></tt:Imaging>`
           + `<tt:Media><tt:XAddr>${base}/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>`
           + `<tt:PTZ><tt:XAddr>${base}/ptz_service</tt:XAddr></tt:PTZ>`
           + `</tds:Capabilities></tds:GetCapabilitiesResponse>`;
       case 'device_service:GetServices': {
         const svc = (ns: string, path: string, major: number, minor: number) =>
           `<tds:Service><tds:Namespace>${ns}</tds:Namespace><tds:XAddr>${base}/${path}</tds:XAddr><tds:Version><tt:Major>${major}</tt:Major><tt:Minor>${minor}</tt:Minor></tds:Version></tds:Service>`;
-        return `<tds:GetServicesResponse>${svc(NS.tds, 'device_service', 2, 60)}${svc(NS.trt, 'media_service', 2, 60)}${svc(NS.tptz, 'ptz_service', 2, 60)}</tds:GetServicesResponse>`;
+        return `<tds:GetServicesResponse>${svc(NS.tds, 'device_service', 2, 60)}${svc(NS.trt, 'media_service', 2, 60)}${svc(NS.tptz, 'ptz_service', 2, 60)}${svc(NS.timg, 'imaging_service', 2, 60)}</tds:GetServicesResponse>`;
       }
       case 'media_service:GetVideoSources':
         return `<trt:GetVideoSourcesResponse><trt:VideoSources token="VideoSource_1"><tt:Framerate>25</tt:Framerate><tt:Resolution><tt:Width>1280</tt:Width><tt:Height>720</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>`;
@@ -257,6 +276,66 @@ export class OnvifServer {
         const timeout = field(req.body, 'Timeout');
         this.head(camera).continuousMove({ pan: num(['Velocity', 'PanTilt'], 'x'), tilt: num(['Velocity', 'PanTilt'], 'y'), zoom: num(['Velocity', 'Zoom'], 'x') }, timeout ? durationMs(timeout) : undefined);
         return '<tptz:ContinuousMoveResponse/>';
+      }
+      case 'ptz_service:RelativeMove': {
+        profile();
+        const num = (path: string[], name: string) => {
+          const v = attr(req.body, path, name);
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:InvalidTranslation'], `${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
+          return n;
+        };
+        this.head(camera).relativeMove({ pan: num(['Translation', 'PanTilt'], 'x'), tilt: num(['Translation', 'PanTilt'], 'y'), zoom: num(['Translation', 'Zoom'], 'x') });
+        return '<tptz:RelativeMoveResponse/>';
+      }
+      case 'ptz_service:GetNodes': {
+        const range = (min: number, max: number) => `<tt:Min>${min}</tt:Min><tt:Max>${max}</tt:Max>`;
+        const space = (tag: string, uri: string, y = true) => `<tt:${tag}><tt:URI>${uri}</tt:URI><tt:XRange>${range(-1, 1)}</tt:XRange>${y ? `<tt:YRange>${range(-1, 1)}</tt:YRange>` : ''}</tt:${tag}>`;
+        return `<tptz:GetNodesResponse><tptz:PTZNode token="PTZNode_1" FixedHomePosition="false"><tt:Name>PTZ</tt:Name><tt:SupportedPTZSpaces>`
+          + space('RelativePanTiltTranslationSpace', 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationGenericSpace')
+          + space('RelativeZoomTranslationSpace', 'http://www.onvif.org/ver10/tptz/ZoomSpaces/TranslationGenericSpace', false)
+          + space('ContinuousPanTiltVelocitySpace', 'http://www.onvif.org/ver10/tptz/PanTiltSpaces/VelocityGenericSpace')
+          + space('ContinuousZoomVelocitySpace', 'http://www.onvif.org/ver10/tptz/ZoomSpaces/VelocityGenericSpace', false)
+          + `</tt:SupportedPTZSpaces><tt:MaximumNumberOfPresets>${MAX_PRESETS}</tt:MaximumNumberOfPresets><tt:HomeSupported>false</tt:HomeSupported></tptz:PTZNode></tptz:GetNodesResponse>`;
+      }
+      case 'imaging_service:GetImagingSettings': {
+        this.#source(req);
+        const l = this.lens(camera);
+        return `<timg:GetImagingSettingsResponse><timg:ImagingSettings><tt:Exposure><tt:Mode>MANUAL</tt:Mode><tt:MinIris>${IRIS_RANGE.min}</tt:MinIris><tt:MaxIris>${IRIS_RANGE.max}</tt:MaxIris>`
+          + `<tt:Iris>${l.iris()}</tt:Iris></tt:Exposure><tt:Focus><tt:AutoFocusMode>MANUAL</tt:AutoFocusMode></tt:Focus></timg:ImagingSettings></timg:GetImagingSettingsResponse>`;
+      }
+      case 'imaging_service:SetImagingSettings': {
+        this.#source(req);
+        const iris = deepField(req.body, ['ImagingSettings', 'Exposure', 'Iris']);
+        if (iris !== undefined) {
+          try {
+            this.lens(camera).setIris(Number(iris));
+          } catch (err) {
+            throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:SettingsInvalid'], (err as Error).message);
+          }
+        }
+        return '<timg:SetImagingSettingsResponse/>';
+      }
+      case 'imaging_service:GetMoveOptions':
+        this.#source(req);
+        return '<timg:GetMoveOptionsResponse><timg:MoveOptions><tt:Continuous><tt:Speed><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:Speed></tt:Continuous></timg:MoveOptions></timg:GetMoveOptionsResponse>';
+      case 'imaging_service:Move': {
+        this.#source(req);
+        const speed = deepField(req.body, ['Focus', 'Continuous', 'Speed']);
+        const n = Number(speed);
+        if (speed === undefined || !Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:NoImagingForSource'], `Focus/Continuous/Speed ${JSON.stringify(speed ?? '')} is not in [-1, 1] (this lens moves continuously only)`);
+        this.lens(camera).move(n);
+        return '<timg:MoveResponse/>';
+      }
+      case 'imaging_service:Stop':
+        this.#source(req);
+        this.lens(camera).stop();
+        return '<timg:StopResponse/>';
+      case 'imaging_service:GetStatus': {
+        this.#source(req);
+        const l = this.lens(camera);
+        return `<timg:GetStatusResponse><timg:Status><tt:FocusStatus20><tt:Position>${l.focus().toFixed(4)}</tt:Position><tt:MoveStatus>${l.moving() ? 'MOVING' : 'IDLE'}</tt:MoveStatus></tt:FocusStatus20></timg:Status></timg:GetStatusResponse>`;
       }
       case 'ptz_service:Stop': {
         profile();

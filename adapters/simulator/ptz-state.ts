@@ -62,6 +62,20 @@ export class PtzHead {
     this.#until = timeoutMs === undefined ? Infinity : this.#now() + timeoutMs;
   }
 
+  /**
+   * relativeMove turns the head by a translation in the generic spaces (pan and tilt in [-1, 1], zoom in [-1, 1]),
+   * at once: the simulator has no slew time.
+   */
+  relativeMove(t: Partial<PtzVelocity>): void {
+    this.#advance();
+    this.#velocity = { pan: 0, tilt: 0, zoom: 0 };
+    this.#position = {
+      pan: clamp(this.#position.pan + (t.pan ?? 0), -1, 1),
+      tilt: clamp(this.#position.tilt + (t.tilt ?? 0), -1, 1),
+      zoom: clamp(this.#position.zoom + (t.zoom ?? 0), 0, 1),
+    };
+  }
+
   /** stop halts pan/tilt, zoom or both. */
   stop(panTilt = true, zoom = true): void {
     this.#advance();

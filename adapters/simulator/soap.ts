@@ -9,6 +9,7 @@ export const NS = {
   tds: 'http://www.onvif.org/ver10/device/wsdl',
   trt: 'http://www.onvif.org/ver10/media/wsdl',
   tptz: 'http://www.onvif.org/ver20/ptz/wsdl',
+  timg: 'http://www.onvif.org/ver20/imaging/wsdl',
   tt: 'http://www.onvif.org/ver10/schema',
   ter: 'http://www.onvif.org/ver10/error',
   wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
@@ -107,6 +108,13 @@ export async function parseSoap(xml: string): Promise<SoapRequest> {
 /** field reads a text field of a request body (undefined when absent). */
 export function field(body: Record<string, unknown>, name: string): string | undefined {
   return text(body[name])?.trim();
+}
+
+/** deepField reads the text of a nested element (e.g. Focus/Continuous/Speed). */
+export function deepField(body: Record<string, unknown>, path: string[]): string | undefined {
+  let cur: unknown = body;
+  for (const p of path.slice(0, -1)) cur = cur && typeof cur === 'object' ? (cur as Node)[p] : undefined;
+  return cur && typeof cur === 'object' ? field(cur as Record<string, unknown>, path[path.length - 1]!) : undefined;
 }
 
 /** attr reads an attribute of a child element (e.g. Velocity/PanTilt@x). */

@@ -1,7 +1,7 @@
 // Connected ONVIF devices, kept while in use: PTZ, presets, snapshot and stream addresses of catalog cameras. A device
 // that fails is dropped and reconnected on the next call; idle ones are closed.
 import type { Profile, SourceCredentials } from '../../../adapters/core/types.js';
-import { OnvifDevice, OnvifError, type MediaProfile, type PtzPreset, type PtzStatus } from '../../../adapters/onvif/onvif-client.js';
+import { OnvifDevice, OnvifError, type MediaProfile, type PtzCapabilities, type PtzPreset, type PtzStatus } from '../../../adapters/onvif/onvif-client.js';
 import { fetchSnapshot } from '../../../adapters/onvif/snapshot.js';
 
 /** DeviceAddress is how the pool reaches a camera's ONVIF services. */
@@ -18,6 +18,19 @@ export class NotSupportedError extends Error {
 interface Entry {
   connecting: Promise<{ device: OnvifDevice; profiles: Partial<Record<Profile, MediaProfile>> }>;
   usedAt: number;
+  /** capabilities are asked once per connection. */
+  capabilities?: Promise<PtzCapabilities>;
+}
+
+/**
+ * centreTranslation is how far to turn the head so that a point of the picture (x, y in [-1, 1] from its centre)
+ * comes to the middle, in the generic translation spaces, taking a typical 20x dome: pan's [-1, 1] is its whole turn
+ * (360°), tilt's is 90°, and the picture is 60° by 34° wide open, narrowing with zoom to a twentieth of that.
+ */
+export function centreTranslation(x: number, y: number, zoom: number): { pan: number; tilt: number } {
+  const narrowing = 1 + 19 * Math.min(1, Math.max(0, zoom));
+  const clamp = (v: number) => Math.min(1, Math.max(-1, v));
+  return { pan: clamp((x * 30) / 180 / narrowing), tilt: clamp((y * 17) / 45 / narrowing) };
 }
 
 /** DevicePoolOptions configure the pool. */
@@ -108,6 +121,76 @@ export class DevicePool {
 
   async setPreset(camera: string, name: string): Promise<string> {
     return this.#ptz(camera, (d, token) => d.setPreset(token, name));
+  }
+
+  /** capabilities says what the head and lens offer beyond continuous moves (asked once per connection). */
+  async capabilities(camera: string): Promise<PtzCapabilities> {
+    return this.#ptz(camera, async (d) => {
+      const entry = this.#entries.get(camera)!;
+      const source = [(await entry.connecting).profiles.main, (await entry.connecting).profiles.sub].find((p) => p?.sourceToken)?.sourceToken;
+      entry.capabilities ??= d.capabilities(source);
+      return entry.capabilities;
+    });
+  }
+
+  /** centre turns the head so that a point of the picture comes to the middle; NotSupportedError where it cannot. */
+  async centre(camera: string, x: number, y: number): Promise<void> {
+    if (!(await this.capabilities(camera)).relative) throw new NotSupportedError('this head cannot turn by a relative amount (no RelativeMove)');
+    const { zoom } = await this.status(camera);
+    const t = centreTranslation(x, y, zoom);
+    await this.#ptz(camera, (d, token) => d.relativeMove(token, t));
+  }
+
+  #focusStops = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * focus moves the lens continuously; ONVIF's Imaging Move carries no timeout, so the pool stops it itself after
+   * timeoutMs unless asked again (a console that vanishes cannot leave the lens hunting).
+   */
+  async focus(camera: string, speed: number, timeoutMs: number): Promise<void> {
+    if (!(await this.capabilities(camera)).focus) throw new NotSupportedError('this lens does not focus continuously');
+    await this.#lens(camera, (d, source) => d.focusMove(source, speed));
+    clearTimeout(this.#focusStops.get(camera));
+    this.#focusStops.set(camera, setTimeout(() => {
+      this.#focusStops.delete(camera);
+      void this.focusStop(camera).catch(() => undefined);
+    }, timeoutMs).unref());
+  }
+
+  async focusStop(camera: string): Promise<void> {
+    clearTimeout(this.#focusStops.get(camera));
+    this.#focusStops.delete(camera);
+    await this.#lens(camera, (d, source) => d.focusStop(source));
+  }
+
+  /** iris opens (1) or closes (-1) the iris by one dB step, within the device's range. */
+  async iris(camera: string, step: 1 | -1): Promise<number> {
+    const caps = await this.capabilities(camera);
+    if (!caps.iris) throw new NotSupportedError('this camera offers no iris setting');
+    return this.#lens(camera, async (d, source) => {
+      const now = (await d.imagingSettings(source)).iris ?? 0;
+      const next = Math.min(caps.irisRange?.max ?? 0, Math.max(caps.irisRange?.min ?? -22, now + step));
+      await d.setIris(source, next);
+      return next;
+    });
+  }
+
+  /** imaging reads the lens's focus position and iris, where offered. */
+  async imaging(camera: string): Promise<{ focus?: number; iris?: number } | undefined> {
+    const caps = await this.capabilities(camera);
+    if (!caps.focus && !caps.iris) return undefined;
+    return this.#lens(camera, async (d, source) => ({
+      ...(caps.focus ? { focus: await d.focusPosition(source).catch(() => undefined) } : {}),
+      ...(caps.iris ? { iris: (await d.imagingSettings(source)).iris } : {}),
+    }));
+  }
+
+  async #lens<T>(camera: string, fn: (d: OnvifDevice, source: string) => Promise<T>): Promise<T> {
+    return this.#use(camera, async ({ device, profiles }) => {
+      const source = [profiles.main, profiles.sub].find((p) => p?.sourceToken)?.sourceToken;
+      if (!source) throw new NotSupportedError('this camera names no video source for its lens');
+      return fn(device, source);
+    });
   }
 
   async #ptz<T>(camera: string, fn: (d: OnvifDevice, token: string) => Promise<T>): Promise<T> {

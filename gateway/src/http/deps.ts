@@ -66,6 +66,12 @@ export interface DeviceView {
   presets(camera: string): Promise<Array<{ token: string; name: string }>>;
   gotoPreset(camera: string, token: string): Promise<void>;
   setPreset(camera: string, name: string): Promise<string>;
+  capabilities(camera: string): Promise<{ relative: boolean; focus: boolean; iris: boolean }>;
+  centre(camera: string, x: number, y: number): Promise<void>;
+  focus(camera: string, speed: number, timeoutMs: number): Promise<void>;
+  focusStop(camera: string): Promise<void>;
+  iris(camera: string, step: 1 | -1): Promise<number>;
+  imaging(camera: string): Promise<{ focus?: number; iris?: number } | undefined>;
 }
 
 /** Onboarding is what routes ask to bring new devices in. */

@@ -275,7 +275,24 @@ export const PtzStatusBody = Type.Object({
   moving: Type.Object({ panTilt: Type.Boolean(), zoom: Type.Boolean() }),
 });
 export const PtzPresetBody = Type.Object({ token: Type.String(), name: Type.String() });
-export const PtzStateBody = Type.Object({ status: PtzStatusBody, presets: Type.Array(PtzPresetBody) });
+export const PtzCapabilitiesBody = Type.Object({
+  relative: Type.Boolean({ description: 'the head turns by a relative amount (RelativeMove): click-to-centre' }),
+  focus: Type.Boolean({ description: 'the lens focuses continuously (Imaging Move)' }),
+  iris: Type.Boolean({ description: 'the iris is set in the exposure settings' }),
+});
+export const PtzStateBody = Type.Object({
+  status: PtzStatusBody, presets: Type.Array(PtzPresetBody), capabilities: PtzCapabilitiesBody,
+  imaging: Type.Optional(Type.Object({ focus: Type.Optional(Type.Number()), iris: Type.Optional(Type.Number()) })),
+});
+export const PtzCentreBody = Type.Object({
+  x: Type.Number({ minimum: -1, maximum: 1, description: 'where the click fell across the picture: -1 left edge, 1 right edge' }),
+  y: Type.Number({ minimum: -1, maximum: 1, description: '-1 bottom edge, 1 top edge' }),
+}, { additionalProperties: false });
+export const FocusBody = Type.Object({
+  speed: Type.Number({ minimum: -1, maximum: 1, description: 'negative: nearer, positive: farther' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 10_000, default: 1000, description: 'the lens stops by itself after this' }),
+}, { additionalProperties: false });
+export const IrisBody = Type.Object({ step: Type.Union([Type.Literal(1), Type.Literal(-1)], { description: '1 opens the iris one step, -1 closes it' }) }, { additionalProperties: false });
 export const PresetName = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export const DiscoverBody = Type.Object({

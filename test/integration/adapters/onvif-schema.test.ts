@@ -35,6 +35,7 @@ function validate(name: string, xml: string): string[] {
 
 const ns = {
   tds: 'http://www.onvif.org/ver10/device/wsdl', trt: 'http://www.onvif.org/ver10/media/wsdl', tptz: 'http://www.onvif.org/ver20/ptz/wsdl', tt: 'http://www.onvif.org/ver10/schema',
+  timg: 'http://www.onvif.org/ver20/imaging/wsdl',
 };
 
 /** soap builds a request as stock clients write it, with a WS-Security UsernameToken (PasswordDigest). */
@@ -42,7 +43,7 @@ function soap(body: string, user = SIM_USER, password = SIM_PASSWORD): string {
   const nonce = randomBytes(16);
   const created = new Date().toISOString();
   const digest = createHash('sha1').update(Buffer.concat([nonce, Buffer.from(created), Buffer.from(password)])).digest('base64');
-  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="${ns.tds}" xmlns:trt="${ns.trt}" xmlns:tptz="${ns.tptz}" xmlns:tt="${ns.tt}">`
+  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="${ns.tds}" xmlns:trt="${ns.trt}" xmlns:tptz="${ns.tptz}" xmlns:timg="${ns.timg}" xmlns:tt="${ns.tt}">`
     + '<s:Header><Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><UsernameToken>'
     + `<Username>${user}</Username><Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">${digest}</Password>`
     + `<Nonce EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-soap-message-security-1.0#Base64Binary">${nonce.toString('base64')}</Nonce>`
@@ -72,6 +73,14 @@ const REQUESTS: Array<[string, string, string]> = [
   ['SetPreset', at('ptz_service'), '<tptz:SetPreset><tptz:ProfileToken>Profile_1</tptz:ProfileToken><tptz:PresetName>东门</tptz:PresetName></tptz:SetPreset>'],
   ['GetPresets', at('ptz_service'), '<tptz:GetPresets><tptz:ProfileToken>Profile_1</tptz:ProfileToken></tptz:GetPresets>'],
   ['GotoPreset', at('ptz_service'), '<tptz:GotoPreset><tptz:ProfileToken>Profile_1</tptz:ProfileToken><tptz:PresetToken>1</tptz:PresetToken></tptz:GotoPreset>'],
+  ['RelativeMove', at('ptz_service'), '<tptz:RelativeMove><tptz:ProfileToken>Profile_1</tptz:ProfileToken><tptz:Translation><tt:PanTilt x="0.1" y="-0.05"/><tt:Zoom x="0"/></tptz:Translation></tptz:RelativeMove>'],
+  ['GetNodes', at('ptz_service'), '<tptz:GetNodes/>'],
+  ['GetImagingSettings', at('imaging_service'), '<timg:GetImagingSettings><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken></timg:GetImagingSettings>'],
+  ['SetImagingSettings', at('imaging_service'), '<timg:SetImagingSettings><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken><timg:ImagingSettings><tt:Exposure><tt:Mode>MANUAL</tt:Mode><tt:Iris>0</tt:Iris></tt:Exposure></timg:ImagingSettings></timg:SetImagingSettings>'],
+  ['GetMoveOptions', at('imaging_service'), '<timg:GetMoveOptions><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken></timg:GetMoveOptions>'],
+  ['Move', at('imaging_service'), '<timg:Move><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken><timg:Focus><tt:Continuous><tt:Speed>0.5</tt:Speed></tt:Continuous></timg:Focus></timg:Move>'],
+  ['ImagingGetStatus', at('imaging_service'), '<timg:GetStatus><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken></timg:GetStatus>'],
+  ['ImagingStop', at('imaging_service'), '<timg:Stop><timg:VideoSourceToken>VideoSource_1</timg:VideoSourceToken></timg:Stop>'],
 ];
 
 describe('the simulator\'s ONVIF replies pass the schemas', () => {

@@ -40,6 +40,47 @@ describe('PTZ', () => {
     expect(back.presets).toContainEqual(saved);
   });
 
+  it('centres a clicked point, focuses while asked (and stops by itself), and steps the iris, where the device offers them', async () => {
+    const cam = own('township-operator')[3]!;
+    const state = (await get(`/api/cameras/${cam}/ptz`, 'township-operator')).json();
+    expect(state.capabilities).toEqual({ relative: true, focus: true, iris: true });
+    expect(state.imaging).toMatchObject({ focus: 0.5, iris: -6 });
+    const head = gw.simulator.onvif!.head(cam);
+    const before = head.position();
+    // A click at the right edge, half way up: the head turns right and up by half a picture (wide open: 30° of 360°).
+    expect((await post(`/api/cameras/${cam}/ptz/centre`, 'township-operator', { x: 1, y: 0.5 })).statusCode).toBe(204);
+    const after = head.position();
+    expect(after.pan - before.pan).toBeCloseTo(30 / 180, 3);
+    expect(after.tilt - before.tilt).toBeCloseTo((0.5 * 17) / 45, 3);
+    // Zoomed in, the same click turns the head a twentieth as far.
+    await post(`/api/cameras/${cam}/ptz/move`, 'township-operator', { zoom: 1, timeoutMs: 4000 });
+    await new Promise((r) => setTimeout(r, 4200));
+    const zoomed = head.position();
+    expect(zoomed.zoom).toBe(1);
+    await post(`/api/cameras/${cam}/ptz/centre`, 'township-operator', { x: -1, y: 0 });
+    expect(zoomed.pan - head.position().pan).toBeCloseTo(30 / 180 / 20, 4);
+    expect((await post(`/api/cameras/${cam}/ptz/centre`, 'township-operator', { x: 2, y: 0 })).statusCode).toBe(400);
+
+    // Focus moves the lens while asked and stops by itself after the move's timeout.
+    const lens = gw.simulator.onvif!.lens(cam);
+    expect((await post(`/api/cameras/${cam}/ptz/focus`, 'township-operator', { speed: 1, timeoutMs: 300 })).statusCode).toBe(204);
+    expect(lens.moving()).toBe(true);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lens.moving()).toBe(false);
+    expect(lens.focus()).toBeGreaterThan(0.6);
+    expect((await post(`/api/cameras/${cam}/ptz/focus`, 'township-operator', { speed: 0 })).statusCode).toBe(400);
+    // The iris opens a step at a time up to fully open (0 dB, which a lax client would fail to send).
+    let iris = lens.iris();
+    for (let i = 0; i < 8; i++) iris = (await post(`/api/cameras/${cam}/ptz/iris`, 'township-operator', { step: 1 })).json<{ iris: number }>().iris;
+    expect(iris).toBe(0);
+    expect(lens.iris()).toBe(0);
+    expect((await post(`/api/cameras/${cam}/ptz/iris`, 'township-operator', { step: -1 })).json()).toEqual({ iris: -1 });
+    // Each is the PTZ right: a viewer is refused.
+    const clerkCam = own('village-clerk')[1]!;
+    expect((await post(`/api/cameras/${clerkCam}/ptz/centre`, 'village-clerk', { x: 0.5, y: 0 })).statusCode).toBe(403);
+    expect((await post(`/api/cameras/${clerkCam}/ptz/iris`, 'village-clerk', { step: 1 })).statusCode).toBe(403);
+  });
+
   it('refuses a viewer, a camera outside the caller\'s reach, and bad input', async () => {
     const clerkCam = own('village-clerk')[0]!;
     expect((await get(`/api/cameras/${clerkCam}`, 'village-clerk')).json()).toMatchObject({ onvif: true, mayPtz: false });

@@ -7,7 +7,7 @@ import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy } from '../auth-plugin.js';
 import { requireCameraRight } from '../camera-access.js';
-import { CameraId, PresetName, ProfileName, PtzMoveBody, PtzPresetBody, PtzStateBody } from '../schemas.js';
+import { CameraId, FocusBody, IrisBody, PresetName, ProfileName, PtzCentreBody, PtzMoveBody, PtzPresetBody, PtzStateBody } from '../schemas.js';
 
 const params = Type.Object({ id: CameraId });
 
@@ -37,7 +37,9 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
   app.get('/api/cameras/:id/ptz', { schema: { tags: ['devices'], params, response: { 200: PtzStateBody } } }, async (req) => {
     const id = authorize(req, 'ptz');
     const status = await deps.devices.status(id);
-    return { status, presets: await deps.devices.presets(id) };
+    const caps = await deps.devices.capabilities(id);
+    const imaging = await deps.devices.imaging(id).catch(() => undefined);
+    return { status, presets: await deps.devices.presets(id), capabilities: { relative: caps.relative, focus: caps.focus, iris: caps.iris }, ...(imaging ? { imaging } : {}) };
   });
 
   app.post('/api/cameras/:id/ptz/move', { schema: { tags: ['devices'], params, body: PtzMoveBody, response: { 204: { type: 'null' } } } }, async (req, reply) => {
@@ -58,6 +60,40 @@ export async function deviceRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     await deps.devices.stop(id);
     audit(req, 'ptz.stop', id);
     return reply.status(204).send();
+  });
+
+  // Click-to-centre: the point clicked (x, y from the picture's centre) is turned to the middle.
+  app.post('/api/cameras/:id/ptz/centre', { schema: { tags: ['devices'], params, body: PtzCentreBody, response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    const id = authorize(req, 'ptz');
+    const { x, y } = req.body as { x: number; y: number };
+    await deps.devices.centre(id, x, y);
+    audit(req, 'ptz.move', id, { centre: `${x.toFixed(2)},${y.toFixed(2)}` });
+    return reply.status(204).send();
+  });
+
+  app.post('/api/cameras/:id/ptz/focus', { schema: { tags: ['devices'], params, body: FocusBody, response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    const id = authorize(req, 'ptz');
+    const { speed, timeoutMs } = req.body as { speed: number; timeoutMs: number };
+    if (speed === 0) throw new AppError('bad-request', 'give a focus speed other than 0 (stop with /focus/stop)', { reason: 'ptz-vector' });
+    await deps.devices.focus(id, speed, timeoutMs);
+    const key = `${req.auth!.user.id}:${id}:focus:${Math.sign(speed)}`;
+    if ((lastMove.get(key) ?? 0) < Date.now() - 5000) audit(req, 'ptz.move', id, { focus: speed });
+    lastMove.set(key, Date.now());
+    return reply.status(204).send();
+  });
+
+  app.post('/api/cameras/:id/ptz/focus/stop', { schema: { tags: ['devices'], params, response: { 204: { type: 'null' } } } }, async (req, reply) => {
+    const id = authorize(req, 'ptz');
+    await deps.devices.focusStop(id);
+    return reply.status(204).send();
+  });
+
+  app.post('/api/cameras/:id/ptz/iris', { schema: { tags: ['devices'], params, body: IrisBody, response: { 200: Type.Object({ iris: Type.Number() }) } } }, async (req) => {
+    const id = authorize(req, 'ptz');
+    const { step } = req.body as { step: 1 | -1 };
+    const iris = await deps.devices.iris(id, step);
+    audit(req, 'ptz.move', id, { iris });
+    return { iris };
   });
 
   app.post('/api/cameras/:id/ptz/presets', { schema: { tags: ['devices'], params, body: PresetName, response: { 200: PtzPresetBody } } }, async (req) => {
