@@ -8,7 +8,7 @@ export default defineConfig({
   root,
   base: '/',
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022', chunkSizeWarningLimit: 800 },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022', chunkSizeWarningLimit: 1200 },
   server: {
     proxy: { '/api': 'http://127.0.0.1:8080', '/media': 'http://127.0.0.1:8080' },
   },

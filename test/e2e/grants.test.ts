@@ -3,7 +3,7 @@
 // plays them; the admin revokes one; the clerk's open stream of it stops within 5 s; guessed and replayed media URLs fail.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, startGateway, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, pickUnit, startGateway, type TestGateway } from '../support/harness.js';
 
 let gw: TestGateway;
 let browser: Browser;
@@ -31,7 +31,7 @@ async function push(admin: Page, bySearch: string, byTree: string, village: stri
   await admin.fill('[data-testid=tree-search]', byTree);
   await admin.click(`[data-testid=search-results] [data-testid=tree-camera][data-camera="${byTree}"]`);
   await admin.waitForFunction(() => document.querySelector('[data-testid=grants-picked]')?.textContent?.includes('已选 2'));
-  await admin.fill('[data-testid=grants-unit]', village);
+  await pickUnit(admin, 'grants-unit', village);
   await admin.click('[data-testid=grants-push]');
   const done = await admin.waitForSelector('[data-testid=grants-done]');
   return Number(/#(\d+)/.exec((await done.textContent())!)![1]);

@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { launchChromium, openConsole, setFaults, SIM_PASSWORD, startGateway, waitFor, type TestGateway } from '../support/harness.js';
+import { launchChromium, openConsole, pickUnit, setFaults, SIM_PASSWORD, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 
 const tag = randomBytes(3).toString('hex');
 
@@ -45,7 +45,11 @@ describe('online rate in the console', () => {
       await page.waitForSelector('[data-testid=health-page]');
       expect(await page.textContent('[data-testid=health-facts]')).toMatch(/离线 1 .*共 3000 台/);
       await page.waitForSelector(`[data-testid=offline-camera][data-camera="${down}"]`);
-      expect(await page.textContent(`[data-testid=offline-camera][data-camera="${down}"]`)).toMatch(/OPTIONS failed|connect failed/);
+      const reason = `[data-testid=offline-camera][data-camera="${down}"] [data-testid=offline-reason]`;
+      // The reason is said by its kind in words; what the device did is kept for the tooltip.
+      expect(await page.getAttribute(reason, 'data-kind')).toBe('unreachable');
+      expect(await page.textContent(reason)).toBe('网络不通 (设备无法连接)');
+      expect(await page.getAttribute(reason, 'title')).toMatch(/OPTIONS failed|connect failed/);
       const counties = await page.$$eval('[data-testid=health-child]', (rows) => rows.map((r) => r.getAttribute('data-code')));
       const county = unitOf('county-admin');
       expect(counties[0]).toBe(county);
@@ -86,8 +90,8 @@ describe('bulk import in the console', () => {
       expect(await page.textContent('[data-testid=import-counts]')).toMatch(/5002 行: 新增 5000, 更新 0, 未变 0, 拒绝 2/);
       const rejected = await page.$$eval('[data-testid=import-rejection]', (rows) => rows.map((r) => r.textContent));
       expect(rejected).toEqual([
-        expect.stringMatching(/^102UI-BAD-1unit 999999999999 is not in the governance tree$/),
-        expect.stringMatching(/^203UI00005duplicate id UI00005: it was first given on line 7$/),
+        '102UI-BAD-1找不到该单位, 或不在您的管辖范围',
+        '203UI00005编号重复: 第 7 行已有',
       ]);
       expect(gw.gateway.access.unitOf('UI04999')).toBe(villages[4999 % villages.length]);
     } finally {
@@ -120,7 +124,7 @@ describe('onboarding in the console', () => {
       expect(await page.textContent('[data-testid=onboard-stream][data-profile=main]')).toMatch(/H264.*1280×720.*25.*可用/);
       expect(await page.inputValue('[data-testid=onboard-id]')).toBe(`UI-${tag}`);
       await page.fill('[data-testid=onboard-name]', '界面接入球机');
-      await page.fill('[data-testid=onboard-unit]', village);
+      await pickUnit(page, 'onboard-unit', village);
       await page.click('[data-testid=onboard-add]');
       await page.waitForSelector('[data-testid=onboard-added]');
       expect(gw.gateway.access.unitOf(`UI-${tag}`)).toBe(village);

@@ -222,7 +222,7 @@ describe('the console plays WebRTC', () => {
     await page.click(`${tile} [data-testid=tile-debug]`);
     const stats = await page.waitForSelector(`${tile} [data-testid=tile-stats][data-delay-ms]:not([data-delay-ms=""])`, { timeout: 10_000 });
     expect(Number(await stats.getAttribute('data-delay-ms'))).toBeGreaterThanOrEqual(0);
-    expect(await stats.textContent()).toMatch(/WebRTC.*1280×720.*receive delay \d+ ms/s);
+    expect(await stats.textContent()).toMatch(/WebRTC.*1280×720.*接收延迟 \d+ ms/s);
     // And how long the picture shown took from the gateway to the glass (one machine here: well under a second).
     const glassMs = Number(await (await page.waitForSelector(`${tile} [data-testid=tile-stats]:not([data-glass-ms=""])`, { timeout: 10_000 })).getAttribute('data-glass-ms'));
     expect(glassMs).toBeGreaterThanOrEqual(0);
@@ -259,7 +259,7 @@ describe('the console plays WebRTC', () => {
       await page.waitForSelector(`${tile}[data-state=live]`, { timeout: 30_000 });
       expect(await page.getAttribute(tile, 'data-transport')).toBe('ll-hls');
       expect(await page.textContent(`${tile} [data-testid=tile-transport]`)).toMatch(/LL-HLS/);
-      expect(await page.getAttribute(`${tile} [data-testid=tile-transport]`, 'title')).toMatch(/fell back to LL-HLS/);
+      expect(await page.getAttribute(`${tile} [data-testid=tile-transport]`, 'title')).toMatch(/^已改用 LL-HLS: WebRTC 未能连接$/);
       await page.close();
     } finally {
       await walled.close();

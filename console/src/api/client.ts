@@ -1,9 +1,28 @@
 // The typed API client: the gateway's route types, imported as types only.
 import type {
-  AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, ErrorBodyT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitHealthReportT, UnitHealthT, User,
+  AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, ErrorBodyT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchCameraT, SearchResult, SearchUnitT, StreamInfoT, StreamTicketT, TokenT, TreeRoot, UnitCamerasT, UnitHealthReportT, UnitHealthT, UnitT, User, ViewSaveT, ViewT, EventT, WebhookT, MapCamerasT, CameraChangeT, CameraConfigT,
 } from '../../../gateway/src/http/schemas.js';
 
-export type { AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchResult, StreamInfoT, StreamTicketT, TreeRoot, UnitHealthReportT, UnitHealthT, User };
+export type { AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchCameraT, SearchResult, SearchUnitT, StreamInfoT, StreamTicketT, TreeRoot, UnitCamerasT, UnitHealthReportT, UnitHealthT, UnitT, User, ViewSaveT, ViewT, EventT, WebhookT, MapCamerasT, CameraChangeT, CameraConfigT };
+
+/** ConsoleSettings are what the gateway's config says of the console. */
+export interface ConsoleSettings { rateGood: number; rateWarn: number; map: { tileUrl: string; attribution: string; maxZoom: number } }
+
+/** SearchOptions narrow a search: what it looks for, a page of cameras, their state and kind. */
+export interface SearchOptions {
+  limit?: number;
+  offset?: number;
+  what?: 'all' | 'units' | 'cameras';
+  state?: 'online' | 'offline' | 'unknown';
+  kind?: string;
+}
+
+function searchQuery(q: string, o: SearchOptions): string {
+  const p = new URLSearchParams({ q, limit: String(o.limit ?? 50), offset: String(o.offset ?? 0), what: o.what ?? 'all' });
+  if (o.state) p.set('state', o.state);
+  if (o.kind) p.set('kind', o.kind);
+  return p.toString();
+}
 export type Profile = 'main' | 'sub';
 
 /** ApiError carries the gateway's error code and its message in words. */
@@ -30,7 +49,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, { code: 'network', message: '无法连接网关 (the gateway cannot be reached)' });
+    throw new ApiError(0, { code: 'network', message: 'the gateway cannot be reached' });
   }
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => ({}))) as unknown;
@@ -46,7 +65,31 @@ export const api = {
   changePassword: (current: string, password: string) => call<void>('POST', '/api/auth/password', { current, password }),
   tree: () => call<TreeRoot>('GET', '/api/tree'),
   children: (code: string) => call<Children>('GET', `/api/units/${encodeURIComponent(code)}/children`),
-  search: (q: string, limit = 50) => call<SearchResult>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`),
+  search: (q: string, o: SearchOptions = {}) => call<SearchResult>('GET', `/api/search?${searchQuery(q, o)}`),
+  unit: (code: string) => call<UnitT>('GET', `/api/units/${encodeURIComponent(code)}`),
+  unitCameras: (code: string, offset: number, limit: number) => call<UnitCamerasT>('GET', `/api/units/${encodeURIComponent(code)}/cameras?offset=${offset}&limit=${limit}`),
+  views: () => call<{ views: ViewT[] }>('GET', '/api/views'),
+  saveView: (v: ViewSaveT, id?: number) => (id === undefined ? call<ViewT>('POST', '/api/views', v) : call<ViewT>('PUT', `/api/views/${id}`, v)),
+  deleteView: (id: number) => call<void>('DELETE', `/api/views/${id}`),
+  events: (q: { kind?: string; unit?: string; acked?: boolean; before?: number; limit?: number }) => {
+    const p = new URLSearchParams({ limit: String(q.limit ?? 100) });
+    if (q.kind) p.set('kind', q.kind);
+    if (q.unit) p.set('unit', q.unit);
+    if (q.acked !== undefined) p.set('acked', String(q.acked));
+    if (q.before !== undefined) p.set('before', String(q.before));
+    return call<{ events: EventT[]; unacked: number }>('GET', `/api/events?${p.toString()}`);
+  },
+  ackEvents: (ids: number[]) => call<{ acked: number[] }>('POST', '/api/events/ack', { ids }),
+  webhooks: () => call<{ webhooks: WebhookT[] }>('GET', '/api/webhooks'),
+  createWebhook: (h: { url: string; kinds: string[]; unit?: string }) => call<WebhookT & { secret: string }>('POST', '/api/webhooks', h),
+  deleteWebhook: (id: number) => call<void>('DELETE', `/api/webhooks/${id}`),
+  settings: () => call<ConsoleSettings>('GET', '/api/console/settings'),
+  mapCameras: (unit?: string) => call<MapCamerasT>('GET', `/api/map/cameras${unit ? `?unit=${encodeURIComponent(unit)}` : ''}`),
+  updateCamera: (id: string, change: CameraChangeT) => call<CameraT>('PATCH', `/api/cameras/${encodeURIComponent(id)}`, change),
+  cameraConfig: (id: string) => call<CameraConfigT>('GET', `/api/cameras/${encodeURIComponent(id)}/config`),
+  deleteCamera: (id: string) => call<void>('DELETE', `/api/cameras/${encodeURIComponent(id)}`),
+  offlineCsvUrl: (unit: string) => `/api/health/units/${encodeURIComponent(unit)}/offline.csv`,
+  auditActions: () => call<{ actions: string[] }>('GET', '/api/audit/actions'),
   openStream: (camera: string, profile: Profile) => call<StreamTicketT>('POST', '/api/streams', { camera, profile }),
   renewToken: (camera: string, profile: Profile) => call<TokenT>('POST', '/api/streams/token', { camera, profile }),
   unitHealth: (code: string) => call<UnitHealthReportT>('GET', `/api/health/units/${encodeURIComponent(code)}`),
@@ -57,6 +100,10 @@ export const api = {
   ptz: (id: string) => call<PtzStateT>('GET', `/api/cameras/${encodeURIComponent(id)}/ptz`),
   ptzMove: (id: string, v: { pan?: number; tilt?: number; zoom?: number }, timeoutMs: number) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/move`, { ...v, timeoutMs }),
   ptzStop: (id: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/stop`),
+  ptzCentre: (id: string, at: { x: number; y: number }) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/centre`, at),
+  focus: (id: string, speed: number, timeoutMs: number) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/focus`, { speed, timeoutMs }),
+  focusStop: (id: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/focus/stop`),
+  iris: (id: string, step: 1 | -1) => call<{ iris: number }>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/iris`, { step }),
   savePreset: (id: string, name: string) => call<{ token: string; name: string }>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets`, { name }),
   gotoPreset: (id: string, token: string) => call<void>('POST', `/api/cameras/${encodeURIComponent(id)}/ptz/presets/${encodeURIComponent(token)}/goto`),
   snapshotUrl: (id: string, profile: Profile) => `/api/cameras/${encodeURIComponent(id)}/snapshot?profile=${profile}`,

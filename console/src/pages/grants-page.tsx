@@ -1,12 +1,15 @@
 // Push-down grants for administrators: pick cameras (from the tree, a search, or a group), push them to a unit below with actions and
 // an expiry, see what each unit holds and from whom, revoke; pass on what the own unit received when allowed.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type GrantT, type GroupT } from '../api/client.js';
+import { api, type AccountT, type GrantT, type GroupT } from '../api/client.js';
+import { UnitPicker } from '../components/unit-picker/unit-picker.js';
+import { dateTime, errorText, t } from '../i18n/i18n.js';
 import { useAppState } from '../state/app-state.js';
 import '../components/health/health.css';
 
-const ACTION_LABEL: Record<string, string> = { live: '实时', playback: '回放', ptz: '云台', wall: '上墙' };
-const STATE_LABEL: Record<string, string> = { active: '有效', expired: '已过期', revoked: '已撤销' };
+const ACTIONS = ['live', 'playback', 'ptz', 'wall'] as const;
+/** ROLE_ACTIONS are the roles each action needs (the gateway's rule, said ahead of a grant that would do nothing). */
+const ROLE_ACTIONS: Record<string, string[]> = { live: ['admin', 'operator', 'viewer', 'mediator'], playback: ['admin', 'operator', 'viewer'], ptz: ['admin', 'operator'], wall: ['admin', 'operator'] };
 
 /** GrantsPage is the grants page of an administrator. */
 export function GrantsPage() {
@@ -23,31 +26,28 @@ export function GrantsPage() {
   const [group, setGroup] = useState<number | null>(null);
   const [parent, setParent] = useState<GrantT | null>(null);
   const [toUnit, setToUnit] = useState('');
-  const [units, setUnits] = useState<Array<{ code: string; name: string; level: string }>>([]);
+  const [accounts, setAccounts] = useState<AccountT[]>([]);
   const [actions, setActions] = useState<string[]>(['live']);
   const [expires, setExpires] = useState('');
   const [reGrant, setReGrant] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
 
   const load = () => {
-    api.grants(showEnded).then((r) => setGrants(r.grants), (err: unknown) => { state.sessionEnded(err); setError(err instanceof ApiError ? err.message : String(err)); });
+    api.grants(showEnded).then((r) => setGrants(r.grants), (err: unknown) => { state.sessionEnded(err); setError(err); });
     api.groups().then((r) => setGroups(r.groups), () => undefined);
+    api.users().then((r) => setAccounts(r.users), () => undefined);
   };
   useEffect(load, [showEnded]);
 
   const search = (text: string) => {
     setQ(text);
     if (!text.trim()) return setFound([]);
-    api.search(text.trim(), 50).then((r) => {
-      setFound(r.cameras.map((c) => ({ id: c.id, name: c.name })));
-      setUnits(r.units.filter((u) => u.code !== me.unit).map((u) => ({ code: u.code, name: u.name, level: u.level })));
-    }, () => undefined);
+    api.search(text.trim(), { what: 'cameras', limit: 50 }).then((r) => setFound(r.cameras.map((c) => ({ id: c.id, name: c.name }))), () => undefined);
   };
-  const findUnits = (text: string) => {
-    setToUnit(text);
-    if (text.trim()) api.search(text.trim(), 30).then((r) => setUnits(r.units.filter((u) => u.code !== me.unit).map((u) => ({ code: u.code, name: u.name, level: u.level }))), () => undefined);
-  };
+  // The actions asked for that no account of the chosen unit could use: said before the grant is pushed.
+  const toAccounts = accounts.filter((a) => !a.disabled && (a.unit === toUnit));
+  const idle = toUnit && accounts.length > 0 ? actions.filter((a) => !toAccounts.some((u) => u.roles.some((r) => ROLE_ACTIONS[a]!.includes(r)))) : [];
   const toggle = (c: { id: string; name: string }) => setPicked(picked.some((p) => p.id === c.id) ? picked.filter((p) => p.id !== c.id) : [...picked, c]);
 
   const push = async () => {
@@ -60,34 +60,34 @@ export function GrantsPage() {
         ...(expires ? { expiresAt: new Date(expires).getTime() } : {}),
         ...(parent ? { parent: parent.id } : {}),
       });
-      setDone(`已推送 ${g.cameras.length} 台摄像机到 ${g.toUnitName} (授权 #${g.id})`);
+      setDone(t('grants.pushed', { n: g.cameras.length, unit: g.toUnitName, id: g.id }) + (g.unusable.length > 0 ? ` ${t('grants.unusable', { actions: g.unusable.map((a) => t(`actions.${a}`)).join(t('common.listSep')) })}` : ''));
       setPicked([]);
       setGroup(null);
       setParent(null);
       load();
     } catch (err) {
       state.sessionEnded(err);
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(err);
     }
   };
   const revoke = async (g: GrantT) => {
     try {
       const r = await api.revokeGrant(g.id);
-      setDone(`已撤销授权 ${r.revoked.map((x) => `#${x}`).join(', ')}`);
+      setDone(t('grants.revoked', { ids: r.revoked.map((x) => `#${x}`).join(', ') }));
       load();
     } catch (err) {
       state.sessionEnded(err);
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(err);
     }
   };
   const withdraw = async (g: GrantT, camera: { id: string; name: string }) => {
     try {
       const r = await api.withdrawCamera(g.id, camera.id);
-      setDone(`已从授权 #${g.id} 撤回 ${camera.name}${r.ended.length > 0 ? ` (授权 ${r.ended.map((x) => `#${x}`).join(', ')} 已无摄像机, 已结束)` : ''}`);
+      setDone(t('grants.withdrawn', { id: g.id, camera: camera.name }) + (r.ended.length > 0 ? ` ${t('grants.endedEmpty', { ids: r.ended.map((x) => `#${x}`).join(', ') })}` : ''));
       load();
     } catch (err) {
       state.sessionEnded(err);
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(err);
     }
   };
   const passOn = (g: GrantT) => {
@@ -101,15 +101,15 @@ export function GrantsPage() {
   const given = grants.filter((g) => g.toUnit !== me.unit);
   return (
     <section class="health" data-testid="grants-page">
-      <h2>权限推送 Push-down grants</h2>
-      {error && <p class="health-error" role="alert" data-testid="grants-error">{error}</p>}
+      <h2>{t('grants.title')}</h2>
+      {error !== null && <p class="health-error" role="alert" data-testid="grants-error">{errorText(error)}</p>}
       {done && <p class="health-facts" data-testid="grants-done">{done}</p>}
 
-      <h3>1. 选择摄像机 {parent && <span class="health-facts">(转授授权 #{parent.id} <button class="link" onClick={() => { setParent(null); setPicked([]); setGroup(null); }}>取消</button>)</span>}</h3>
+      <h3>{t('grants.step1')} {parent && <span class="health-facts">({t('grants.passingOn', { id: parent.id })} <button class="link" onClick={() => { setParent(null); setPicked([]); setGroup(null); }}>{t('common.cancel')}</button>)</span>}</h3>
       {!parent && (
         <p>
-          <input placeholder="搜索摄像机名称或编号" value={q} onInput={(e) => search(e.currentTarget.value)} data-testid="grants-search" />{' '}
-          或分组 <select value={group ?? ''} onChange={(e) => { const v = e.currentTarget.value; setGroup(v ? Number(v) : null); }} data-testid="grants-group">
+          <input placeholder={t('grants.searchCameras')} value={q} onInput={(e) => search(e.currentTarget.value)} data-testid="grants-search" />{' '}
+          {t('grants.orGroup')} <select value={group ?? ''} onChange={(e) => { const v = e.currentTarget.value; setGroup(v ? Number(v) : null); }} data-testid="grants-group">
             <option value="">—</option>
             {groups.map((g) => <option key={g.id} value={g.id}>{g.name} ({g.cameras.length})</option>)}
           </select>
@@ -122,41 +122,41 @@ export function GrantsPage() {
           ))}
         </ul>
       )}
-      {!parent && <p class="health-facts">也可在左侧目录树中点击摄像机加入所选.</p>}
+      {!parent && <p class="health-facts">{t('grants.treeHint')}</p>}
       {picked.length > 0 && (
         <p class="health-facts" data-testid="grants-picked">
-          已选 {picked.length}: {picked.map((p) => p.name).join('、')} <button class="link" onClick={() => setPicked([])}>清空</button>{' '}
+          {t('grants.picked', { n: picked.length })}: {picked.map((p) => p.name).join(t('common.listSep'))} <button class="link" onClick={() => setPicked([])}>{t('common.clear')}</button>{' '}
           {!parent && <>
-            <input placeholder="存为分组: 名称" value={groupName} onInput={(e) => setGroupName(e.currentTarget.value)} data-testid="grants-group-name" />{' '}
+            <input placeholder={t('grants.groupName')} value={groupName} onInput={(e) => setGroupName(e.currentTarget.value)} data-testid="grants-group-name" />{' '}
             <button class="link" disabled={!groupName.trim()} data-testid="grants-group-save" onClick={() => {
               api.createGroup({ name: groupName.trim(), ownerUnit: me.unit, cameras: picked.map((p) => p.id) }).then((g) => {
-                setDone(`已存为分组 ${g.name}`);
+                setDone(t('grants.groupSaved', { name: g.name }));
                 setGroupName('');
                 load();
-              }, (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
-            }}>保存分组</button>
+              }, (err: unknown) => setError(err));
+            }}>{t('grants.saveGroup')}</button>
           </>}
         </p>
       )}
 
-      <h3>2. 推送到</h3>
+      <h3>{t('grants.step2')}</h3>
       <p>
-        <label>单位 <input list="grants-units" value={toUnit} placeholder="乡镇或村的编码/名称" onInput={(e) => findUnits(e.currentTarget.value)} data-testid="grants-unit" /></label>
-        <datalist id="grants-units">{units.map((u) => <option key={u.code} value={u.code}>{u.name}</option>)}</datalist>{' '}
-        {(['live', 'playback', 'ptz', 'wall'] as const).map((a) => (
+        <label>{t('grants.unit')} </label><UnitPicker value={toUnit} onChange={(code) => setToUnit(code)} below testid="grants-unit" />{' '}
+        {ACTIONS.map((a) => (
           <label key={a}><input type="checkbox" checked={actions.includes(a)} disabled={parent !== null && !parent.actions.includes(a)}
-            onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])} data-testid={`grants-action-${a}`} /> {ACTION_LABEL[a]} </label>
+            onChange={() => setActions(actions.includes(a) ? actions.filter((x) => x !== a) : [...actions, a])} data-testid={`grants-action-${a}`} /> {t(`actions.${a}`)} </label>
         ))}
-        <label>到期 <input type="datetime-local" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} data-testid="grants-expires" /></label>{' '}
-        <label><input type="checkbox" checked={reGrant} onChange={() => setReGrant(!reGrant)} data-testid="grants-regrant" /> 允许转授</label>{' '}
-        <button class="link" disabled={!toUnit || actions.length === 0 || (picked.length === 0 && group === null)} onClick={() => void push()} data-testid="grants-push">推送</button>
+        <label>{t('grants.expires')} <input type="datetime-local" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} data-testid="grants-expires" /></label>{' '}
+        <label><input type="checkbox" checked={reGrant} onChange={() => setReGrant(!reGrant)} data-testid="grants-regrant" /> {t('grants.allowRegrant')}</label>{' '}
+        <button class="link" disabled={!toUnit || actions.length === 0 || (picked.length === 0 && group === null)} onClick={() => void push()} data-testid="grants-push">{t('grants.push')}</button>
       </p>
+      {idle.length > 0 && <p class="rate-warn" role="status" data-testid="grants-idle">{t('grants.idleWarning', { actions: idle.map((a) => t(`actions.${a}`)).join(t('common.listSep')) })}</p>}
 
-      <h3>各单位持有的授权 <label class="health-facts"><input type="checkbox" checked={showEnded} onChange={() => setShowEnded(!showEnded)} /> 含已撤销/过期</label></h3>
+      <h3>{t('grants.given')} <label class="health-facts"><input type="checkbox" checked={showEnded} onChange={() => setShowEnded(!showEnded)} /> {t('grants.showEnded')}</label></h3>
       <GrantTable grants={given} onRevoke={(g) => void revoke(g)} onWithdraw={(g, c) => void withdraw(g, c)} testid="grants-given" />
       {received.length > 0 && (
         <>
-          <h3>本单位收到的授权</h3>
+          <h3>{t('grants.received')}</h3>
           <GrantTable grants={received} onPassOn={passOn} testid="grants-received" />
         </>
       )}
@@ -171,32 +171,33 @@ function GrantTable({ grants, onRevoke, onWithdraw, onPassOn, testid }: {
   onPassOn?: (g: GrantT) => void;
   testid: string;
 }) {
-  if (grants.length === 0) return <p class="health-facts">无</p>;
+  if (grants.length === 0) return <p class="health-facts">{t('common.none')}</p>;
   return (
     <table data-testid={testid}>
-      <thead><tr><th>#</th><th>摄像机</th><th>持有单位</th><th>来自</th><th>权限</th><th>到期</th><th>状态</th><th></th></tr></thead>
+      <thead><tr><th>#</th><th>{t('grants.col.cameras')}</th><th>{t('grants.col.holder')}</th><th>{t('grants.col.from')}</th><th>{t('grants.col.actions')}</th><th>{t('grants.col.expires')}</th><th>{t('grants.col.state')}</th><th></th></tr></thead>
       <tbody>
         {grants.map((g) => (
           <tr key={g.id} data-testid="grant-row" data-grant={g.id} data-state={g.state}>
             <td>{g.id}{g.parent ? ` ← #${g.parent}` : ''}</td>
             <td>
-              {g.group ? `分组 ${g.group.name}: ` : ''}
+              {g.group ? `${t('grants.group', { name: g.group.name })}: ` : ''}
               {g.cameras.slice(0, 8).map((c) => (
                 <span key={c.id} class="grant-camera" data-testid="grant-camera" data-camera={c.id}>
                   {c.name}
-                  {onWithdraw && !g.group && g.state === 'active' && <button class="grant-withdraw" title="撤回这台摄像机" onClick={() => onWithdraw(g, c)} data-testid="grant-withdraw">×</button>}
+                  {onWithdraw && !g.group && g.state === 'active' && <button class="grant-withdraw" title={t('grants.withdraw')} onClick={() => onWithdraw(g, c)} data-testid="grant-withdraw">×</button>}
                 </span>
               ))}
-              {g.cameras.length > 8 ? ` 等 ${g.cameras.length} 台` : ''}
+              {g.cameras.length > 8 ? ` ${t('grants.andMore', { n: g.cameras.length })}` : ''}
             </td>
             <td>{g.toUnitName}</td>
             <td>{g.grantorName} · {g.grantorUnitName}</td>
-            <td>{g.actions.map((a) => ACTION_LABEL[a] ?? a).join(' ')}{g.reGrant ? ' · 可转授' : ''}</td>
-            <td>{g.expiresAt ? new Date(g.expiresAt).toLocaleString('zh-CN', { hour12: false }) : '长期'}</td>
-            <td>{STATE_LABEL[g.state]}</td>
+            <td>{g.actions.map((a) => t(`actions.${a}`)).join(' ')}{g.reGrant ? ` · ${t('grants.mayRegrant')}` : ''}
+              {g.unusable.length > 0 && g.state === 'active' && <span class="rate-warn" data-testid="grant-unusable" title={t('grants.unusable', { actions: g.unusable.map((a) => t(`actions.${a}`)).join(t('common.listSep')) })}> ⚠ {g.unusable.map((a) => t(`actions.${a}`)).join(' ')}</span>}</td>
+            <td>{g.expiresAt ? dateTime(g.expiresAt) : t('grants.forever')}</td>
+            <td>{t(`grants.state.${g.state}`)}</td>
             <td>
-              {onRevoke && g.state === 'active' && <button class="link" onClick={() => onRevoke(g)} data-testid="grant-revoke">撤销</button>}
-              {onPassOn && g.state === 'active' && g.reGrant && <button class="link" onClick={() => onPassOn(g)} data-testid="grant-pass-on">转授</button>}
+              {onRevoke && g.state === 'active' && <button class="link" onClick={() => onRevoke(g)} data-testid="grant-revoke">{t('grants.revoke')}</button>}
+              {onPassOn && g.state === 'active' && g.reGrant && <button class="link" onClick={() => onPassOn(g)} data-testid="grant-pass-on">{t('grants.passOn')}</button>}
             </td>
           </tr>
         ))}

@@ -1,14 +1,18 @@
 // The online-rate page: a unit's rate, its children ranked worst first, and the cameras of its subtree that are offline.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type OfflineT, type UnitHealthReportT } from '../api/client.js';
+import { api, type OfflineT, type UnitHealthReportT } from '../api/client.js';
 import { useAppState } from '../state/app-state.js';
 import { percent, Rate, rateClass } from '../components/health/rate.js';
+import { dateTime, errorText, t } from '../i18n/i18n.js';
 
 const PAGE = 50;
 const REFRESH_MS = 15_000;
 
-function when(ms: number): string {
-  return new Date(ms).toLocaleString('zh-CN', { hour12: false });
+const when = dateTime;
+
+/** reasonText says why a camera is offline (or refuses its credentials) by the gateway's stable kind of it. */
+function reasonText(kind: string | undefined): string {
+  return t(`offlineKind.${kind ?? 'other'}`);
 }
 
 /** HealthPage shows the health of state.healthUnit (the user's own unit by default), refreshed while it is open. */
@@ -19,7 +23,7 @@ export function HealthPage() {
   const [offline, setOffline] = useState<OfflineT | null>(null);
   const [refused, setRefused] = useState<OfflineT | null>(null);
   const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [trail, setTrail] = useState<Array<{ code: string; name: string }>>([]);
 
   useEffect(() => { setOffset(0); }, [code]);
@@ -34,7 +38,7 @@ export function HealthPage() {
         setError(null);
       }, (err: unknown) => {
         state.sessionEnded(err);
-        if (live) setError(err instanceof ApiError ? err.message : String(err));
+        if (live) setError(err);
       });
     };
     load();
@@ -52,8 +56,8 @@ export function HealthPage() {
     state.showHealth(to.code);
   };
 
-  if (error && !report) return <section class="health"><p class="health-error" role="alert">{error}</p></section>;
-  if (!report || !offline) return <section class="health"><p class="health-facts">加载中…</p></section>;
+  if (error && !report) return <section class="health"><p class="health-error" role="alert">{errorText(error)}</p></section>;
+  if (!report || !offline) return <section class="health"><p class="health-facts">{t('common.loading')}</p></section>;
   const h = report.unit.health;
   const children = [...report.children].sort((a, b) => a.health.rate - b.health.rate || a.code.localeCompare(b.code));
   return (
@@ -66,18 +70,18 @@ export function HealthPage() {
         <span class={`health-big ${rateClass(h)}`} data-testid="health-rate">{h.online + h.offline > 0 ? percent(h.rate) : '—'}</span>
       </h2>
       <p class="health-facts" data-testid="health-facts">
-        在线 {h.online} · 离线 {h.offline} · 未检测 {h.unknown} · 共 {h.total} 台
-        {h.credentialsRejected > 0 && <> · <span class="rate-warn" data-testid="health-refused">{h.credentialsRejected} 台密码被拒 (在线, 但取不到视频)</span></>}
-        {report.sweep && <> · 上次巡检 {when(report.sweep.startedAt)}, 用时 {(report.sweep.durationMs / 1000).toFixed(1)} 秒, 每 {Math.round(report.intervalMs / 1000)} 秒一次</>}
-        {!report.sweep && <> · 首次巡检进行中</>}
+        {t('health.facts', { online: h.online, offline: h.offline, unknown: h.unknown, total: h.total })}
+        {h.credentialsRejected > 0 && <> · <span class="rate-warn" data-testid="health-refused">{t('health.refusedCount', { n: h.credentialsRejected })}</span></>}
+        {report.sweep && <> · {t('health.lastSweep', { at: when(report.sweep.startedAt), s: (report.sweep.durationMs / 1000).toFixed(1), every: Math.round(report.intervalMs / 1000) })}</>}
+        {!report.sweep && <> · {t('health.firstSweep')}</>}
       </p>
-      {error && <p class="health-error" role="alert">{error}</p>}
+      {error !== null && <p class="health-error" role="alert">{errorText(error)}</p>}
 
       {children.length > 0 && (
         <>
-          <h3>下级单位 (在线率从低到高)</h3>
+          <h3>{t('health.children')}</h3>
           <table data-testid="health-children">
-            <thead><tr><th>单位</th><th class="num">在线率</th><th></th><th class="num">在线</th><th class="num">离线</th><th class="num">共</th></tr></thead>
+            <thead><tr><th>{t('health.col.unit')}</th><th class="num">{t('health.col.rate')}</th><th></th><th class="num">{t('health.col.online')}</th><th class="num">{t('health.col.offline')}</th><th class="num">{t('health.col.total')}</th></tr></thead>
             <tbody>
               {children.map((c) => (
                 <tr key={c.code} class="unit-row" onClick={() => open(c)} data-testid="health-child" data-code={c.code}>
@@ -96,43 +100,43 @@ export function HealthPage() {
 
       {refused && refused.total > 0 && (
         <>
-          <h3>密码被拒的摄像机 ({refused.total}) · credentials rejected</h3>
+          <h3>{t('health.refusedTitle', { n: refused.total })}</h3>
           <table data-testid="refused-list">
-            <thead><tr><th>摄像机</th><th>单位</th><th>发现于</th><th>摄像机的回答</th></tr></thead>
+            <thead><tr><th>{t('health.col.camera')}</th><th>{t('health.col.unit')}</th><th>{t('health.col.foundAt')}</th><th>{t('health.col.answer')}</th></tr></thead>
             <tbody>
               {refused.items.map((c) => (
                 <tr key={c.id} data-testid="refused-camera" data-camera={c.id}>
                   <td><span class="dot dot-refused" /> {c.name}<br /><small class="health-facts">{c.id}</small></td>
-                  <td>{c.unitName}</td><td>{when(c.since)}</td><td>{c.reason ?? ''}</td>
+                  <td>{c.unitName}</td><td>{when(c.since)}</td><td title={c.reason}>{reasonText(c.reasonKind)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <p class="health-facts">这些摄像机在线, 但拒绝了目录中保存的用户名或密码: 在导入或设备接入中更新其凭据。</p>
+          <p class="health-facts">{t('health.refusedHint')}</p>
         </>
       )}
 
-      <h3>离线摄像机 ({offline.total})</h3>
-      {offline.total === 0 ? <p class="health-facts">没有离线的摄像机。</p> : (
+      <h3>{t('health.offlineTitle', { n: offline.total })} {offline.total > 0 && <a class="link" href={api.offlineCsvUrl(report.unit.code)} data-testid="offline-csv">{t('health.exportOffline')}</a>}</h3>
+      {offline.total === 0 ? <p class="health-facts">{t('health.noneOffline')}</p> : (
         <>
           <table data-testid="offline-list">
-            <thead><tr><th>摄像机</th><th>单位</th><th>离线自</th><th>原因</th><th></th></tr></thead>
+            <thead><tr><th>{t('health.col.camera')}</th><th>{t('health.col.unit')}</th><th>{t('health.col.since')}</th><th>{t('health.col.reason')}</th><th></th></tr></thead>
             <tbody>
               {offline.items.map((c) => (
                 <tr key={c.id} data-testid="offline-camera" data-camera={c.id}>
                   <td><span class="dot dot-offline" /> {c.name}<br /><small class="health-facts">{c.id}</small></td>
                   <td>{c.unitName}</td>
                   <td>{when(c.since)}</td>
-                  <td>{c.reason ?? ''}</td>
-                  <td><button class="link" onClick={() => { state.show({ id: c.id, name: c.name }); state.page.value = 'live'; }}>查看</button></td>
+                  <td title={c.reason} data-testid="offline-reason" data-kind={c.reasonKind ?? ''}>{reasonText(c.reasonKind)}</td>
+                  <td><button class="link" onClick={() => { state.show({ id: c.id, name: c.name }); state.page.value = 'live'; }}>{t('common.view')}</button></td>
                 </tr>
               ))}
             </tbody>
           </table>
           <p class="health-pager">
-            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>上一页</button>
+            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>{t('common.prev')}</button>
             {offset + 1}–{Math.min(offset + PAGE, offline.total)} / {offline.total}
-            <button disabled={offset + PAGE >= offline.total} onClick={() => setOffset(offset + PAGE)}>下一页</button>
+            <button disabled={offset + PAGE >= offline.total} onClick={() => setOffset(offset + PAGE)}>{t('common.next')}</button>
           </p>
         </>
       )}

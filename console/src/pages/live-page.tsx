@@ -1,5 +1,8 @@
 // The console's frame: header with the views, the tree, and the live grid or the online-rate page.
-import { useAppState } from '../state/app-state.js';
+import { useState } from 'preact/hooks';
+import { useAppState, type Page } from '../state/app-state.js';
+import { errorText, t } from '../i18n/i18n.js';
+import { LangSwitch } from '../components/lang/lang-switch.js';
 import { api } from '../api/client.js';
 import { Tree } from '../components/tree/tree.js';
 import { Grid } from '../components/grid/grid.js';
@@ -9,40 +12,65 @@ import { OnboardPage } from './onboard-page.js';
 import { GrantsPage } from './grants-page.js';
 import { UsersPage } from './users-page.js';
 import { AuditPage } from './audit-page.js';
+import { EventsPage } from './events-page.js';
+import { MapPage } from './map-page.js';
+import { CamerasPage } from './cameras-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
   const state = useAppState();
   const user = state.user.value!;
+  const [menu, setMenu] = useState(false);
+  const nav = (p: Page, label: string, go?: () => void) => (
+    <button class={state.page.value === p ? 'active' : ''} onClick={go ?? (() => { state.page.value = p; })} data-testid={`nav-${p}`}>{label}</button>
+  );
   return (
     <div class="shell">
       <header class="topbar">
-        <strong>雪亮工程视频网关</strong>
+        <strong>{t('app.title')}</strong>
         <span class="topbar-unit" data-testid="user-unit">{user.unitName}</span>
         <nav class="topbar-nav">
-          <button class={state.page.value === 'live' ? 'active' : ''} onClick={() => { state.page.value = 'live'; }} data-testid="nav-live">实时视频 Live</button>
-          <button class={state.page.value === 'health' ? 'active' : ''} onClick={() => state.showHealth()} data-testid="nav-health">在线率 Health</button>
+          {nav('live', t('nav.live'))}
+          {nav('map', t('nav.map'))}
+          <button class={state.page.value === 'events' ? 'active' : ''} onClick={() => { state.page.value = 'events'; }} data-testid="nav-events"
+            title={t('events.badge', { n: state.events.unacked.value })}>
+            {t('nav.events')}{state.events.unacked.value > 0 && <span class="nav-badge" data-testid="events-badge">{state.events.unacked.value > 999 ? '999+' : state.events.unacked.value}</span>}
+          </button>
+          {nav('health', t('nav.health'), () => state.showHealth())}
           {user.roles.includes('admin') && (
             <>
-              <button class={state.page.value === 'grants' ? 'active' : ''} onClick={() => { state.page.value = 'grants'; }} data-testid="nav-grants">权限推送 Grants</button>
-              <button class={state.page.value === 'users' ? 'active' : ''} onClick={() => { state.page.value = 'users'; }} data-testid="nav-users">用户 Users</button>
-              <button class={state.page.value === 'audit' ? 'active' : ''} onClick={() => { state.page.value = 'audit'; }} data-testid="nav-audit">审计 Audit</button>
-              <button class={state.page.value === 'onboard' ? 'active' : ''} onClick={() => { state.page.value = 'onboard'; }} data-testid="nav-onboard">设备接入 Onboard</button>
-              <button class={state.page.value === 'import' ? 'active' : ''} onClick={() => { state.page.value = 'import'; }} data-testid="nav-import">导入导出 Import</button>
+              {nav('grants', t('nav.grants'))}
+              {nav('users', t('nav.users'))}
+              {nav('audit', t('nav.audit'))}
+              {nav('cameras', t('nav.cameras'))}
+              {nav('onboard', t('nav.onboard'))}
+              {nav('import', t('nav.import'))}
             </>
           )}
         </nav>
-        <span class="topbar-user" data-testid="user-name">{user.displayName} ({user.username} · {user.roles.join(', ')})</span>
-        <button onClick={() => {
-          const current = window.prompt('当前密码 current password');
-          const next = current ? window.prompt('新密码 (≥10 位, 三类字符) new password') : null;
-          if (current && next) api.changePassword(current, next).then(() => window.alert('密码已更改, 其他会话已结束 · password changed'), (err: unknown) => window.alert(err instanceof Error ? err.message : String(err)));
-        }} data-testid="change-password">改密码</button>
-        <button onClick={() => void state.logout()} data-testid="logout">退出 Log out</button>
+        <LangSwitch />
+        <span class="topbar-menu">
+          <button class="topbar-user" onClick={() => setMenu(!menu)} aria-expanded={menu} data-testid="user-menu" title={`${user.displayName} (${user.username})`}>
+            <span data-testid="user-name">{user.displayName}</span> ▾
+          </button>
+          {menu && (
+            <span class="topbar-dropdown" onClick={() => setMenu(false)}>
+              <span class="topbar-who">{user.username} · {user.roles.map((r) => t(`roles.${r}`)).join(t('common.listSep'))}</span>
+              <button onClick={() => {
+                const current = window.prompt(t('account.currentPassword'));
+                const next = current ? window.prompt(t('account.newPassword')) : null;
+                if (current && next) api.changePassword(current, next).then(() => window.alert(t('account.passwordChanged')), (err: unknown) => window.alert(errorText(err)));
+              }} data-testid="change-password">{t('account.changePassword')}</button>
+              <button onClick={() => void state.logout()} data-testid="logout">{t('account.logout')}</button>
+            </span>
+          )}
+        </span>
       </header>
       <div class="workspace">
         <Tree />
-        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: <Grid /> }[state.page.value]}
+        {/* The grid stays mounted on every page: its video keeps playing, and coming back shows it at once. */}
+        <Grid active={state.page.value === 'live'} />
+        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: null, map: <MapPage />, events: <EventsPage />, cameras: <CamerasPage /> }[state.page.value]}
       </div>
     </div>
   );

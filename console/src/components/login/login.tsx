@@ -1,7 +1,8 @@
 // The login form.
 import { useState } from 'preact/hooks';
-import { ApiError } from '../../api/client.js';
 import { useAppState } from '../../state/app-state.js';
+import { errorText, t } from '../../i18n/i18n.js';
+import { LangSwitch } from '../lang/lang-switch.js';
 import './login.css';
 
 /** Login asks for a username and password and shows why a login failed. */
@@ -9,7 +10,7 @@ export function Login() {
   const state = useAppState();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(state.banner.value);
+  const [error, setError] = useState<unknown>(state.banner.value);
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: Event) => {
@@ -20,7 +21,7 @@ export function Login() {
       await state.login(username, password);
       state.banner.value = null;
     } catch (err) {
-      setError(err instanceof ApiError ? (err.code === 'bad-credentials' ? '用户名或密码错误 (wrong username or password)' : err.message) : String(err));
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -29,18 +30,19 @@ export function Login() {
   return (
     <main class="login">
       <form class="login-card" onSubmit={submit} data-testid="login-form">
-        <h1>雪亮工程视频网关</h1>
-        <p class="login-sub">Sharp Eyes Gateway · 综治中心视频监控</p>
+        <LangSwitch />
+        <h1>{t('app.title')}</h1>
+        <p class="login-sub">{t('app.subtitle')}</p>
         <label>
-          用户名 Username
+          {t('login.username')}
           <input name="username" autocomplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
         </label>
         <label>
-          密码 Password
+          {t('login.password')}
           <input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
         </label>
-        {error && <p class="login-error" role="alert" data-testid="login-error">{error}</p>}
-        <button type="submit" disabled={busy}>{busy ? '登录中…' : '登录 Log in'}</button>
+        {error !== null && error !== undefined && <p class="login-error" role="alert" data-testid="login-error">{errorText(error)}</p>}
+        <button type="submit" disabled={busy}>{busy ? t('login.busy') : t('login.submit')}</button>
       </form>
     </main>
   );

@@ -5,6 +5,7 @@
 import Hls from 'hls.js';
 import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
 import { whepConnect, WhepError, whepSupported, type WhepSession } from './whep.js';
+import { errorOf, type Said } from '../../i18n/i18n.js';
 
 /** Transport is how a tile receives its picture: WebRTC (a fifth of a second), Low-Latency HLS (about a second). */
 export type Transport = 'webrtc' | 'll-hls';
@@ -21,11 +22,13 @@ export type TileStatus = 'connecting' | 'starting' | 'live' | 'stalled' | 'recon
 /** TileView is what the tile shows: its badge, a line of explanation, and how long the first picture took. */
 export interface TileView {
   status: TileStatus;
-  message: string | null;
+  message: Said | null;
+  /** detail is what the gateway or the player said in technical words (shown on hover, never as the message). */
+  detail?: string;
   firstFrameMs?: number;
   transport?: Transport;
   /** fallback says why the tile plays LL-HLS instead of WebRTC. */
-  fallback?: string;
+  fallback?: Said;
 }
 
 /** FROZEN_MS is how long the picture may stand still before the badge says so (a segment is 1 s, frames 40 ms apart). */
@@ -37,26 +40,22 @@ const MAX_RELOAD_MS = 30_000;
 const WATCH_EVERY_MS = 500;
 const STATE_EVERY_MS = 3000;
 
-/** retryText says when the gateway tries the camera again. */
-export function retryText(info: StreamInfoT | undefined): string {
-  if (!info?.retryAt) return '';
+/** retrySaid says when the gateway tries the camera again. */
+export function retrySaid(info: StreamInfoT | undefined): Said {
+  if (!info?.retryAt) return { key: 'common.empty' };
   const s = Math.round((info.retryAt - Date.now()) / 1000);
-  return s > 0 ? `; ${s} 秒后重试 (retrying in ${s} s)` : '; 正在重试 (retrying now)';
+  return s > 0 ? { key: 'tile.retryIn', params: { s } } : { key: 'tile.retryNow' };
 }
 
-function explain(info: StreamInfoT | undefined, fallback: string): string {
+/** explain says what the gateway met on the camera (its stream's failure kind), and when it tries again. */
+function explain(info: StreamInfoT | undefined, fallback: Said): Said {
   if (!info?.error) return fallback;
-  return `${info.error.message}${retryText(info)}`;
+  return { key: 'tile.streamProblem', params: { what: { key: `streamKind.${info.error.kind}` }, retry: retrySaid(info) } };
 }
 
-/** refusalText says in the viewer's words why the gateway would not open a stream; other errors keep their message. */
-export function refusalText(err: unknown): string {
-  if (err instanceof ApiError && err.code === 'share-exceeded') {
-    const scope = err.details?.scope === 'unit' ? '本单位' : '您';
-    return `${scope}同时打开的视频已达上限 ${String(err.details?.limit ?? '')} 路，请先关闭其他画面 (${err.message})`;
-  }
-  if (err instanceof ApiError && err.code === 'capacity') return `网关拉流已满，请稍后再试 (${err.message})`;
-  return err instanceof Error ? err.message : String(err);
+/** sameSaid compares two texts to be said. */
+function sameSaid(a: Said | null | undefined, b: Said | null | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 /** withToken replaces the t= parameter of a media URL with the current token. */
@@ -147,6 +146,17 @@ export class TilePlayer {
     this.#el.load();
   }
 
+  #visible = true;
+
+  /**
+   * setVisible says whether the tile is on screen. A hidden video presents no frames: while hidden the picture is
+   * not judged (no stall, no reload), and shown again it is given time to move before it is.
+   */
+  setVisible(visible: boolean): void {
+    if (visible && !this.#visible) this.#lastFrameAt = Math.max(this.#lastFrameAt, performance.now());
+    this.#visible = visible;
+  }
+
   #lastBytes?: { bytes: number; at: number };
 
   /** stats reads the playback figures now (the debug overlay asks every second). */
@@ -184,8 +194,8 @@ export class TilePlayer {
   #show(next: Partial<TileView>): void {
     if (this.#disposed) return;
     const view = { ...this.#view, ...next };
-    if (view.status === this.#view.status && view.message === this.#view.message && view.firstFrameMs === this.#view.firstFrameMs
-      && view.transport === this.#view.transport && view.fallback === this.#view.fallback) return;
+    if (view.status === this.#view.status && sameSaid(view.message, this.#view.message) && view.firstFrameMs === this.#view.firstFrameMs
+      && view.transport === this.#view.transport && sameSaid(view.fallback, this.#view.fallback) && view.detail === this.#view.detail) return;
     this.#view = view;
     this.#onView(view);
   }
@@ -198,10 +208,10 @@ export class TilePlayer {
       this.#stopPlayer();
       this.#timers.forEach((t) => { window.clearInterval(t); window.clearTimeout(t); });
       window.clearTimeout(this.#reloadTimer);
-      this.#show({ status: 'denied', message: err.message });
+      this.#show({ status: 'denied', message: errorOf(err), detail: err.message });
       return;
     }
-    this.#show({ status: 'error', message: refusalText(err) });
+    this.#show({ status: 'error', message: errorOf(err), detail: err instanceof Error ? err.message : undefined });
     // A full node, a full share or a lost network passes: the ticket is asked for again.
     this.#scheduleReload(Math.min(this.#reloadAfter, MAX_RELOAD_MS));
     this.#reloadAfter = Math.min(this.#reloadAfter * 2, MAX_RELOAD_MS);
@@ -223,7 +233,7 @@ export class TilePlayer {
     const state = ticket.stream.state;
     if (this.#view.status !== 'live') this.#show({ status: state === 'offline' || state === 'failed' ? state : 'starting' });
     if (this.#useHls && !Hls.isSupported()) {
-      this.#show({ status: 'error', message: '此浏览器无法播放 HLS (Media Source Extensions missing)' });
+      this.#show({ status: 'error', message: { key: 'tile.noMse' } });
       return;
     }
     // Renew the token at half its life: playlists and segments stay authorised while the tile plays.
@@ -268,12 +278,12 @@ export class TilePlayer {
       if (!data.fatal || this.#disposed || this.#hls !== player) return;
       this.#stopPlayer();
       if (data.response?.code === 403) {
-        this.#fail(new ApiError(403, { message: '访问已失效 (your right to this camera has ended)' }));
+        this.#fail(new ApiError(403, { code: 'forbidden', message: 'the media URL was refused', details: { reason: 'revoked' } }));
         return;
       }
       void this.#refreshState().then((info) => {
         if (this.#disposed) return;
-        if (!info || (info.state !== 'offline' && info.state !== 'failed')) this.#show({ status: 'error', message: explain(info, `播放失败 (playback failed: ${data.details})`) });
+        if (!info || (info.state !== 'offline' && info.state !== 'failed')) this.#show({ status: 'error', message: explain(info, { key: 'tile.playbackFailed' }), detail: data.details });
         // Try again after the gateway's own retry, so that a camera that comes back shows up by itself.
         const wait = info?.retryAt ? Math.max(2000, info.retryAt - Date.now() + 500) : 4000;
         this.#scheduleReload(Math.min(wait, MAX_RELOAD_MS));
@@ -310,7 +320,7 @@ export class TilePlayer {
       session = await whepConnect(withToken(this.#whepUrl, this.#token), this.#el);
     } catch (err) {
       if (this.#disposed) return;
-      if (err instanceof WhepError && err.status === 403) return this.#fail(new ApiError(403, { message: err.message, code: err.code }));
+      if (err instanceof WhepError && err.status === 403) return this.#fail(new ApiError(403, { message: err.message, code: err.code, details: err.details }));
       if (err instanceof WhepError && err.status === 503 && (err.details?.state !== undefined || err.details?.reason === 'worker-restarting')) {
         // The camera is not there yet (starting, offline): WebRTC is fine, the stream is not; try again with it.
         void this.#refreshState();
@@ -319,18 +329,18 @@ export class TilePlayer {
       }
       if (err instanceof WhepError && err.details?.reason === 'transcode-budget') {
         // An H.265 camera, a browser without H.265, and every transcode in use: HLS would not play it either.
-        this.#show({ status: 'error', message: `H.265 转码资源已满，请稍后再试或改看子码流 (all H.265 transcodes are in use: ${err.message})` });
+        this.#show({ status: 'error', message: { key: 'errors.reason.transcode-budget' }, detail: err.message });
         this.#scheduleReload(15_000);
         return;
       }
-      return this.#fallBack(err instanceof Error ? err.message : String(err));
+      return this.#fallBack(err instanceof WhepError ? errorOf(err) : { key: 'tile.webrtcUnavailable' });
     }
     if (this.#disposed) return session.close();
     this.#rtc = session;
     const pc = session.pc;
     let connected = false;
     const giveUp = window.setTimeout(() => {
-      if (!connected && this.#rtc === session) this.#fallBack('WebRTC 未能连接 (WebRTC did not connect)');
+      if (!connected && this.#rtc === session) this.#fallBack({ key: 'tile.webrtcNoConnect' });
     }, WEBRTC_CONNECT_MS);
     this.#timers.push(giveUp);
     pc.addEventListener('connectionstatechange', () => {
@@ -338,9 +348,9 @@ export class TilePlayer {
       if (pc.connectionState === 'connected') connected = true;
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed' || (connected && pc.connectionState === 'disconnected')) {
         this.#stopPlayer();
-        if (!connected) return this.#fallBack('WebRTC 连接失败 (WebRTC failed to connect)');
+        if (!connected) return this.#fallBack({ key: 'tile.webrtcFailed' });
         // Dropped after it played: offered again (a refused right answers 403 and ends the tile).
-        this.#show({ status: 'reconnecting', message: 'WebRTC 连接中断，正在重连 (WebRTC dropped; reconnecting)' });
+        this.#show({ status: 'reconnecting', message: { key: 'tile.webrtcDropped' } });
         this.#scheduleReload(300);
       }
     });
@@ -348,7 +358,7 @@ export class TilePlayer {
     void this.#el.play().catch(() => undefined);
   }
 
-  #fallBack(why: string): void {
+  #fallBack(why: Said): void {
     if (this.#disposed || this.#useHls) return;
     this.#rtc?.close();
     this.#rtc = null;
@@ -374,21 +384,21 @@ export class TilePlayer {
     if (this.#view.firstFrameMs === undefined) this.#show({ firstFrameMs: Math.round(now - this.#t0) });
     if (this.#view.status !== 'live') {
       this.#reloadAfter = RELOAD_MS;
-      this.#show({ status: 'live', message: null });
+      this.#show({ status: 'live', message: null, detail: undefined });
     }
   }
 
   /** #watch looks at the picture every half second: frozen, it says so, and a player that does not recover is reloaded. */
   #watch(): void {
     // A hidden page shows no frames, and the browser may suspend its video: nothing is judged then.
-    if (this.#disposed || document.visibilityState !== 'visible') return;
+    if (this.#disposed || document.visibilityState !== 'visible' || !this.#visible) return;
     const now = performance.now();
     const still = now - this.#lastFrameAt;
     if (this.#view.status === 'live' && still > FROZEN_MS) {
-      this.#show({ status: 'stalled', message: `画面已停止 ${Math.round(still / 1000)} 秒 (the picture has not moved for ${Math.round(still / 1000)} s)` });
+      this.#show({ status: 'stalled', message: { key: 'tile.frozen', params: { s: Math.round(still / 1000) } } });
     } else if (this.#view.status === 'stalled') {
       const s = Math.round(still / 1000);
-      this.#show({ message: this.#hls || this.#rtc ? `画面已停止 ${s} 秒 (the picture has not moved for ${s} s)` : `画面已停止 ${s} 秒，正在重新加载 (reloading the player)` });
+      this.#show({ message: { key: this.#hls || this.#rtc ? 'tile.frozen' : 'tile.frozenReloading', params: { s } } });
     }
     // A player that has shown nothing for a while although the playlist went on (new segments it does not play) is
     // stuck: it is loaded afresh. When the playlist stands still too, the camera is what stopped: a new player would
@@ -401,7 +411,7 @@ export class TilePlayer {
       void rtc.alive().then((alive) => {
         if (alive || this.#rtc !== rtc || this.#disposed) return;
         this.#stopPlayer();
-        this.#show({ status: 'reconnecting', message: 'WebRTC 连接中断，正在重连 (WebRTC dropped; reconnecting)' });
+        this.#show({ status: 'reconnecting', message: { key: 'tile.webrtcDropped' } });
         this.#scheduleReload(100);
       });
     }
@@ -422,10 +432,10 @@ export class TilePlayer {
       const info = await api.streamInfo(this.#camera, this.#profile);
       if (this.#disposed) return info;
       if (info.state === 'offline' || info.state === 'failed') {
-        this.#show({ status: info.state, message: explain(info, `stream ${info.state}`) });
+        this.#show({ status: info.state, message: explain(info, { key: `streamState.${info.state}` }), detail: info.error?.message });
       } else if (info.state === 'starting' && info.error && this.#view.status !== 'live') {
         // The gateway pulls the camera again after a failure: the picture is gone until it is back.
-        this.#show({ status: 'reconnecting', message: `${info.error.message}; 正在重连 (reconnecting)` });
+        this.#show({ status: 'reconnecting', message: { key: 'tile.reconnectingAfter', params: { what: { key: `streamKind.${info.error.kind}` } } }, detail: info.error.message });
       } else if (info.state === 'starting' && this.#view.status !== 'live' && this.#view.status !== 'stalled') {
         this.#show({ status: 'starting' });
       }
