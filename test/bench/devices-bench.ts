@@ -39,7 +39,7 @@ export async function runImportBench(): Promise<void> {
   log(`machine: ${machineLine()}`);
   const dir = tempDir('seg-bench-import-');
   try {
-    const env = { ...process.env, SEG__STORE__PATH: join(dir.path, 'g.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'k'), SEG__LOG__LEVEL: 'silent' };
+    const env = { ...process.env, SEG_LANG: 'en', SEG__STORE__PATH: join(dir.path, 'g.db'), SEG__SECRETS__KEY_FILE: join(dir.path, 'k'), SEG__LOG__LEVEL: 'silent' };
     const d = demo(8554);
     // The tree comes first (the gateway seeds it); the cameras come from the file.
     const seed = spawn(process.execPath, ['--import', 'tsx', '-e', `

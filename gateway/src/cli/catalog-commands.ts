@@ -1,5 +1,6 @@
 // The catalog commands of the CLI: import and export cameras straight in the store, with a progress bar.
 import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { words } from './cli-words.js';
 import { once } from 'node:events';
 import type { Config } from '../../../config/schema.js';
 import { Catalog } from '../catalog/catalog.js';
@@ -32,7 +33,7 @@ class ProgressBar {
 
   update(p: ImportProgress, force = false): void {
     const fraction = p.bytesTotal ? Math.min(1, p.bytesRead / p.bytesTotal) : 0;
-    const text = `${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows} rows: ${p.added} added, ${p.updated} updated, ${p.unchanged} unchanged, ${p.rejected} rejected`;
+    const text = words().progress(`${(fraction * 100).toFixed(0).padStart(3)}%`, p);
     if (this.#tty) {
       const now = Date.now();
       if (!force && now - this.#last < 100) return;
@@ -46,7 +47,7 @@ class ProgressBar {
     if ((tenth > this.#lastTenth || force) && text !== this.#lastText) {
       this.#lastTenth = tenth;
       this.#lastText = text;
-      process.stderr.write(`import: ${text}\n`);
+      process.stderr.write(`${words().importing}: ${text}\n`);
     }
   }
 
@@ -109,25 +110,26 @@ export async function runImport(config: Config, path: string, opts: { format?: s
     bar.update(report, true);
     bar.end();
     const out = process.stdout;
-    out.write(`${opts.dryRun ? 'dry run (nothing written): ' : ''}${report.rows} rows in ${(report.durationMs / 1000).toFixed(1)} s: ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected} rejected\n`);
-    if (report.movedCredentials > 0) out.write(`${report.movedCredentials} rows carried credentials in a URL: they were moved to the encrypted store and the URLs kept without them\n`);
-    if (controller.signal.aborted) out.write('interrupted: the rows written so far are kept; import the file again to finish\n');
-    if (report.stopped) out.write(`${report.stopped.reason}\n`);
+    const w = words();
+    out.write(`${w.summary(report, !!opts.dryRun)}\n`);
+    if (report.movedCredentials > 0) out.write(`${w.moved(report.movedCredentials)}\n`);
+    if (controller.signal.aborted) out.write(`${w.interrupted}\n`);
+    if (report.stopped) out.write(`${w.stopped(report.stopped.line, config.imports.maxRows)}\n`);
     if (report.rejected > 0) {
-      for (const r of report.rejections) out.write(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
-      if (report.rejected > report.rejections.length) out.write(`  ... and ${report.rejected - report.rejections.length} more\n`);
-      out.write(`every rejected row, with its line and reason: ${reportPath}\n`);
+      for (const r of report.rejections) out.write(`${w.rejectedRow(r.line, r.id, r.reason, r.code)}\n`);
+      if (report.rejected > report.rejections.length) out.write(`${w.more(report.rejected - report.rejections.length)}\n`);
+      out.write(`${w.report(reportPath)}\n`);
     } else {
       rmSync(reportPath, { force: true });
     }
-    if (!opts.dryRun && report.added + report.updated > 0 && tellGateway(config)) out.write('the running gateway was told to reload its catalog\n');
+    if (!opts.dryRun && report.added + report.updated > 0 && tellGateway(config)) out.write(`${w.told}\n`);
     return report.rejected > 0 ? 3 : 0;
   } catch (err) {
     bar.end();
     if (err instanceof ImportFileError) {
       sink.close();
       rmSync(reportPath, { force: true });
-      process.stderr.write(`${path}: ${err.message}\n`);
+      process.stderr.write(`${words().fileFailed(path, err.message, err.problem.reason)}\n`);
       return 2;
     }
     throw err;
@@ -159,7 +161,7 @@ export async function runExport(config: Config, path: string, opts: { format?: s
     }
     file.end();
     await once(file, 'finish');
-    process.stdout.write(`${count} cameras of ${tree.get(unit)!.name} (${unit}) written to ${path}; passwords are never exported (an empty password keeps the stored one on import)\n`);
+    process.stdout.write(`${words().exported(count, tree.get(unit)!.name, unit, path)}\n`);
     return 0;
   } finally {
     db.close();

@@ -1,6 +1,7 @@
 // Onboarding from the CLI: discover devices, probe an address, add one camera under a unit. Passwords come from the
 // CAMERA_PASSWORD environment variable, never from the command line (which every user of the machine can read).
 import type { Config } from '../../../config/schema.js';
+import { words } from './cli-words.js';
 import { checkRow } from '../catalog/import/camera-row.js';
 import { discoverDevices, ProbeFailedError, probeDevice } from '../devices/onboarding.js';
 import { openCatalog, tellGateway } from './catalog-commands.js';
@@ -13,12 +14,12 @@ function credentials(username: string | undefined) {
 export async function runDiscover(config: Config, timeoutMs: number): Promise<number> {
   const { db, catalog } = openCatalog(config);
   try {
-    process.stderr.write(`probing the network (WS-Discovery, ${timeoutMs} ms)...\n`);
+    process.stderr.write(`${words().probing(timeoutMs)}\n`);
     const devices = await discoverDevices(timeoutMs, (url) => catalog.cameraByOnvifUrl(url));
     for (const d of devices) {
-      process.stdout.write(`${(d.name ?? '(no name)').padEnd(36)} ${(d.hardware ?? '').padEnd(14)} ${d.xaddrs.join(' ')}${d.cameraId ? `   in the catalog as ${d.cameraId}` : ''}\n`);
+      process.stdout.write(`${(d.name ?? '(no name)').padEnd(36)} ${(d.hardware ?? '').padEnd(14)} ${d.xaddrs.join(' ')}${d.cameraId ? `   ${words().inCatalog(d.cameraId)}` : ''}\n`);
     }
-    process.stdout.write(`${devices.length} device(s), ${devices.filter((d) => !d.cameraId).length} not in the catalog\n`);
+    process.stdout.write(`${words().devices(devices.length, devices.filter((d) => !d.cameraId).length)}\n`);
     return 0;
   } finally {
     db.close();
@@ -50,16 +51,16 @@ export async function runAdd(config: Config, fields: Record<string, string | und
   try {
     const checked = checkRow({ ...fields, password: fields.username ? process.env.CAMERA_PASSWORD : undefined }, { unitExists: (c) => tree.get(c) !== undefined, mayUse: () => true });
     if ('problem' in checked) {
-      process.stderr.write(`not added: ${checked.problem.text}\n`);
+      process.stderr.write(`${words().notAdded(`${checked.problem.text} [${checked.problem.reason}]`)}\n`);
       return 2;
     }
     if (catalog.camera(checked.camera.id)) {
-      process.stderr.write(`not added: camera ${checked.camera.id} is already in the catalog (import a file to change it)\n`);
+      process.stderr.write(`${words().exists(checked.camera.id)}\n`);
       return 2;
     }
     catalog.upsertCameras([checked.camera]);
-    process.stdout.write(`added ${checked.camera.id} under ${tree.get(checked.camera.unit)!.name} (${checked.camera.unit})\n`);
-    if (tellGateway(config)) process.stdout.write('the running gateway was told to reload its catalog\n');
+    process.stdout.write(`${words().added(checked.camera.id, tree.get(checked.camera.unit)!.name, checked.camera.unit)}\n`);
+    if (tellGateway(config)) process.stdout.write(`${words().told}\n`);
     return 0;
   } finally {
     db.close();

@@ -35,7 +35,7 @@ describe('CLI onboarding', () => {
     const line = found.stdout.split('\n').find((l) => l.includes(`CLI-${tag}`))!;
     const url = /(http:\/\/\S+)/.exec(line)?.[1];
     if (!url) throw new Error(`no address in: ${found.stdout} ${found.stderr}`);
-    expect(line).not.toContain('in the catalog');
+    expect(line).not.toContain('目录中编号');
 
     const probe = await cli(['probe', url, '--username', SIM_USER]);
     expect(probe.status, probe.stderr).toBe(0);
@@ -49,13 +49,13 @@ describe('CLI onboarding', () => {
     const unit = gw.gateway.demoAccounts.find((a) => a.username === 'village-clerk')!.unit;
     const add = await cli(['add', '--id', `CLI-${tag}`, '--name', '命令行接入', '--unit', unit, '--onvif-url', url, '--username', SIM_USER]);
     expect(add.status, add.stderr).toBe(0);
-    expect((await cli(['add', '--id', `CLI-${tag}`, '--name', 'x', '--unit', unit, '--onvif-url', url])).stderr).toMatch(/already in the catalog/);
-    expect((await cli(['add', '--id', 'bad id', '--name', 'x', '--unit', unit, '--onvif-url', url])).stderr).toMatch(/not added: id "bad id"/);
+    expect((await cli(['add', '--id', `CLI-${tag}`, '--name', 'x', '--unit', unit, '--onvif-url', url])).stderr).toMatch(/^未加入: 摄像机 CLI-\w+ 已在目录中/);
+    expect((await cli(['add', '--id', 'bad id', '--name', 'x', '--unit', unit, '--onvif-url', url])).stderr).toMatch(/^未加入: id "bad id" is not 1-64 letters, digits, - or _ \[id-bad\]/);
     const db = openDatabase(gw.gateway.config.store.path);
     const row = db.prepare('SELECT unit, onvif_url, username, secret FROM cameras WHERE id = ?').get(`CLI-${tag}`) as { unit: string; onvif_url: string; username: string; secret: Buffer };
     db.close();
     expect(row).toMatchObject({ unit, onvif_url: url, username: SIM_USER });
     expect(row.secret.toString('latin1')).not.toContain(SIM_PASSWORD);
-    expect((await cli(['discover', '--timeout', '1000'])).stdout).toContain(`in the catalog as CLI-${tag}`);
+    expect((await cli(['discover', '--timeout', '1000'])).stdout).toContain(`目录中编号 CLI-${tag}`);
   }, 60_000);
 });

@@ -49,7 +49,7 @@ describe('import killed in the middle', () => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
         // The progress line after the first tenth: some batches are written, most are not.
-        if (/import: +\d+% +[1-9]\d* rows/.test(stderr)) {
+        if (/导入: +\d+% +[1-9]\d* 行/.test(stderr)) {
           child.kill('SIGKILL');
           resolve();
         }
@@ -74,10 +74,13 @@ describe('import killed in the middle', () => {
 
     const second = cli('import', file);
     expect(second.status, second.stderr).toBe(0);
-    expect(second.stdout).toContain(`${ROWS} rows`);
-    expect(second.stdout).toContain(`${ROWS - landed} added, 0 updated, ${landed} unchanged, 0 rejected`);
+    expect(second.stdout).toContain(`${ROWS} 行`);
+    expect(second.stdout).toContain(`新增 ${ROWS - landed}, 更新 0, 未变 ${landed}, 拒绝 0`);
     const third = cli('import', file);
-    expect(third.stdout).toContain(`0 added, 0 updated, ${ROWS} unchanged, 0 rejected`);
+    expect(third.stdout).toContain(`新增 0, 更新 0, 未变 ${ROWS}, 拒绝 0`);
+    // In English when asked.
+    const english = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts', 'import', file], { cwd: ROOT, env: { ...env, SEG_LANG: 'en' }, encoding: 'utf8', timeout: 120_000 });
+    expect(english.stdout).toContain(`0 added, 0 updated, ${ROWS} unchanged, 0 rejected`);
   }, 180_000);
 
   it('reports rejected rows, writes them all to a file, and exits 3', () => {
@@ -85,14 +88,14 @@ describe('import killed in the middle', () => {
     writeFileSync(bad, 'id,name,unit,main_url\nok1,x,369000000000,rtsp://10.0.0.1/a\nbad 2,x,369000000000,rtsp://10.0.0.1/b\n');
     const r = cli('import', bad);
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/line 3 \(bad 2\): id "bad 2" is not 1-64 letters/);
+    expect(r.stdout).toMatch(/第 3 行 \(bad 2\): id "bad 2" is not 1-64 letters, digits, - or _ \[id-bad\]/);
     expect(r.stdout).toContain(`${bad}.rejected.csv`);
     const header = cli('import', bad.replace('bad.csv', 'header.csv'));
     expect(header.status).toBe(1);
     writeFileSync(join(dir.path, 'header.csv'), 'id;name;unit\n');
     const wrong = cli('import', join(dir.path, 'header.csv'));
     expect(wrong.status).toBe(2);
-    expect(wrong.stderr).toMatch(/line 1: unknown column "id;name;unit"/);
+    expect(wrong.stderr).toMatch(/文件无法导入 \[header-unknown-column\]: line 1: unknown column "id;name;unit"/);
     expect(cli('import', join(dir.path, 'nope.csv')).stderr).toMatch(/no file/);
   });
 });
