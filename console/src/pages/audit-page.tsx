@@ -21,6 +21,14 @@ export function actionText(action: string): string {
   return has(`audit.action.${action}`) ? t(`audit.action.${action}`) : action;
 }
 
+/** objectText says a nested detail without its JSON: a list as a list, an object by its name (or its id). */
+function objectText(v: unknown): string {
+  if (v === null) return '—';
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? objectText(x) : String(x))).join(t('common.listSep'));
+  const o = v as Record<string, unknown>;
+  return typeof o.name === 'string' ? o.name : o.id !== undefined ? `#${String(o.id)}` : Object.values(o).map(String).join(' ');
+}
+
 /** detailText says an entry's details: each known key by its label, values as recorded. */
 function detailText(detail: Record<string, unknown>): string {
   return Object.entries(detail).filter(([k]) => k !== 'message').map(([k, v]) => {
@@ -33,7 +41,7 @@ function detailText(detail: Record<string, unknown>): string {
         : k === 'expiresAt' && typeof v === 'number' ? dateTime(v)
           : k === 'actions' && Array.isArray(v) ? v.map((a) => t(`actions.${String(a)}`)).join(t('common.listSep'))
             : k === 'roles' && Array.isArray(v) ? v.map((r) => t(`roles.${String(r)}`)).join(t('common.listSep'))
-              : typeof v === 'string' && has(`audit.value.${v}`) ? t(`audit.value.${v}`) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+              : typeof v === 'string' && has(`audit.value.${v}`) ? t(`audit.value.${v}`) : typeof v === 'object' ? objectText(v) : String(v);
     return `${label}: ${value}`;
   }).join(' · ').slice(0, 240);
 }

@@ -207,3 +207,42 @@ describe('saved views', () => {
     expect((await req('DELETE', `/api/views/${v.id}`, 'village-clerk')).statusCode).toBe(204);
   });
 });
+
+describe('events of grants and imports', () => {
+  it('tells the receiving unit of a grant and of its revocation, says a PTZ grant to viewers does nothing, and tells an import\'s end', async () => {
+    const clerkUnit = unitOf('village-clerk');
+    const camera = gw.gateway.access.camerasUnder(unitOf('county-admin')).find((c) => !gw.gateway.access.tree.contains(clerkUnit, gw.gateway.access.unitOf(c)!))!;
+    const made = await req('POST', '/api/grants', 'county-admin', { toUnit: clerkUnit, cameras: [camera], actions: ['live', 'ptz'], reGrant: false });
+    expect(made.statusCode).toBe(201);
+    const grant = made.json<{ id: number; unusable: string[] }>();
+    // The village's only accounts are viewers: PTZ would do nothing there, and the answer says so.
+    expect(grant.unusable).toEqual(['ptz']);
+    const received = await waitFor('the grant event', async () => (await eventsOf('village-clerk', '&kind=grant.received')).events.find((e) => e.params.grant === grant.id));
+    expect(received.params).toMatchObject({ n: 1, actions: 'live,ptz' });
+    expect((await eventsOf('village-clerk-2', '&kind=grant.received')).events.some((e) => e.params.grant === grant.id)).toBe(false);
+    expect((await req('DELETE', `/api/grants/${grant.id}`, 'county-admin')).statusCode).toBe(200);
+    await waitFor('the revocation event', async () => (await eventsOf('village-clerk', '&kind=grant.revoked')).events.find((e) => e.params.grant === grant.id));
+
+    const file = 'id,name,unit,main_url\nEVT-1,事件导入,' + clerkUnit + ',rtsp://10.0.0.9/a\nbad id,x,' + clerkUnit + ',rtsp://10.0.0.9/b\n';
+    const started = await gw.gateway.http.inject({ method: 'POST', url: '/api/catalog/imports?format=csv', payload: file, headers: { cookie: cookies['county-admin']!, 'content-type': 'text/csv' } });
+    expect(started.statusCode).toBe(202);
+    const done = await waitFor('the import event', async () => (await eventsOf('county-admin', '&kind=import.done')).events.find((e) => e.params.job === started.json<{ id: string }>().id));
+    expect(done.params).toMatchObject({ added: 1, rejected: 1, rows: 2 });
+    // An import is news for the administrator's part of the tree, not for the units below it.
+    expect((await eventsOf('village-clerk', '&kind=import.done')).events).toEqual([]);
+  });
+});
+
+describe('events of streams', () => {
+  it('tells the unit when a stream fails, with its kind', async () => {
+    const camera = gw.gateway.access.camerasUnder(unitOf('village-clerk-2'))[0]!;
+    await setFaults(gw.simulator, camera, { password: 'changed-on-the-device' });
+    try {
+      expect((await req('POST', '/api/streams', 'village-clerk-2', { camera, profile: 'sub' })).statusCode).toBeLessThan(500);
+      const failed = await waitFor('the stream failure event', async () => (await eventsOf('village-clerk-2', '&kind=stream.failed')).events.find((e) => e.camera === camera), 20_000, 200);
+      expect(failed.params).toMatchObject({ profile: 'sub', why: 'unauthorized' });
+    } finally {
+      await fetch(`${gw.simulator.controlUrl()}/cameras/${camera}/faults`, { method: 'DELETE' });
+    }
+  });
+});
