@@ -19,6 +19,8 @@ function reasonText(kind: string | undefined): string {
 export function HealthPage() {
   const state = useAppState();
   const code = state.healthUnit.value ?? state.user.value!.unit;
+  // What the device itself said (its own words, often English) is for administrators, on hover.
+  const admin = state.user.value!.roles.includes('admin');
   const [report, setReport] = useState<UnitHealthReportT | null>(null);
   const [offline, setOffline] = useState<OfflineT | null>(null);
   const [refused, setRefused] = useState<OfflineT | null>(null);
@@ -107,7 +109,7 @@ export function HealthPage() {
               {refused.items.map((c) => (
                 <tr key={c.id} data-testid="refused-camera" data-camera={c.id}>
                   <td><span class="dot dot-refused" /> {c.name}<br /><small class="health-facts">{c.id}</small></td>
-                  <td>{c.unitName}</td><td>{when(c.since)}</td><td title={c.reason}>{reasonText(c.reasonKind)}</td>
+                  <td>{c.unitName}</td><td>{when(c.since)}</td><td title={admin ? c.reason : undefined}>{reasonText(c.reasonKind)}</td>
                 </tr>
               ))}
             </tbody>
@@ -127,7 +129,7 @@ export function HealthPage() {
                   <td><span class="dot dot-offline" /> {c.name}<br /><small class="health-facts">{c.id}</small></td>
                   <td>{c.unitName}</td>
                   <td>{when(c.since)}</td>
-                  <td title={c.reason} data-testid="offline-reason" data-kind={c.reasonKind ?? ''}>{reasonText(c.reasonKind)}</td>
+                  <td title={admin ? c.reason : undefined} data-testid="offline-reason" data-kind={c.reasonKind ?? ''}>{reasonText(c.reasonKind)}</td>
                   <td><button class="link" onClick={() => { state.show({ id: c.id, name: c.name }); state.page.value = 'live'; }}>{t('common.view')}</button></td>
                 </tr>
               ))}

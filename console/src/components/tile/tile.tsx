@@ -151,7 +151,7 @@ export function Tile({ camera, profile, index, selected, onSelect, onClose, onSe
               {stats.lost !== undefined && <span>{t('tile.stats.lost', { n: stats.lost })}</span>}
             </div>
           )}
-          {(ptzMessage ?? message) && <p class="tile-message" role="status" data-testid="tile-message" title={ptzMessage ? undefined : detail}>{say((ptzMessage ?? message)!)}</p>}
+          {(ptzMessage ?? message) && <p class="tile-message" role="status" data-testid="tile-message" title={ptzMessage || !debug ? undefined : detail}>{say((ptzMessage ?? message)!)}</p>}
         </>
       ) : (
         <p class="tile-empty">{selected ? t('tile.pick') : ''}</p>
