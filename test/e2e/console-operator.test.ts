@@ -407,3 +407,51 @@ describe('the event centre and the map', () => {
     }
   });
 });
+
+describe('upkeep in the console', () => {
+  it('finds a camera in the tree search and jumps to its place; edits it on the devices page; unlocks a locked account; finds both in the audit', async () => {
+    const page = await openConsole(browser, gw.url, 'county-admin');
+    try {
+      const village = unitOf('village-clerk');
+      const camera = gw.gateway.access.camerasUnder(village)[0]!;
+      await page.waitForSelector('[data-testid=tree-search]');
+      await page.fill('[data-testid=tree-search]', camera);
+      await page.click(`[data-testid=search-reveal][data-camera="${camera}"]`);
+      // The tree opens down to the camera's village and shows it.
+      await page.waitForSelector(`[data-testid=tree-root] [data-testid=tree-camera][data-camera="${camera}"].tree-revealed`);
+      expect(await page.getAttribute(`[data-testid=tree-unit][data-code="${village}"]`, 'aria-expanded')).toBe('true');
+
+      // A click in the tree while the devices page is open picks the camera to edit.
+      await page.click('[data-testid=nav-cameras]');
+      await page.click(`[data-testid=tree-root] [data-testid=tree-camera][data-camera="${camera}"]`);
+      await page.waitForSelector(`[data-testid=camera-form][data-camera="${camera}"]`);
+      await page.fill('[data-testid=camera-name]', '村口北侧');
+      await page.click('[data-testid=camera-save]');
+      await page.waitForSelector('[data-testid=cameras-done]');
+      expect(await page.textContent('[data-testid=cameras-done]')).toBe('已保存 村口北侧');
+      expect(gw.gateway.catalog.camera(camera)!.name).toBe('村口北侧');
+      // A wrong address is refused in words, and nothing changes.
+      await page.fill('[data-testid=camera-mainUrl]', 'http://not-a-stream/');
+      await page.click('[data-testid=camera-save]');
+      await page.waitForSelector('[data-testid=cameras-error]');
+      expect(await page.textContent('[data-testid=cameras-error]')).toBe('主码流地址 须以 rtsp:// rtsps:// 开头');
+
+      // Wrong passwords lock the clerk's account for this address; the users page shows it and unlocks it.
+      for (let i = 0; i < 6; i++) await gw.gateway.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'village-clerk-2', password: 'wrong-password' }, remoteAddress: '10.9.9.9' });
+      await page.click('[data-testid=nav-users]');
+      const row = '[data-testid=user-row][data-username=village-clerk-2]';
+      await page.waitForSelector(`${row}[data-locked=true]`);
+      expect(await page.textContent(`${row} [data-testid=user-lock]`)).toMatch(/已锁定 \(1 个地址/);
+      await page.click(`${row} [data-testid=user-unlock]`);
+      await page.waitForSelector(`${row}[data-locked=false]`);
+
+      await page.click('[data-testid=nav-audit]');
+      await page.selectOption('[data-testid=audit-action]', 'camera.change');
+      await page.waitForSelector(`[data-testid=audit-row][data-action="camera.change"]`);
+      expect(await page.textContent('[data-testid=audit-row][data-action="camera.change"] [data-testid=audit-action-text]')).toBe('修改摄像机');
+      expect(await page.textContent('[data-testid=audit-row][data-action="camera.change"] [data-testid=audit-camera-cell]')).toContain('村口北侧');
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -209,6 +209,7 @@ export const en: Resources<typeof zhCN> = {
       toUnit: 'Unit to push to', unit: 'Unit', cameras: 'Cameras', actions: 'Actions', expiresAt: 'Expiry', username: 'Username', displayName: 'Full name', password: 'Password', roles: 'Roles',
       name: 'Name', id: 'ID', camera: 'Camera', profile: 'Stream', q: 'Search text', url: 'Address', kind: 'Kind', latitude: 'Latitude', longitude: 'Longitude', current: 'Current password',
       mainUrl: 'Main stream URL', subUrl: 'Sub stream URL', onvifUrl: 'ONVIF URL', layout: 'Split', tiles: 'Tiles',
+      main_url: 'Main stream URL', sub_url: 'Sub stream URL', onvif_url: 'ONVIF URL', transport: 'Transport',
     },
   },
 };

@@ -205,6 +205,7 @@ export const zhCN = {
       toUnit: '推送到的单位', unit: '单位', cameras: '摄像机', actions: '权限', expiresAt: '到期时间', username: '用户名', displayName: '姓名', password: '密码', roles: '角色',
       name: '名称', id: '编号', camera: '摄像机', profile: '码流', q: '搜索内容', url: '地址', kind: '类型', latitude: '纬度', longitude: '经度', current: '当前密码',
       mainUrl: '主码流地址', subUrl: '子码流地址', onvifUrl: 'ONVIF 地址', layout: '分屏', tiles: '窗口',
+      main_url: '主码流地址', sub_url: '子码流地址', onvif_url: 'ONVIF 地址', transport: '传输方式',
     },
   },
 };

@@ -68,6 +68,8 @@ describe('RTMP push cameras', () => {
     const live = await gw.gateway.hub.waitLive(id, 'main', 15_000);
     expect(live?.state).toBe('live');
     const bus = gw.gateway.hub.bus(id, 'main')!;
+    // The pushed audio's first tag may come a little after the first video frame (seen on a loaded machine).
+    await waitFor('the pushed audio on the bus', () => bus.tracks.length >= 2, 10_000, 50);
     expect(bus.tracks.map((t) => t.params.kind === 'video' ? `${t.params.codec} ${t.params.width}x${t.params.height}` : t.params.codec)).toEqual(['H264 640x360', 'AAC']);
     // ffprobe reads it back out as FLV, through the gateway.
     const { flvUrl } = await ticket(admin, id, 'main');
