@@ -238,6 +238,16 @@ describe('the live grid', () => {
         expect(await page.getAttribute(tile, 'data-state')).toBe('live');
       }
       expect(views()).toEqual(before);
+      // Other pages and back: the tile played on meanwhile (the same element and WebRTC view, more frames).
+      const a = await frames(page, index);
+      await page.click('[data-testid=nav-health]');
+      await page.waitForSelector('[data-testid=health-page]');
+      await waitFor('frames decoded while the grid is away', async () => (await frames(page, index)).frames > a.frames + 10, 10_000, 100);
+      await page.click('[data-testid=nav-live]');
+      await page.waitForSelector(`${tile}[data-state=live]`);
+      const back = await frames(page, index);
+      expect(back.marked).toBe(true);
+      expect(views()).toEqual(before);
     } finally {
       await page.close();
     }

@@ -2,7 +2,7 @@
 // moves, presets come back, a camera without ONVIF still gives a picture from its stream, and device failures are told
 // in words without the device's address.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, setFaults, SIM_PASSWORD, SIM_USER, startGateway, type TestGateway } from '../../support/harness.js';
+import { login, setFaults, SIM_PASSWORD, SIM_USER, startGateway, waitFor, type TestGateway } from '../../support/harness.js';
 
 let gw: TestGateway;
 let cookies: Record<string, string>;
@@ -53,10 +53,10 @@ describe('PTZ', () => {
     expect(after.pan - before.pan).toBeCloseTo(30 / 180, 3);
     expect(after.tilt - before.tilt).toBeCloseTo((0.5 * 17) / 45, 3);
     // Zoomed in, the same click turns the head a twentieth as far.
-    await post(`/api/cameras/${cam}/ptz/move`, 'township-operator', { zoom: 1, timeoutMs: 4000 });
-    await new Promise((r) => setTimeout(r, 4200));
+    await post(`/api/cameras/${cam}/ptz/move`, 'township-operator', { zoom: 1, timeoutMs: 6000 });
+    await waitFor('the lens at full zoom', () => head.position().zoom === 1, 10_000, 50);
+    await post(`/api/cameras/${cam}/ptz/stop`, 'township-operator');
     const zoomed = head.position();
-    expect(zoomed.zoom).toBe(1);
     await post(`/api/cameras/${cam}/ptz/centre`, 'township-operator', { x: -1, y: 0 });
     expect(zoomed.pan - head.position().pan).toBeCloseTo(30 / 180 / 20, 4);
     expect((await post(`/api/cameras/${cam}/ptz/centre`, 'township-operator', { x: 2, y: 0 })).statusCode).toBe(400);
@@ -65,8 +65,8 @@ describe('PTZ', () => {
     const lens = gw.simulator.onvif!.lens(cam);
     expect((await post(`/api/cameras/${cam}/ptz/focus`, 'township-operator', { speed: 1, timeoutMs: 300 })).statusCode).toBe(204);
     expect(lens.moving()).toBe(true);
-    await new Promise((r) => setTimeout(r, 600));
-    expect(lens.moving()).toBe(false);
+    // Nobody stops it: the gateway does, after the move's 300 ms.
+    await waitFor('the focus to stop by itself', () => !lens.moving(), 3000, 20);
     expect(lens.focus()).toBeGreaterThan(0.6);
     expect((await post(`/api/cameras/${cam}/ptz/focus`, 'township-operator', { speed: 0 })).statusCode).toBe(400);
     // The iris opens a step at a time up to fully open (0 dB, which a lax client would fail to send).
