@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Pipeline, PipelineEvents, PipelineExit, PipelineStats } from './pipeline.js';
-import type { TrackParams } from './core/access-unit.js';
+import type { AccessUnit, TrackParams } from './core/access-unit.js';
 import type { FrameBus } from './core/frame-bus.js';
 import { FlvError, FlvReader, tagTime } from './flv.js';
 
@@ -174,6 +174,14 @@ export interface PushPipelineOptions {
   stallTimeoutMs: number;
 }
 
+/**
+ * AUDIO_GRACE_MS is how long after the first keyframe the bus waits for the audio's sequence header before it begins
+ * with video alone: an encoder may send the audio header just after its first picture, and a bus begun without the
+ * track would never carry it. MAX_HELD bounds what is held meanwhile.
+ */
+const AUDIO_GRACE_MS = 500;
+const MAX_HELD = 120;
+
 /** PushPipeline reads one push into the camera's frame bus; it ends when the push stops, like a camera that does. */
 export class PushPipeline extends EventEmitter<PipelineEvents> implements Pipeline {
   #o: PushPipelineOptions;
@@ -188,6 +196,9 @@ export class PushPipeline extends EventEmitter<PipelineEvents> implements Pipeli
   #startedAt = 0;
   #tracks: number[] = [];
   #malformed = 0;
+  /** #held are the units read from the first keyframe on while the bus waits for the audio's header. */
+  #held: Array<{ kind: 'video' | 'audio'; unit: Omit<AccessUnit, 'track' | 'at'> }> = [];
+  #firstKeyAt = 0;
 
   constructor(o: PushPipelineOptions) {
     super();
@@ -234,21 +245,40 @@ export class PushPipeline extends EventEmitter<PipelineEvents> implements Pipeli
     if (!read) return;
     if ('params' in read) {
       if (this.#begun) this.#paramsChanged(read.params);
+      // The audio's header came while the first pictures wait: the bus begins with both tracks now.
+      else if (this.#firstKeyAt && this.#reader.audio) this.#begin();
       return;
     }
-    if (read.kind === 'video' && !this.#begun) {
-      if (!read.unit.key) return;
-      const params: TrackParams[] = [this.#reader.video!, ...(this.#reader.audio ? [this.#reader.audio] : [])];
-      this.#o.bus.begin(params);
-      this.#tracks = params.map((p) => (p.kind === 'video' ? 0 : 1));
-      this.#begun = true;
+    if (!this.#begun) {
+      if (read.kind === 'video' && !this.#firstKeyAt) {
+        if (!read.unit.key) return;
+        this.#firstKeyAt = Date.now();
+      }
+      if (!this.#firstKeyAt) return;
+      this.#held.push({ kind: read.kind, unit: read.unit });
+      if (this.#reader.audio || Date.now() - this.#firstKeyAt >= AUDIO_GRACE_MS || this.#held.length >= MAX_HELD) this.#begin();
+      return;
     }
-    if (!this.#begun) return;
-    const track = read.kind === 'video' ? 0 : this.#tracks.indexOf(1);
+    this.#publish(read.kind, read.unit);
+  }
+
+  /** #begin starts the bus with the tracks known now (video, and audio when its header came) and sends what was held. */
+  #begin(): void {
+    const params: TrackParams[] = [this.#reader.video!, ...(this.#reader.audio ? [this.#reader.audio] : [])];
+    this.#o.bus.begin(params);
+    this.#tracks = params.map((p) => (p.kind === 'video' ? 0 : 1));
+    this.#begun = true;
+    const held = this.#held;
+    this.#held = [];
+    for (const h of held) this.#publish(h.kind, h.unit);
+  }
+
+  #publish(kind: 'video' | 'audio', unit: Omit<AccessUnit, 'track' | 'at'>): void {
+    const track = kind === 'video' ? 0 : this.#tracks.indexOf(1);
     if (track < 0) return;
     this.#lastAt = Date.now();
-    this.#o.bus.publish({ ...read.unit, track, at: this.#lastAt });
-    if (read.kind === 'video') {
+    this.#o.bus.publish({ ...unit, track, at: this.#lastAt });
+    if (kind === 'video') {
       this.#frames++;
       if (!this.#live && this.#frames >= 2) {
         this.#live = true;

@@ -7,6 +7,8 @@ import { lengthPrefixed, type AccessUnit, type VideoParams } from '../../../gate
 import { RtpClock, RtpPacketizer, RTP_MTU } from '../../../gateway/src/media/core/rtp-packetizer.js';
 import { H264Depacketizer, h265Params, type Picture } from '../../../gateway/src/media/core/video-depacketizer.js';
 import { FlvError, FlvReader, FlvWriter, tagTime } from '../../../gateway/src/media/flv.js';
+import { PushPipeline, type RtmpIngest } from '../../../gateway/src/media/rtmp-in.js';
+import { FrameBus } from '../../../gateway/src/media/core/frame-bus.js';
 import { isKeyframeRequest } from '../../../gateway/src/media/webrtc/bus-feed.js';
 import { chooseCodecs } from '../../../gateway/src/media/webrtc/codec-choice.js';
 import { parseOffer, SdpError, writeAnswer } from '../../../gateway/src/media/webrtc/whep-sdp.js';
@@ -251,6 +253,51 @@ describe('FLV tags', () => {
     const back = r.readVideo(t.body, t.ms);
     expect(back && 'unit' in back && back.unit.key).toBe(true);
     expect(back && 'unit' in back && back.unit.data.equals(lengthPrefixed([idr]))).toBe(true);
+  });
+
+  it('carries a push\'s audio whose header comes after its first picture (an encoder may send it so)', async () => {
+    // A stand-in for the RTMP server: the order of tags is the fault, which ffmpeg pushes show only now and then.
+    let feed: ((type: number, ms: number, body: Buffer) => void) | undefined;
+    const ingest = { attach: (_c: string, onTag: typeof feed) => { feed = onTag; return () => undefined; }, isPublishing: () => true } as unknown as RtmpIngest;
+    const bus = new FrameBus();
+    const pipe = new PushPipeline({ camera: 'push-1', ingest, bus, startTimeoutMs: 5000, stallTimeoutMs: 5000 });
+    const live = new Promise<void>((r) => pipe.once('live', () => r()));
+    pipe.start();
+    const w = new FlvWriter();
+    const send = (tag: Buffer | undefined) => { const t = parse(tag!); feed!(t.type, t.ms, t.body); };
+    const aac = { kind: 'audio' as const, codec: 'AAC' as const, sampleRate: 16000, clockRate: 16000, channels: 1, config: Buffer.from([0x14, 0x08]), codecString: 'mp4a.40.2' };
+    send(w.sequenceHeader(H264, 0));
+    send(w.unit({ ...unit(0, true, [800]) }, H264));
+    send(w.unit({ ...unit(1, false, [300]) }, H264));
+    send(w.sequenceHeader(aac, 40));
+    send(w.unit({ track: 1, pts: 640, dts: 640, key: true, data: Buffer.alloc(40, 7), at: 0 }, aac));
+    send(w.unit({ ...unit(2, false, [300]) }, H264));
+    await live;
+    expect(bus.tracks.map((t) => t.params.codec)).toEqual(['H264', 'AAC']);
+    // The pictures held while the audio's header was awaited were not lost.
+    expect(pipe.stats().frames).toBe(3);
+    await pipe.stop();
+  });
+
+  it('begins with video alone when a push has no audio, half a second after its first picture', async () => {
+    let feed: ((type: number, ms: number, body: Buffer) => void) | undefined;
+    const ingest = { attach: (_c: string, onTag: typeof feed) => { feed = onTag; return () => undefined; }, isPublishing: () => true } as unknown as RtmpIngest;
+    const bus = new FrameBus();
+    const pipe = new PushPipeline({ camera: 'push-2', ingest, bus, startTimeoutMs: 5000, stallTimeoutMs: 5000 });
+    const live = new Promise<void>((r) => pipe.once('live', () => r()));
+    pipe.start();
+    const w = new FlvWriter();
+    const send = (tag: Buffer | undefined) => { const t = parse(tag!); feed!(t.type, t.ms, t.body); };
+    send(w.sequenceHeader(H264, 0));
+    const t0 = Date.now();
+    for (let i = 0; bus.tracks.length === 0 && Date.now() - t0 < 3000; i++) {
+      send(w.unit({ ...unit(i, i === 0, [300]) }, H264));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await live;
+    expect(bus.tracks.map((t) => t.params.codec)).toEqual(['H264']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+    await pipe.stop();
   });
 
   it('refuses damaged tags with FlvError, never anything else (fuzzed)', () => {
