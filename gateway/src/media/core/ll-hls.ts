@@ -479,6 +479,8 @@ export class HlsOutput {
         await fh.close();
       }
     } catch (err) {
+      // The output closed (and removed its folder) while the segment was being written: nothing is lost, nothing to say.
+      if (this.#closed) return;
       this.#o.onError?.(err as Error);
       return;
     }
