@@ -266,26 +266,14 @@ export class OnvifServer {
       }
       case 'ptz_service:ContinuousMove': {
         profile();
-        const num = (path: string[], name: string) => {
-          const v = attr(req.body, path, name);
-          if (v === undefined) return undefined;
-          const n = Number(v);
-          if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:InvalidVelocity'], `${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
-          return n;
-        };
+        const num = (path: string[], name: string) => unitAttr(req, path, name, 'ter:InvalidVelocity');
         const timeout = field(req.body, 'Timeout');
         this.head(camera).continuousMove({ pan: num(['Velocity', 'PanTilt'], 'x'), tilt: num(['Velocity', 'PanTilt'], 'y'), zoom: num(['Velocity', 'Zoom'], 'x') }, timeout ? durationMs(timeout) : undefined);
         return '<tptz:ContinuousMoveResponse/>';
       }
       case 'ptz_service:RelativeMove': {
         profile();
-        const num = (path: string[], name: string) => {
-          const v = attr(req.body, path, name);
-          if (v === undefined) return undefined;
-          const n = Number(v);
-          if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', 'ter:InvalidTranslation'], `${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
-          return n;
-        };
+        const num = (path: string[], name: string) => unitAttr(req, path, name, 'ter:InvalidTranslation');
         this.head(camera).relativeMove({ pan: num(['Translation', 'PanTilt'], 'x'), tilt: num(['Translation', 'PanTilt'], 'y'), zoom: num(['Translation', 'Zoom'], 'x') });
         return '<tptz:RelativeMoveResponse/>';
       }
@@ -443,6 +431,15 @@ function profileXml(p: Profile): string {
     + `<tt:DefaultContinuousPanTiltVelocitySpace>http://www.onvif.org/ver10/tptz/PanTiltSpaces/VelocityGenericSpace</tt:DefaultContinuousPanTiltVelocitySpace>`
     + `<tt:DefaultContinuousZoomVelocitySpace>http://www.onvif.org/ver10/tptz/ZoomSpaces/VelocityGenericSpace</tt:DefaultContinuousZoomVelocitySpace>`
     + `<tt:DefaultPTZTimeout>PT5S</tt:DefaultPTZTimeout></tt:PTZConfiguration></trt:Profiles>`;
+}
+
+/** unitAttr reads a vector's attribute (e.g. Velocity/PanTilt@x) in [-1, 1]; outside it, a fault with the subcode. */
+function unitAttr(req: SoapRequest, path: string[], name: string, subcode: string): number | undefined {
+  const v = attr(req.body, path, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < -1 || n > 1) throw new SoapFault(400, 'env:Sender', ['ter:InvalidArgVal', subcode], `${path.join('/')}@${name}=${JSON.stringify(v)} is outside [-1, 1]`);
+  return n;
 }
 
 function positionXml(p: { pan: number; tilt: number; zoom: number }): string {

@@ -255,16 +255,22 @@ describe('FLV tags', () => {
     expect(back && 'unit' in back && back.unit.data.equals(lengthPrefixed([idr]))).toBe(true);
   });
 
-  it('carries a push\'s audio whose header comes after its first picture (an encoder may send it so)', async () => {
-    // A stand-in for the RTMP server: the order of tags is the fault, which ffmpeg pushes show only now and then.
+  /** pushRig starts a push pipeline fed by hand, tag by tag, into a real frame bus. */
+  function pushRig(camera: string) {
     let feed: ((type: number, ms: number, body: Buffer) => void) | undefined;
     const ingest = { attach: (_c: string, onTag: typeof feed) => { feed = onTag; return () => undefined; }, isPublishing: () => true } as unknown as RtmpIngest;
     const bus = new FrameBus();
-    const pipe = new PushPipeline({ camera: 'push-1', ingest, bus, startTimeoutMs: 5000, stallTimeoutMs: 5000 });
+    const pipe = new PushPipeline({ camera, ingest, bus, startTimeoutMs: 5000, stallTimeoutMs: 5000 });
     const live = new Promise<void>((r) => pipe.once('live', () => r()));
     pipe.start();
     const w = new FlvWriter();
     const send = (tag: Buffer | undefined) => { const t = parse(tag!); feed!(t.type, t.ms, t.body); };
+    return { bus, pipe, live, w, send };
+  }
+
+  it('carries a push\'s audio whose header comes after its first picture (an encoder may send it so)', async () => {
+    // A stand-in for the RTMP server: the order of tags is the fault, which ffmpeg pushes show only now and then.
+    const { bus, pipe, live, w, send } = pushRig('push-1');
     const aac = { kind: 'audio' as const, codec: 'AAC' as const, sampleRate: 16000, clockRate: 16000, channels: 1, config: Buffer.from([0x14, 0x08]), codecString: 'mp4a.40.2' };
     send(w.sequenceHeader(H264, 0));
     send(w.unit({ ...unit(0, true, [800]) }, H264));
@@ -280,14 +286,7 @@ describe('FLV tags', () => {
   });
 
   it('begins with video alone when a push has no audio, half a second after its first picture', async () => {
-    let feed: ((type: number, ms: number, body: Buffer) => void) | undefined;
-    const ingest = { attach: (_c: string, onTag: typeof feed) => { feed = onTag; return () => undefined; }, isPublishing: () => true } as unknown as RtmpIngest;
-    const bus = new FrameBus();
-    const pipe = new PushPipeline({ camera: 'push-2', ingest, bus, startTimeoutMs: 5000, stallTimeoutMs: 5000 });
-    const live = new Promise<void>((r) => pipe.once('live', () => r()));
-    pipe.start();
-    const w = new FlvWriter();
-    const send = (tag: Buffer | undefined) => { const t = parse(tag!); feed!(t.type, t.ms, t.body); };
+    const { bus, pipe, live, w, send } = pushRig('push-2');
     send(w.sequenceHeader(H264, 0));
     const t0 = Date.now();
     for (let i = 0; bus.tracks.length === 0 && Date.now() - t0 < 3000; i++) {

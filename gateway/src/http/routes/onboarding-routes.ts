@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { checkRow } from '../../catalog/import/camera-row.js';
 import { idFitsReach } from '../../catalog/camera-id.js';
 import { ProbeFailedError } from '../../devices/onboarding.js';
+import { cameraBody } from './tree-routes.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy, requireAdmin } from '../auth-plugin.js';
@@ -54,12 +55,7 @@ export async function onboardingRoutes(app: FastifyInstance, deps: HttpDeps): Pr
     }
     deps.onboarding.add(checked.camera);
     auditBy(deps, req, 'camera.add', { camera: checked.camera.id, detail: { name: checked.camera.name } });
-    const c = deps.catalog.camera(checked.camera.id)!;
-    return reply.status(201).send({
-      id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
-      unitPath: tree.path(c.unit).map((u) => u.name), profiles: c.subUrl || c.onvifUrl ? ['main', 'sub'] : ['main'],
-      onvif: c.onvifUrl !== null, mayPtz: c.onvifUrl !== null && deps.access.may(auth.subject, 'ptz', c.id), transport: c.transport,
-    });
+    return reply.status(201).send(cameraBody(deps, auth.subject, deps.catalog.camera(checked.camera.id)!));
   });
 
   // A device that pushes RTMP (a 4G deployable camera, a body camera, a drone) becomes a camera of the catalog with a

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { OrgUnit } from '../../access/org-tree.js';
+import type { Subject } from '../../access/access-index.js';
+import type { Camera } from '../../catalog/catalog.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { requireAuth } from '../auth-plugin.js';
@@ -13,6 +15,18 @@ export function unitNode(deps: HttpDeps, u: OrgUnit) {
     code: u.code, name: u.name, level: u.level, parent: u.parent,
     cameraCount: deps.access.countUnder(u.code), childCount: deps.access.tree.children(u.code).length,
     health: deps.health.unit(u.code),
+  };
+}
+
+/** cameraBody is a camera as the API answers it to a subject (her PTZ right included). */
+export function cameraBody(deps: HttpDeps, subject: Subject, c: Camera) {
+  return {
+    id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
+    unitPath: deps.access.tree.path(c.unit).map((u) => u.name),
+    profiles: c.subUrl || c.onvifUrl ? ['main' as const, 'sub' as const] : ['main' as const],
+    onvif: c.onvifUrl !== null,
+    mayPtz: c.onvifUrl !== null && deps.access.may(subject, 'ptz', c.id),
+    transport: c.transport,
   };
 }
 
@@ -114,13 +128,6 @@ export async function treeRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     if (!deps.access.may(subject, 'live', id)) throw new AppError('not-found', `no camera ${id} among yours`, { reason: 'camera-unknown', camera: id });
     const c = deps.catalog.camera(id);
     if (!c) throw new AppError('not-found', `no camera ${id} among yours`, { reason: 'camera-unknown', camera: id });
-    return {
-      id: c.id, name: c.name, unit: c.unit, kind: c.kind, latitude: c.latitude, longitude: c.longitude,
-      unitPath: deps.access.tree.path(c.unit).map((u) => u.name),
-      profiles: c.subUrl || c.onvifUrl ? ['main', 'sub'] : ['main'],
-      onvif: c.onvifUrl !== null,
-      mayPtz: c.onvifUrl !== null && deps.access.may(subject, 'ptz', id),
-      transport: c.transport,
-    };
+    return cameraBody(deps, subject, c);
   });
 }

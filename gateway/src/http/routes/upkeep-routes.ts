@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { checkRow } from '../../catalog/import/camera-row.js';
 import { csvField } from '../../catalog/import/exporter.js';
+import { cameraBody } from './tree-routes.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { auditBy, requireAdmin, requireAuth } from '../auth-plugin.js';
@@ -48,12 +49,7 @@ export async function upkeepRoutes(app: FastifyInstance, deps: HttpDeps): Promis
     const changed = ['name', 'kind', 'latitude', 'longitude', 'mainUrl', 'subUrl', 'onvifUrl', 'username', 'transport'].filter((k) => k in b);
     if (typeof b.password === 'string' && b.password) changed.push('password');
     auditBy(deps, req, moved ? 'camera.move' : 'camera.change', { camera: id, detail: { ...(moved ? { from: c.unit, to: checked.camera.unit } : {}), ...(changed.length ? { changed: changed.join(',') } : {}) } });
-    const n = deps.catalog.camera(id)!;
-    return {
-      id: n.id, name: n.name, unit: n.unit, kind: n.kind, latitude: n.latitude, longitude: n.longitude,
-      unitPath: tree.path(n.unit).map((u) => u.name), profiles: n.subUrl || n.onvifUrl ? ['main', 'sub'] : ['main'],
-      onvif: n.onvifUrl !== null, mayPtz: n.onvifUrl !== null && deps.access.may(auth.subject, 'ptz', n.id), transport: n.transport,
-    };
+    return cameraBody(deps, auth.subject, deps.catalog.camera(id)!);
   });
 
   app.get('/api/cameras/:id/config', { schema: { tags: ['cameras'], params: Type.Object({ id: CameraId }), response: { 200: CameraConfigBody } } }, async (req) => {
