@@ -46,6 +46,8 @@ import { OnvifDevice, OnvifError } from '../../adapters/onvif/onvif-client.js';
 import { CredentialCipher } from './secrets/credential-cipher.js';
 import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
+import { accessRights, Walls } from './wall/walls.js';
+import { WallStore } from './wall/wall-store.js';
 
 /**
  * defaultHlsDir puts live segments in memory when the machine has /dev/shm: they live seconds, and a disk only adds
@@ -79,6 +81,7 @@ export class Gateway {
   readonly grants: GrantStore;
   readonly events: EventCenter;
   readonly webhooks: Webhooks;
+  readonly walls: Walls;
   /** webrtc is undefined when WebRTC is off or its workers could not start. */
   readonly webrtc: WebRtcService | undefined;
   /** rtsp is the RTSP output, undefined when it is off. */
@@ -92,7 +95,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; walls: Walls; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -106,6 +109,7 @@ export class Gateway {
     this.grants = parts.grants;
     this.events = parts.events;
     this.webhooks = parts.webhooks;
+    this.walls = parts.walls;
     this.#views = parts.views;
     this.#refusals = parts.refusals;
     this.http = parts.http;
@@ -242,8 +246,10 @@ export class Gateway {
         touchView: (viewer: Viewer, camera: string, profile: Profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
         query: (q: Parameters<AuditLog['query']>[0]) => audit.query(q),
       };
+      const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }));
+      const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
       const rtsp = config.media.rtsp.enabled
-        ? await startRtspOut(config, hub, { tokens, sessions, catalog, access }, auditView, logger.child({ part: 'rtsp' }))
+        ? await startRtspOut(config, hub, { tokens, sessions, catalog, access, displays }, auditView, logger.child({ part: 'rtsp' }))
         : undefined;
       const http = await buildServer({
         catalog, access,
@@ -258,6 +264,8 @@ export class Gateway {
         audit: auditView,
         grants,
         savedViews: new ViewStore(db),
+        walls,
+        displays,
         events,
         webhooks,
         consoleSettings: { rateGood: config.console.rateGood, rateWarn: config.console.rateWarn, map: { ...config.console.map } },
@@ -296,7 +304,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, walls, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -354,6 +362,7 @@ export class Gateway {
     this.#closed = true;
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
     this.devices.close();
+    this.walls.close();
     this.#views.close();
     this.#refusals.close();
     this.webrtc?.close();
@@ -417,6 +426,33 @@ function createEvents(
   }, 3600_000);
   prune.unref();
   return { events, webhooks };
+}
+
+/**
+ * createWalls loads the video walls and starts their tours, schedules and the review of their rights. A wall's change
+ * is audited as the operator's; an alarm raised is an event of the wall's unit.
+ */
+function createWalls(
+  db: Db, parts: { access: AccessIndex; catalog: Catalog; health: HealthMonitor; devices: DevicePool; events: EventCenter; audit: { record: (e: AuditEvent) => void } }, logger: Logger,
+): Walls {
+  const walls = new Walls({
+    store: new WallStore(db),
+    rights: accessRights(parts.access),
+    online: (camera) => parts.health.camera(camera)?.state ?? 'unknown',
+    audit: (actor, action, detail, camera) => parts.audit.record({
+      // The gateway's own changes (a schedule) are the wall's unit's to read.
+      userId: actor.userId, username: actor.username, unit: actor.unit ?? (typeof detail.wall === 'number' ? walls.get(detail.wall)?.unit ?? null : null),
+      action, ...(camera ? { camera } : {}), detail, remote: actor.remote ?? null,
+    }),
+    gotoPreset: (camera, token) => parts.devices.gotoPreset(camera, token),
+    alarmRaised: (wall, alarm) => parts.events.publish({
+      kind: 'wall.alarm', unit: wall.unit, camera: alarm.camera,
+      params: { name: parts.catalog.summary(alarm.camera)?.name ?? alarm.camera, wall: wall.name, alarm: alarm.id, state: alarm.state },
+    }),
+    log: (level, fields, message) => logger[level](fields, message),
+  });
+  walls.start();
+  return walls;
 }
 
 /** startRtspOut serves the frame buses over RTSP, each reader checked as every media URL is. */

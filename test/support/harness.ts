@@ -8,6 +8,7 @@ import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Simulator } from '../../adapters/simulator/simulator.js';
 import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { Gateway } from '../../gateway/src/app.js';
 
 /** ROOT is the checkout. */
@@ -48,6 +49,8 @@ export interface TestGateway {
   url: string;
   /** logs holds every log line the gateway wrote (JSON text), when startGateway was asked to keep them. */
   logs: string[];
+  /** restart stops the gateway (as a kill would, its clients cut off) and starts it again on the same store and port. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,14 +89,22 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
     consoleDir: opts.withConsole ? join(ROOT, 'console/dist') : undefined,
   });
   const url = await gateway.listen();
-  return {
+  const made: TestGateway = {
     gateway, simulator, url, logs,
+    async restart() {
+      const port = Number(new URL(made.url).port);
+      await made.gateway.close();
+      const again: Config = { ...config, http: { ...config.http, port } };
+      made.gateway = await Gateway.create({ config: again, logger, consoleDir: opts.withConsole ? join(ROOT, 'console/dist') : undefined });
+      await made.gateway.listen();
+    },
     async close() {
-      await gateway.close();
+      await made.gateway.close();
       await simulator.close();
       dir.remove();
     },
   };
+  return made;
 }
 
 /** login returns the session cookie header of a demo account. */

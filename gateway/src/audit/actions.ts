@@ -8,6 +8,8 @@ export const AUDIT_ACTIONS = [
   'account.create', 'account.change', 'account.password',
   'camera.add', 'camera.change', 'camera.move', 'camera.delete', 'catalog.import', 'catalog.export',
   'view.save', 'view.delete', 'event.ack', 'webhook.change',
+  'wall.change', 'wall.assign', 'wall.clear', 'wall.swap', 'wall.layout', 'wall.window', 'wall.preset', 'wall.tour',
+  'wall.alarm', 'wall.alarm.ack', 'wall.display',
   'audit.flood', 'audit.keyed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -7,7 +7,7 @@ import type { Db } from '../store/database.js';
 /** EVENT_KINDS are the kinds of event. */
 export const EVENT_KINDS = [
   'camera.offline', 'camera.online', 'camera.credentials', 'camera.credentials-ok', 'stream.failed',
-  'import.done', 'import.failed', 'grant.received', 'grant.revoked',
+  'import.done', 'import.failed', 'grant.received', 'grant.revoked', 'wall.alarm',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

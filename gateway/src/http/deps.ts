@@ -24,6 +24,8 @@ import type { Webhooks } from '../events/webhooks.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
 import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js';
+import type { Walls } from '../wall/walls.js';
+import type { WallDisplays } from './media-guard.js';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
@@ -113,6 +115,9 @@ export interface HttpDeps {
   audit: AuditView;
   grants: Pick<GrantStore, 'create' | 'revoke' | 'withdraw' | 'createGroup' | 'list'>;
   savedViews: ViewStore;
+  /** walls are the video walls; displays answers the media guard for their display devices. */
+  walls: Walls;
+  displays: WallDisplays;
   events: EventCenter;
   webhooks: Webhooks;
   /** consoleSettings are what the console needs of the config (colours of rates, the base map). */

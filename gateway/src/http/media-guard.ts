@@ -19,7 +19,17 @@ export interface MediaViewer {
   user: User;
 }
 
-type GuardDeps = Pick<HttpDeps, 'tokens' | 'sessions' | 'catalog' | 'access'>;
+/**
+ * WallDisplays is what the guard asks of the walls for a display's tokens (their session is "wall:<display id>"): the
+ * display is still registered and the camera is (or is about to be) on its screen, which the wall may still show.
+ */
+export interface WallDisplays {
+  displayViewer(display: number, camera: string): User | undefined;
+}
+
+type GuardDeps = Pick<HttpDeps, 'tokens' | 'sessions' | 'catalog' | 'access'> & { displays?: WallDisplays };
+
+const WALL_SESSION = /^wall:(\d{1,12})$/;
 
 /**
  * authorizeMedia checks a media token for (camera, profile); cookie, when the client sent the session cookie, must be
@@ -35,10 +45,12 @@ export function authorizeMedia(deps: GuardDeps, token: string | undefined, camer
   }
   // A browser sends its session cookie with every media request: a URL replayed from another login is refused.
   // Players without the cookie (a decoder, VLC) hold the token alone; their views are audited with their address.
-  if (cookie !== undefined && hashSessionId(cookie) !== grant.session) {
+  const display = WALL_SESSION.test(grant.session);
+  if (!display && cookie !== undefined && hashSessionId(cookie) !== grant.session) {
     throw new AppError('forbidden', 'this media URL belongs to another login session: open the stream yourself', { reason: 'other-session' });
   }
-  const user = viewerUser(deps, grant);
+  const user = viewerUser(deps, grant, camera);
+  if (!user && display) throw new AppError('forbidden', 'this display was revoked, or the camera is no longer on its screen', { reason: 'wall-not-on-screen' });
   if (!user) throw new AppError('forbidden', 'the session behind this media token has ended', { reason: 'session-ended' });
   if (!deps.access.may(subjectOf(user), grant.action, camera)) {
     throw new AppError('forbidden', 'you no longer hold the right to view this camera', { reason: 'revoked' });
@@ -48,11 +60,13 @@ export function authorizeMedia(deps: GuardDeps, token: string | undefined, camer
 
 /** stillAllowed asks again what authorizeMedia asked, but the token's expiry (a long view outlives its token). */
 export function stillAllowed(deps: GuardDeps, grant: MediaGrant, camera: string): boolean {
-  const user = viewerUser(deps, grant);
+  const user = viewerUser(deps, grant, camera);
   return user !== undefined && deps.access.may(subjectOf(user), grant.action, camera);
 }
 
-function viewerUser(deps: GuardDeps, grant: MediaGrant): User | undefined {
+function viewerUser(deps: GuardDeps, grant: MediaGrant, camera: string): User | undefined {
+  const wall = WALL_SESSION.exec(grant.session);
+  if (wall) return grant.userId === 0 ? deps.displays?.displayViewer(Number(wall[1]), camera) : undefined;
   const session = deps.sessions.findByHash(grant.session);
   const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
   return user && !user.disabled ? user : undefined;
@@ -74,7 +88,8 @@ export function liveView(deps: GuardDeps & { audit: Pick<AuditView, 'touchView'>
   const who = { userId: user.id, username: user.username, unit: user.unit, session: grant.session, remote };
   const touch = () => deps.audit.touchView(who, camera, profile);
   return {
-    viewer: viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
+    // A display is counted as itself (its fair share is its own, not that of every display together).
+    viewer: WALL_SESSION.test(grant.session) ? { key: grant.session, user: grant.session, unit: user.unit } : viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
     touch,
     allowed: () => {
       const ok = stillAllowed(deps, grant, camera);

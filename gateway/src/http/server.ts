@@ -29,6 +29,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { viewRoutes } from './routes/view-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { upkeepRoutes } from './routes/upkeep-routes.js';
+import { wallRoutes } from '../wall/wall-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -48,7 +49,9 @@ function auditRefusal(deps: HttpDeps, req: FastifyRequest, err: AppError): void 
   const route = req.routeOptions.url ?? req.url.split('?')[0]!;
   const camera = (req.params as { camera?: unknown; id?: unknown } | undefined)?.camera
     ?? (route.startsWith('/api/cameras/:id') ? (req.params as { id?: unknown }).id : undefined)
-    ?? (req.body as { camera?: unknown } | undefined)?.camera;
+    ?? (req.body as { camera?: unknown } | undefined)?.camera
+    // A wall command carries its camera inside the command.
+    ?? (req.body as { command?: { camera?: unknown } } | undefined)?.command?.camera;
   const who = user ? `u${user.id}` : `a${req.ip}`;
   deps.audit.refuse(`refused\u0000${who}\u0000${req.method}\u0000${route}\u0000${String(camera ?? '')}\u0000${err.code}`, {
     userId: user?.id ?? null, username: user?.username ?? '', unit: user?.unit ?? null, action: 'refused',
@@ -152,6 +155,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(viewRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(upkeepRoutes, deps);
+  await app.register(wallRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

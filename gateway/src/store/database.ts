@@ -225,6 +225,80 @@ const MIGRATIONS: Migration[] = [
      last_at INTEGER,
      failures INTEGER NOT NULL DEFAULT 0
    );`,
+  // 11: video walls: each wall's state (its screens, tiles and windows, with the version of every element), presets
+  // and their schedules, tours, display devices (a hash of each token) and alarms.
+  `CREATE TABLE walls (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     rows INTEGER NOT NULL,
+     cols INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     versions TEXT NOT NULL,
+     alarm_targets TEXT NOT NULL DEFAULT '[]',
+     created_by INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX walls_unit ON walls(unit);
+   CREATE TABLE wall_presets (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     wall INTEGER NOT NULL REFERENCES walls(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     state TEXT NOT NULL,
+     created_by INTEGER,
+     created_at INTEGER NOT NULL,
+     UNIQUE (wall, name)
+   );
+   CREATE TABLE wall_schedules (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     wall INTEGER NOT NULL REFERENCES walls(id) ON DELETE CASCADE,
+     preset INTEGER NOT NULL REFERENCES wall_presets(id) ON DELETE CASCADE,
+     minute INTEGER NOT NULL,
+     days INTEGER NOT NULL,
+     last_run INTEGER
+   );
+   CREATE TABLE wall_tours (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     wall INTEGER NOT NULL REFERENCES walls(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     cameras TEXT NOT NULL,
+     unit TEXT,
+     targets TEXT NOT NULL,
+     interval_s INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     position INTEGER NOT NULL DEFAULT 0,
+     started_by INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE wall_displays (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     wall INTEGER NOT NULL REFERENCES walls(id) ON DELETE CASCADE,
+     screen INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,
+     created_by INTEGER,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER,
+     last_seen_at INTEGER
+   );
+   CREATE TABLE wall_alarms (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     wall INTEGER NOT NULL REFERENCES walls(id) ON DELETE CASCADE,
+     camera TEXT NOT NULL,
+     target TEXT,
+     preset TEXT,
+     note TEXT NOT NULL DEFAULT '',
+     state TEXT NOT NULL,
+     placed TEXT,
+     previous TEXT,
+     raised_by INTEGER,
+     raised_at INTEGER NOT NULL,
+     acked_by TEXT,
+     acked_at INTEGER
+   );
+   CREATE INDEX wall_alarms_open ON wall_alarms(wall, state);`,
 ];
 
 /** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */

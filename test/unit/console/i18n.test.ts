@@ -67,6 +67,7 @@ describe('console languages', () => {
     const reasons = new Set<string>();
     for (const m of gatewaySource.matchAll(/reason: '([a-z0-9-]+)'/g)) reasons.add(m[1]!);
     for (const m of gatewaySource.matchAll(/problem\('([a-z0-9-]+)'/g)) reasons.add(m[1]!);
+    for (const m of gatewaySource.matchAll(/new WallError\('[a-z-]+', '([a-z0-9-]+)'/g)) reasons.add(m[1]!);
     // The reasons made from a kind: import-<kind>, login-<kind>, share-<scope>, webrtc-<code>, invalid-<rule>.
     for (const k of ['too-large', 'busy']) reasons.add(`import-${k}`);
     for (const k of ['locked', 'throttled', 'slowed']) reasons.add(`login-${k}`);
