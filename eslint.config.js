@@ -66,7 +66,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['**/adapters/**', '**/config/**', '**/gateway/src/!(http)/**'], message: 'console/ talks to the gateway over HTTP; it imports only types from gateway/src/http.' },
+          { group: ['**/adapters/**', '**/config/**', '**/gateway/src/!(http|wall)/**', '**/gateway/src/wall/!(wall-schemas.js)'], message: 'console/ talks to the gateway over HTTP; it imports only types from gateway/src/http (and the wall\'s schemas).' },
         ],
       }],
     },

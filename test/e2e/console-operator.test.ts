@@ -15,6 +15,16 @@ beforeAll(async () => {
   gw = await startGateway({ cameras: 3000, withConsole: true, health: { enabled: true, intervalSeconds: 2, retryDelaySeconds: 0.2, backoffMaxSeconds: 2 } });
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
+  // A wall of the city centre, a few cameras on it, for the wall page's pictures.
+  const cookie = await login(gw, 'city-admin');
+  const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/walls', headers: { cookie }, payload: { name: '市综治中心大屏', unit: gw.gateway.access.tree.root.code, rows: 2, cols: 3, split: 4 } });
+  expect(made.statusCode, made.body).toBe(201);
+  const wall = made.json<{ id: number; version: number }>();
+  let version = wall.version;
+  for (const [i, camera] of gw.gateway.access.camerasUnder(gw.gateway.access.tree.root.code).slice(0, 3).entries()) {
+    const r = await gw.gateway.http.inject({ method: 'POST', url: `/api/walls/${wall.id}/commands`, headers: { cookie }, payload: { version, command: { op: 'assign', target: { screen: i, tile: 0 }, camera } } });
+    version = r.json<{ version: number }>().version;
+  }
 });
 
 afterAll(async () => {
@@ -23,7 +33,7 @@ afterAll(async () => {
 });
 
 const unitOf = (username: string) => gw.gateway.catalog.userWithHash(username)!.user.unit;
-const PAGES = ['live', 'map', 'events', 'health', 'grants', 'users', 'audit', 'cameras', 'onboard', 'import'] as const;
+const PAGES = ['live', 'wall', 'map', 'events', 'health', 'grants', 'users', 'audit', 'cameras', 'onboard', 'import'] as const;
 
 /**
  * visibleStrings lists the text a person sees on the page: text nodes of rendered elements, placeholders, the
@@ -55,7 +65,7 @@ function visibleStrings(page: Page): Promise<string[]> {
 
 /** NAMES_AND_CODES are words that stay as they are in every language: protocols, formats, shortcuts, units of measure. */
 const NAMES_AND_CODES = new Set(['WebRTC', 'LL-HLS', 'HLS', 'ONVIF', 'RTSP', 'RTMP', 'TCP', 'UDP', 'CSV', 'JSON', 'UTF-8', 'GBK', 'GB18030', 'WS-Discovery', 'ms', 'English',
-  'PageDown', 'PageUp', 'Delete', 'Enter', 'Tab', 'F', 'Webhook', 'kbps', 'fps', 'H264', 'H265', 'id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url',
+  'PageDown', 'PageUp', 'Delete', 'Enter', 'Tab', 'Ctrl', 'F', 'Webhook', 'kbps', 'fps', 'H264', 'H265', 'id', 'name', 'unit', 'kind', 'latitude', 'longitude', 'main_url', 'sub_url', 'onvif_url',
   'username', 'password', 'http', 'https', 'rtsp', 'onvif', 'device_service', 'SharpEyes', 'RTP',
   // Browsers and systems in the sessions list are names.
   'Chrome', 'Firefox', 'Edge', 'Safari', 'Linux', 'Windows', 'macOS', 'Android', 'iOS']);
@@ -89,7 +99,7 @@ async function visit(page: Page, p: (typeof PAGES)[number]): Promise<void> {
   await page.click(`[data-testid=nav-${p}]`);
   const ready: Record<string, string> = {
     live: '[data-testid=grid]', map: '[data-testid=map-page][data-cameras]:not([data-cameras=""])', events: '[data-testid=events-page]', cameras: '[data-testid=cameras-page]', health: '[data-testid=health-page]', grants: '[data-testid=grants-page]', users: '[data-testid=users-table]',
-    audit: '[data-testid=audit-table]', onboard: '[data-testid=onboard-page]', import: '[data-testid=import-page]',
+    audit: '[data-testid=audit-table]', onboard: '[data-testid=onboard-page]', import: '[data-testid=import-page]', wall: '[data-testid=mini-map] [data-testid=mini-pic]',
   };
   await page.waitForSelector(ready[p]!);
 }
@@ -101,6 +111,7 @@ function dataNames(): Set<string> {
   for (const u of units) names.add(u.name);
   for (const c of gw.gateway.catalog.summaries()) names.add(c.name);
   for (const u of gw.gateway.catalog.usersIn(units.map((x) => x.code))) { names.add(u.displayName); names.add(u.username); }
+  for (const w of gw.gateway.walls.list({ userId: 0, unit: gw.gateway.access.tree.root.code, roles: ['admin'] })) names.add(w.name);
   return names;
 }
 

@@ -5,6 +5,10 @@ import type {
 
 export type { AccountT, AuditPageT, CameraHealthT, CameraT, Children, DiscoverT, GrantT, GroupT, ImportJobT, SessionT, NewCameraT, OfflineT, ProbeT, PtzStateT, SearchCameraT, SearchResult, SearchUnitT, StreamInfoT, StreamTicketT, TreeRoot, UnitCamerasT, UnitHealthReportT, UnitHealthT, UnitT, User, ViewSaveT, ViewT, EventT, WebhookT, MapCamerasT, CameraChangeT, CameraConfigT };
 
+import type { WallT, WallSummaryT, CommandT, PresetT, ScheduleT, TourT, AlarmT, DisplayT, TargetT, PictureT } from '../../../gateway/src/wall/wall-schemas.js';
+
+export type { WallT, WallSummaryT, CommandT, PresetT, ScheduleT, TourT, AlarmT, DisplayT, TargetT, PictureT };
+
 /** ConsoleSettings are what the gateway's config says of the console. */
 export interface ConsoleSettings { rateGood: number; rateWarn: number; map: { tileUrl: string; attribution: string; maxZoom: number } }
 
@@ -122,5 +126,26 @@ export const api = {
   sessions: (scope: 'mine' | 'subtree') => call<{ sessions: SessionT[] }>('GET', `/api/sessions?scope=${scope}`),
   endSession: (id: string) => call<void>('DELETE', `/api/sessions/${id}`),
   audit: (query: string) => call<AuditPageT>('GET', `/api/audit?${query}`),
+  walls: () => call<{ walls: WallSummaryT[] }>('GET', '/api/walls'),
+  wall: (id: number) => call<WallT>('GET', `/api/walls/${id}`),
+  createWall: (w: { name: string; unit: string; rows: number; cols: number; split?: number }) => call<WallT>('POST', '/api/walls', w),
+  changeWall: (id: number, change: { name?: string; alarmTargets?: TargetT[] }) => call<WallT>('PATCH', `/api/walls/${id}`, change),
+  deleteWall: (id: number) => call<void>('DELETE', `/api/walls/${id}`),
+  wallCommand: (id: number, version: number, command: CommandT) => call<{ version: number; window?: number }>('POST', `/api/walls/${id}/commands`, { version, command }),
+  presets: (id: number) => call<{ presets: PresetT[] }>('GET', `/api/walls/${id}/presets`),
+  savePresetOf: (id: number, name: string) => call<PresetT>('POST', `/api/walls/${id}/presets`, { name }),
+  recallPreset: (id: number, preset: number) => call<{ version: number; skipped: number }>('POST', `/api/walls/${id}/presets/${preset}/recall`),
+  deletePreset: (id: number, preset: number) => call<void>('DELETE', `/api/walls/${id}/presets/${preset}`),
+  schedules: (id: number) => call<{ schedules: ScheduleT[] }>('GET', `/api/walls/${id}/schedules`),
+  addSchedule: (id: number, s: { preset: number; minute: number; days: number }) => call<ScheduleT>('POST', `/api/walls/${id}/schedules`, s),
+  deleteSchedule: (id: number, schedule: number) => call<void>('DELETE', `/api/walls/${id}/schedules/${schedule}`),
+  createTour: (id: number, tour: { name: string; cameras?: string[]; unit?: string; targets: TargetT[]; intervalSeconds: number }) => call<TourT>('POST', `/api/walls/${id}/tours`, tour),
+  tourControl: (id: number, tour: number, what: 'start' | 'pause' | 'resume' | 'stop') => call<TourT>('POST', `/api/walls/${id}/tours/${tour}/${what}`),
+  deleteTour: (id: number, tour: number) => call<void>('DELETE', `/api/walls/${id}/tours/${tour}`),
+  raiseAlarm: (id: number, a: { camera: string; target?: TargetT; preset?: string; note?: string }) => call<AlarmT>('POST', `/api/walls/${id}/alarms`, a),
+  ackAlarm: (id: number, alarm: number) => call<AlarmT>('POST', `/api/walls/${id}/alarms/${alarm}/ack`),
+  displays: (id: number) => call<{ displays: DisplayT[] }>('GET', `/api/walls/${id}/displays`),
+  addDisplay: (id: number, d: { screen: number; name: string }) => call<DisplayT & { token: string; url: string }>('POST', `/api/walls/${id}/displays`, d),
+  revokeDisplay: (id: number, display: number) => call<void>('DELETE', `/api/walls/${id}/displays/${display}`),
   streamInfo: (camera: string, profile: Profile) => call<StreamInfoT>('GET', `/api/streams/${encodeURIComponent(camera)}/${profile}`),
 };

@@ -29,6 +29,21 @@ function objectText(v: unknown): string {
   return typeof o.name === 'string' ? o.name : o.id !== undefined ? `#${String(o.id)}` : Object.values(o).map(String).join(' ');
 }
 
+/** placeText says a place on a wall (t<screen>.<tile>, w<window>) in words. */
+export function placeText(key: string): string {
+  const tile = /^t(\d+)\.(\d+)$/.exec(key);
+  if (tile) return t('wall.tileAt', { screen: Number(tile[1]) + 1, tile: Number(tile[2]) + 1 });
+  const win = /^w(\d+)$/.exec(key);
+  return win ? t('wall.windowAt', { n: win[1] }) : key;
+}
+
+/** layoutText says a screen's layout: a split, or a custom layout (custom-<cols>x<rows>-<tiles>). */
+export function layoutText(name: string): string {
+  const custom = /^custom-(\d+)x(\d+)-(\d+)$/.exec(name);
+  if (custom) return t('wall.customLayout', { cols: custom[1], rows: custom[2], n: custom[3] });
+  return /^\d+$/.test(name) ? t('grid.split', { n: name }) : name;
+}
+
 /** detailText says an entry's details: each known key by its label, values as recorded. */
 function detailText(detail: Record<string, unknown>): string {
   return Object.entries(detail).filter(([k]) => k !== 'message').map(([k, v]) => {
@@ -41,7 +56,11 @@ function detailText(detail: Record<string, unknown>): string {
         : k === 'expiresAt' && typeof v === 'number' ? dateTime(v)
           : k === 'actions' && Array.isArray(v) ? v.map((a) => t(`actions.${String(a)}`)).join(t('common.listSep'))
             : k === 'roles' && Array.isArray(v) ? v.map((r) => t(`roles.${String(r)}`)).join(t('common.listSep'))
-              : typeof v === 'string' && has(`audit.value.${v}`) ? t(`audit.value.${v}`) : typeof v === 'object' ? objectText(v) : String(v);
+              : (k === 'at' || k === 'a' || k === 'b' || k === 'targets' || k === 'alarmTargets') && typeof v === 'string' ? v.split(',').map(placeText).join(t('common.listSep'))
+                : k === 'layout' && typeof v === 'string' ? layoutText(v)
+                  : k === 'minute' && typeof v === 'number' ? `${String(Math.floor(v / 60)).padStart(2, '0')}:${String(v % 60).padStart(2, '0')}`
+                    : k === 'days' && typeof v === 'number' ? [0, 1, 2, 3, 4, 5, 6].filter((d) => v & (1 << d)).map((d) => t(`wall.day.${d}`)).join('')
+                      : typeof v === 'string' && has(`audit.value.${v}`) ? t(`audit.value.${v}`) : typeof v === 'object' ? objectText(v) : String(v);
     return `${label}: ${value}`;
   }).join(' · ').slice(0, 240);
 }

@@ -9,7 +9,7 @@ import { dateTime, errorText, has, t } from '../i18n/i18n.js';
 import '../components/health/health.css';
 
 /** KINDS are the kinds of event, in the order the filter lists them. */
-const KINDS = ['camera.offline', 'camera.online', 'camera.credentials', 'camera.credentials-ok', 'stream.failed', 'import.done', 'import.failed', 'grant.received', 'grant.revoked'];
+const KINDS = ['camera.offline', 'camera.online', 'camera.credentials', 'camera.credentials-ok', 'stream.failed', 'import.done', 'import.failed', 'grant.received', 'grant.revoked', 'wall.alarm'];
 const PAGE = 100;
 
 /** eventText says an event in words: its kind's sentence, the camera by name and the reason by its kind. */

@@ -15,6 +15,7 @@ import { AuditPage } from './audit-page.js';
 import { EventsPage } from './events-page.js';
 import { MapPage } from './map-page.js';
 import { CamerasPage } from './cameras-page.js';
+import { WallPage } from './wall-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -31,6 +32,7 @@ export function LivePage() {
         <span class="topbar-unit" data-testid="user-unit">{user.unitName}</span>
         <nav class="topbar-nav">
           {nav('live', t('nav.live'))}
+          {(user.roles.includes('operator') || user.roles.includes('admin')) && nav('wall', t('nav.wall'))}
           {nav('map', t('nav.map'))}
           <button class={state.page.value === 'events' ? 'active' : ''} onClick={() => { state.page.value = 'events'; }} data-testid="nav-events"
             title={t('events.badge', { n: state.events.unacked.value })}>
@@ -70,7 +72,7 @@ export function LivePage() {
         <Tree />
         {/* The grid stays mounted on every page: its video keeps playing, and coming back shows it at once. */}
         <Grid active={state.page.value === 'live'} />
-        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: null, map: <MapPage />, events: <EventsPage />, cameras: <CamerasPage /> }[state.page.value]}
+        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: null, wall: <WallPage />, map: <MapPage />, events: <EventsPage />, cameras: <CamerasPage /> }[state.page.value]}
       </div>
     </div>
   );

@@ -126,6 +126,10 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
     if (req.url.startsWith('/api/') || req.url.startsWith('/media/') || req.method !== 'GET') {
       return reply.status(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: { reason: 'no-route' } });
     }
+    // A wall's screens run the display page; its token rides in the fragment, which browsers never send.
+    if (/^\/wall\/\d{1,12}\/screen\/\d{1,3}\/?(\?.*)?$/.test(req.url) && deps.consoleDir && existsSync(join(deps.consoleDir, 'wall.html'))) {
+      return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').sendFile('wall.html');
+    }
     // The console is a single-page app: its routes all load index.html.
     if (deps.consoleDir && existsSync(join(deps.consoleDir, 'index.html'))) return reply.sendFile('index.html');
     return reply.status(503).type('text/plain').send('The console is not built. Run: npm run build:console');

@@ -346,7 +346,8 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     for (const s of displaySockets) if (!walls.displayById(s.display)) s.ws.close(4401, 'display revoked');
   }, RECHECK_MS);
   recheck.unref();
-  app.addHook('onClose', async () => {
+  // Open sockets are ended before the server waits for its connections to close (an upgraded one never would).
+  app.addHook('preClose', async () => {
     clearInterval(recheck);
     for (const s of operatorSockets) s.ws.terminate();
     for (const s of displaySockets) s.ws.terminate();

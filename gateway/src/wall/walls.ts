@@ -240,13 +240,14 @@ export class Walls extends EventEmitter<WallEvents> {
     const done = apply(w.state, w, cmd, actor.userId ?? 0, this.#now());
     this.#bump(w, done.touched);
     const detail: Record<string, unknown> = { wall: id, version: w.version };
-    const where = (x: Target) => ('window' in x ? `window ${x.window}` : `screen ${x.screen} tile ${x.tile}`);
+    // Places are recorded by their keys (t<screen>.<tile>, w<window>): the console says them in the reader's language.
+    const where = keyOf;
     switch (cmd.op) {
       case 'assign': this.#d.audit(actor, 'wall.assign', { ...detail, at: where(cmd.target), ...(cmd.profile && cmd.profile !== 'auto' ? { profile: cmd.profile } : {}) }, cmd.camera); break;
       case 'clear': this.#d.audit(actor, 'wall.clear', { ...detail, at: where(cmd.target) }); break;
       case 'swap': this.#d.audit(actor, 'wall.swap', { ...detail, a: where(cmd.a), b: where(cmd.b) }); break;
       case 'layout': this.#d.audit(actor, 'wall.layout', { ...detail, screen: cmd.screen, layout: layoutName(w.state.screens[cmd.screen]!.layout) }); break;
-      case 'maximize': this.#d.audit(actor, 'wall.layout', { ...detail, screen: cmd.screen, maximized: cmd.tile ?? 'none' }); break;
+      case 'maximize': this.#d.audit(actor, 'wall.layout', { ...detail, screen: cmd.screen, maximized: cmd.tile ?? false }); break;
       case 'screen.kind': this.#d.audit(actor, 'wall.layout', { ...detail, screen: cmd.screen, kind: cmd.kind }); break;
       default: this.#d.audit(actor, 'wall.window', { ...detail, op: cmd.op.slice(7), window: done.window ?? (cmd as { window: number }).window, ...(cmd.op === 'window.open' || cmd.op === 'window.move' ? { x: cmd.x, y: cmd.y, w: cmd.w, h: cmd.h } : {}) }, cmd.op === 'window.open' ? cmd.camera : undefined);
     }
@@ -745,9 +746,9 @@ export class Walls extends EventEmitter<WallEvents> {
   }
 }
 
-/** layoutName says a layout in the audit trail: "9", or "custom 3×3 (5)". */
+/** layoutName names a layout for the audit trail and the console: "9", or "custom-3x3-5" (cols, rows, tiles). */
 export function layoutName(l: WallState['screens'][number]['layout']): string {
-  return 'split' in l ? String(l.split) : `custom ${l.cols}x${l.rows} (${tileCount(l)})`;
+  return 'split' in l ? String(l.split) : `custom-${l.cols}x${l.rows}-${tileCount(l)}`;
 }
 
 /** lastDue is the most recent time (epoch ms) at or before now when a schedule was due, within the last 8 days. */

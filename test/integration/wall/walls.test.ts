@@ -95,7 +95,7 @@ describe('walls: who may drive them and put what on them', () => {
     expect(county.json()).toMatchObject({ details: { reason: 'wall-unit-lacks' } });
     // Every change and every refusal is in the audit trail, with who, which camera and where.
     const audit = auditEntries(50);
-    expect(audit.find((e) => e.action === 'wall.assign' && e.camera === mine)).toMatchObject({ username: 'township-operator', detail: expect.objectContaining({ wall: w.id, at: 'screen 0 tile 0' }) });
+    expect(audit.find((e) => e.action === 'wall.assign' && e.camera === mine)).toMatchObject({ username: 'township-operator', detail: expect.objectContaining({ wall: w.id, at: 't0.0' }) });
     expect(audit.some((e) => e.action === 'refused' && e.camera === outside)).toBe(true);
   });
 

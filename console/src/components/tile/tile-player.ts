@@ -3,7 +3,7 @@
 // soon as they stop, and a frozen player is thrown away and loaded again (a camera that restarts its stream leaves
 // hls.js holding a timeline the new stream does not continue).
 import Hls from 'hls.js';
-import { api, ApiError, type Profile, type StreamInfoT } from '../../api/client.js';
+import { api, ApiError, type Profile, type StreamInfoT, type StreamTicketT } from '../../api/client.js';
 import { whepConnect, WhepError, whepSupported, type WhepSession } from './whep.js';
 import { errorOf, type Said } from '../../i18n/i18n.js';
 
@@ -81,6 +81,19 @@ export interface PlaybackStats {
   glassMs?: number;
 }
 
+/**
+ * StreamSource is where a player gets its stream ticket, fresh tokens and the stream's state: the console asks with
+ * its login, a wall display with its own token.
+ */
+export interface StreamSource {
+  open(camera: string, profile: Profile): Promise<Pick<StreamTicketT, 'stream' | 'token' | 'tokenExpires' | 'playlistUrl' | 'whepUrl'>>;
+  renew(camera: string, profile: Profile): Promise<{ token: string }>;
+  info(camera: string, profile: Profile): Promise<StreamInfoT>;
+}
+
+/** CONSOLE_SOURCE asks the gateway with the console's login. */
+export const CONSOLE_SOURCE: StreamSource = { open: api.openStream, renew: api.renewToken, info: api.streamInfo };
+
 /** TilePlayer plays one camera profile into a video element until disposed. */
 export class TilePlayer {
   readonly #el: HTMLVideoElement;
@@ -88,6 +101,7 @@ export class TilePlayer {
   readonly #profile: Profile;
   readonly #onView: (view: TileView) => void;
   readonly #onSessionEnded: (err: unknown) => void;
+  readonly #source: StreamSource;
   #view: TileView = { status: 'connecting', message: null };
   #disposed = false;
   #hls: Hls | null = null;
@@ -109,8 +123,9 @@ export class TilePlayer {
   #lastSn = -1;
   #snAtFrame = -1;
 
-  constructor(el: HTMLVideoElement, camera: string, profile: Profile, hooks: { onView: (v: TileView) => void; onSessionEnded: (err: unknown) => void }) {
+  constructor(el: HTMLVideoElement, camera: string, profile: Profile, hooks: { onView: (v: TileView) => void; onSessionEnded: (err: unknown) => void; source?: StreamSource }) {
     this.#el = el;
+    this.#source = hooks.source ?? CONSOLE_SOURCE;
     this.#camera = camera;
     this.#profile = profile;
     this.#onView = hooks.onView;
@@ -220,7 +235,7 @@ export class TilePlayer {
   async #open(): Promise<void> {
     let ticket;
     try {
-      ticket = await api.openStream(this.#camera, this.#profile);
+      ticket = await this.#source.open(this.#camera, this.#profile);
     } catch (err) {
       this.#fail(err);
       return;
@@ -239,7 +254,7 @@ export class TilePlayer {
     // Renew the token at half its life: playlists and segments stay authorised while the tile plays.
     const renewEvery = Math.max(5000, (ticket.tokenExpires - Date.now()) / 2);
     this.#timers.push(window.setInterval(() => {
-      api.renewToken(this.#camera, this.#profile).then((t) => { this.#token = t.token; }, (err: unknown) => this.#fail(err));
+      this.#source.renew(this.#camera, this.#profile).then((t) => { this.#token = t.token; }, (err: unknown) => this.#fail(err));
     }, renewEvery));
     this.#timers.push(window.setInterval(() => void this.#refreshState(), STATE_EVERY_MS));
     this.#timers.push(window.setInterval(() => this.#watch(), WATCH_EVERY_MS));
@@ -429,7 +444,7 @@ export class TilePlayer {
 
   async #refreshState(): Promise<StreamInfoT | undefined> {
     try {
-      const info = await api.streamInfo(this.#camera, this.#profile);
+      const info = await this.#source.info(this.#camera, this.#profile);
       if (this.#disposed) return info;
       if (info.state === 'offline' || info.state === 'failed') {
         this.#show({ status: info.state, message: explain(info, { key: `streamState.${info.state}` }), detail: info.error?.message });

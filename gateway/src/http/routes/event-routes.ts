@@ -103,7 +103,8 @@ export async function eventRoutes(app: FastifyInstance, deps: HttpDeps): Promise
     for (const s of sockets) if (!deps.sessions.find(s.secret)) s.ws.close(4401, 'session ended');
   }, RECHECK_MS);
   recheck.unref();
-  app.addHook('onClose', async () => {
+  // Open sockets are ended before the server waits for its connections to close (an upgraded one never would).
+  app.addHook('preClose', async () => {
     clearInterval(recheck);
     for (const s of sockets) s.ws.terminate();
   });

@@ -48,7 +48,7 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
     }
   }, 1000);
   timer.unref();
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     clearInterval(timer);
     for (const v of [...views]) v.end('gateway closing');
   });
