@@ -29,7 +29,7 @@ export interface SwitchRecord { key: string; camera: string; at: number; ready: 
 /** ScreenStats are what window.__display shows of the screen. */
 export interface ScreenStats {
   version: number;
-  pictures: Array<{ key: string; camera: string | null; profile: string | null; status: string; frames: number; live: boolean; next: string | null; label: string }>;
+  pictures: Array<{ key: string; camera: string | null; profile: string | null; status: string; frames: number; live: boolean; next: string | null; label: string; firstFrameAt: number | null }>;
   switches: SwitchRecord[];
 }
 
@@ -203,6 +203,8 @@ class PictureView {
     return {
       key: this.el.dataset.key ?? '', camera: cur?.camera ?? null, profile: cur?.profile ?? null, status: this.el.dataset.status ?? '',
       frames: cur?.frames ?? 0, live: cur?.view.status === 'live', next: this.#next?.camera ?? null, label: this.#label.textContent ?? '',
+      // In epoch milliseconds, so that a benchmark can set it against the moment it sent its command.
+      firstFrameAt: cur?.firstFrameAt == null ? null : performance.timeOrigin + cur.firstFrameAt,
     };
   }
 
