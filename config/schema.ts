@@ -206,6 +206,8 @@ export const ConfigSchema = Type.Object({
     /** enabled seeds the generated governance tree and camera catalog into an empty store and runs the simulator. */
     enabled: Type.Boolean({ default: true }),
     seed: Type.Integer({ default: 2026 }),
+    /** wall seeds a demo video wall (2×2 screens at the city, four cameras on the first) into a store without walls. */
+    wall: Type.Boolean({ default: true }),
     cameras: Type.Integer({ default: 33000, minimum: 1, maximum: 200000 }),
     password: Type.String({ default: 'Demo#2026', minLength: 8 }),
     simulator: Type.Object({

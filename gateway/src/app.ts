@@ -246,7 +246,7 @@ export class Gateway {
         touchView: (viewer: Viewer, camera: string, profile: Profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
         query: (q: Parameters<AuditLog['query']>[0]) => audit.query(q),
       };
-      const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }));
+      const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }), config.demo.enabled && config.demo.wall);
       const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
       const rtsp = config.media.rtsp.enabled
         ? await startRtspOut(config, hub, { tokens, sessions, catalog, access, displays }, auditView, logger.child({ part: 'rtsp' }))
@@ -434,6 +434,7 @@ function createEvents(
  */
 function createWalls(
   db: Db, parts: { access: AccessIndex; catalog: Catalog; health: HealthMonitor; devices: DevicePool; events: EventCenter; audit: { record: (e: AuditEvent) => void } }, logger: Logger,
+  demoWall = false,
 ): Walls {
   const walls = new Walls({
     store: new WallStore(db),
@@ -452,6 +453,16 @@ function createWalls(
     log: (level, fields, message) => logger[level](fields, message),
   });
   walls.start();
+  if (demoWall && walls.list({ userId: 0, unit: parts.access.tree.root.code, roles: ['admin'] }).length === 0) {
+    // The demo's monitoring room: a wall of the city centre with four cameras up, for the console's wall page.
+    const root = parts.access.tree.root.code;
+    const actor = { subject: { userId: 0, unit: root, roles: ['admin', 'operator'] as Array<'admin' | 'operator'> }, userId: null, username: 'demo', unit: root };
+    const w = walls.create(actor, { name: `${parts.catalog.unitName(root) ?? root}综治中心大屏`, unit: root, rows: 2, cols: 2, split: 4 });
+    for (const [i, camera] of parts.access.camerasUnder(root).slice(0, 4).entries()) {
+      walls.command(actor, w.id, w.version, { op: 'assign', target: { screen: 0, tile: i }, camera });
+    }
+    logger.info({ wall: w.id }, 'demo wall seeded: administrators issue its display links on the console\'s wall page');
+  }
   return walls;
 }
 

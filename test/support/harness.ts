@@ -73,7 +73,7 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
       events: { flushMs: 50, webhookRetries: 1, ...opts.events },
       console: { ...opts.console },
       demo: {
-        enabled: true, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
+        enabled: true, wall: false, cameras: opts.cameras ?? 2000, password: DEMO_PASSWORD,
         simulator: { host: '127.0.0.1', rtspPort: simulator.rtsp.address().port, onvifPort: simulator.onvif!.port, username: SIM_USER, password: SIM_PASSWORD, clipDir: CLIP_DIR },
       },
       log: { level: 'silent' },

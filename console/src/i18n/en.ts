@@ -163,6 +163,7 @@ export const en: Resources<typeof zhCN> = {
     value: { main: 'main stream', sub: 'sub stream', open: 'opened', move: 'moved', raise: 'brought to front', close: 'closed', browser: 'browser', decoder: 'decoder', locked: 'account locked', throttled: 'address throttled', slowed: 'account slowed', rtmp: 'RTMP', rtsp: 'RTSP', 'ws-flv': 'WebSocket-FLV' },
   },
   wall: {
+    deleteConfirm: 'Delete wall {{name}}? Its presets, tours and display links go with it.',
     tileAt: 'screen {{screen}} tile {{tile}}', windowAt: 'window {{n}}', customLayout: 'custom {{cols}}×{{rows}} ({{n}} tiles)',
     choose: 'Video wall', none: 'No video wall yet', new: 'New wall', name: 'Name', rows: 'Rows', cols: 'Columns', split: 'Default split', screenNo: 'Screen {{n}}',
     restore: 'Restore', maximize: 'Maximize', openWindow: 'Open window', raise: 'Bring to front', closeWindow: 'Close window', profileAuto: 'Stream: auto', toDecoder: 'Make it a decoder', toBrowser: 'Make it a browser',

@@ -38,6 +38,12 @@ export function WallPage() {
         </label>
         {walls.length === 0 && <span>{t('wall.none')}</span>}
         {admin && <button onClick={() => setMaking(!making)} data-testid="wall-new">{t('wall.new')}</button>}
+        {admin && chosen !== null && (
+          <button onClick={() => {
+            const w = walls.find((x) => x.id === chosen);
+            if (w && window.confirm(t('wall.deleteConfirm', { name: w.name }))) api.deleteWall(w.id).then(() => { setChosen(null); void load(); }, setError);
+          }} data-testid="wall-delete">{t('common.delete')}</button>
+        )}
         {error !== null && <span class="wall-notice">{errorText(error)}</span>}
       </div>
       {making && (

@@ -249,7 +249,8 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
   const requireDisplay = (req: FastifyRequest) => {
     const token = bearerOf(req.headers.authorization);
     const found = token?.startsWith(DISPLAY_TOKEN_PREFIX) ? walls.display(token) : undefined;
-    if (!found) throw new AppError('unauthenticated', 'this display is not (or no longer) registered: ask an administrator for a display link', { reason: 'display-token' });
+    // A display token refused is audited (repeats folded into one entry): a revoked screen still trying, or a guess.
+    if (!found) throw new AppError('unauthenticated', 'this display is not (or no longer) registered: ask an administrator for a display link', { reason: 'display-token' }, { refusal: true });
     return found;
   };
   const publicHost = (host: string | undefined) => (host ?? '127.0.0.1').replace(/:\d+$/, '');
@@ -342,7 +343,14 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     pending.add(c.wall);
   });
   const recheck = setInterval(() => {
-    for (const s of operatorSockets) if (!deps.sessions.find(s.secret)) s.ws.close(4401, 'session ended');
+    for (const s of operatorSockets) {
+      // Her session, her account and her right to the wall are asked again: a role taken away ends the socket.
+      const session = deps.sessions.find(s.secret);
+      const user = session ? deps.catalog.user(session.userId) : undefined;
+      if (!session || !user || user.disabled) { s.ws.close(4401, 'session ended'); continue; }
+      s.subject = subjectOf(user);
+      try { walls.wallFor(s.subject, s.wall); } catch { s.ws.close(4403, 'no longer yours'); }
+    }
     for (const s of displaySockets) if (!walls.displayById(s.display)) s.ws.close(4401, 'display revoked');
   }, RECHECK_MS);
   recheck.unref();
@@ -402,6 +410,10 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
         }
         const found = typeof token === 'string' && token.startsWith(DISPLAY_TOKEN_PREFIX) ? walls.display(token) : undefined;
         if (!found) {
+          deps.audit.refuse(`refused\u0000a${req.socket.remoteAddress ?? ''}\u0000display-ws`, {
+            userId: null, username: '', unit: null, action: 'refused', camera: null, remote: req.socket.remoteAddress ?? null,
+            detail: { route: '/api/display/ws', code: 'unauthenticated', reason: 'display-token', message: 'display token refused' },
+          });
           ws.send(JSON.stringify({ type: 'refused', code: 'unauthenticated', reason: 'display-token' }));
           ws.close(4401, 'display token refused');
           return;
