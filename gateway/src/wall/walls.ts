@@ -471,8 +471,8 @@ export class Walls extends EventEmitter<WallEvents> {
     const w = this.wallFor(subject, id);
     if (!t.cameras?.length === !t.unit) throw new WallError('bad-request', 'wall-tour-source', 'a tour goes through a list of cameras or the cameras of a unit: one of them');
     for (const target of t.targets) contentAt(w.state, target);
-    if (t.unit && !this.#d.rights.mayDrive(subject, t.unit) && !subject.roles.includes('admin')) throw new WallError('not-found', 'unit-unknown', `no unit ${t.unit} in your part of the tree`, { unit: t.unit });
-    if (t.unit && !this.#d.rights.unitKnown(t.unit)) throw new WallError('not-found', 'unit-unknown', `no unit ${t.unit}`, { unit: t.unit });
+    // A unit's cameras are toured only from the operator's own part of the tree (and shown only where the wall may).
+    if (t.unit && (!this.#d.rights.unitKnown(t.unit) || !this.#d.rights.mayDrive(subject, t.unit))) throw new WallError('not-found', 'unit-unknown', `no unit ${t.unit} in your part of the tree`, { unit: t.unit });
     for (const c of t.cameras ?? []) { const no = this.#d.rights.refusePut(subject, w.unit, c); if (no) throw no; }
     const made = this.#d.store.createTour({ wall: id, name: t.name, cameras: t.cameras ?? [], unit: t.unit ?? null, targets: t.targets, intervalSeconds: t.intervalSeconds }, this.#now());
     this.#tours.set(made.id, made);

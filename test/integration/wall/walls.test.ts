@@ -202,6 +202,10 @@ describe('windows, presets, tours and alarms', () => {
     const made = await req('POST', `/api/walls/${w.id}/tours`, 'township-operator', { name: '巡逻', cameras: cams, targets: [{ screen: 0, tile: 0 }, { screen: 0, tile: 1 }], intervalSeconds: 5 });
     expect(made.statusCode, made.body).toBe(201);
     const tour = made.json<{ id: number }>().id;
+    // A tour over a unit above her own is refused as a unit she does not know.
+    const far = await req('POST', `/api/walls/${w.id}/tours`, 'township-operator', { name: 'x', unit: unitOf('county-admin'), targets: [{ screen: 0, tile: 2 }], intervalSeconds: 5 });
+    expect(far.statusCode).toBe(404);
+    expect(far.json()).toMatchObject({ details: { reason: 'unit-unknown' } });
     const follower = await follow(d.token);
     expect((await req('POST', `/api/walls/${w.id}/tours/${tour}/start`, 'township-operator')).statusCode).toBe(200);
     const tile = (s: DisplayStateT, i: number) => s.pictures.find((p) => p.key === `t0.${i}`)!;
