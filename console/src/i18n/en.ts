@@ -163,6 +163,7 @@ export const en: Resources<typeof zhCN> = {
     value: { main: 'main stream', sub: 'sub stream', open: 'opened', move: 'moved', raise: 'brought to front', close: 'closed', browser: 'browser', decoder: 'decoder', locked: 'account locked', throttled: 'address throttled', slowed: 'account slowed', rtmp: 'RTMP', rtsp: 'RTSP', 'ws-flv': 'WebSocket-FLV' },
   },
   wall: {
+    merge: 'Merge tiles', mergeHint: 'Ctrl+click neighbouring tiles of this screen, then merge them into one (a custom layout)',
     deleteConfirm: 'Delete wall {{name}}? Its presets, tours and display links go with it.',
     tileAt: 'screen {{screen}} tile {{tile}}', windowAt: 'window {{n}}', customLayout: 'custom {{cols}}×{{rows}} ({{n}} tiles)',
     choose: 'Video wall', none: 'No video wall yet', new: 'New wall', name: 'Name', rows: 'Rows', cols: 'Columns', split: 'Default split', screenNo: 'Screen {{n}}',

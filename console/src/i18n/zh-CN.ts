@@ -159,6 +159,7 @@ export const zhCN = {
     value: { main: '主码流', sub: '子码流', open: '开窗', move: '移动', raise: '置顶', close: '关闭', browser: '浏览器', decoder: '解码器', locked: '账号锁定', throttled: '地址限速', slowed: '账号放慢', rtmp: 'RTMP', rtsp: 'RTSP', 'ws-flv': 'WebSocket-FLV' },
   },
   wall: {
+    merge: '合并窗格', mergeHint: '按住 Ctrl 键单击选中本屏相邻的几个窗格, 合并为一个 (自定义分屏)',
     deleteConfirm: '删除电视墙 {{name}}? 其预案、轮巡、显示屏链接一并删除。',
     tileAt: '第 {{screen}} 屏第 {{tile}} 格', windowAt: '窗口 {{n}}', customLayout: '自定义 {{cols}}×{{rows}} ({{n}} 格)',
     choose: '电视墙', none: '还没有电视墙', new: '新建电视墙', name: '名称', rows: '行', cols: '列', split: '默认分屏', screenNo: '第 {{n}} 屏',

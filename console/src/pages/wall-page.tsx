@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type CommandT, type DisplayT, type PresetT, type ScheduleT, type TargetT, type WallSummaryT, type WallT } from '../api/client.js';
 import { useAppState } from '../state/app-state.js';
 import { MiniMap, sameTarget } from '../components/wall/mini-map.js';
+import { mergedLayout } from '../components/wall/merge.js';
 import { UnitPicker } from '../components/unit-picker/unit-picker.js';
 import { dropped } from '../components/grid/drag.js';
 import { dateTime, errorText, t } from '../i18n/i18n.js';
@@ -130,6 +131,15 @@ function WallView({ id, admin, onGone }: { id: number; admin: boolean; onGone: (
           {LAYOUTS.map((n) => (
             <button key={n} class={s.layoutName === String(n) ? 'active' : ''} onClick={() => send({ op: 'layout', screen: s.index, layout: { split: n } })} data-testid={`wall-layout-${n}`} title={t('grid.split', { n })}>{n}</button>
           ))}
+          {(() => {
+            const mine = selected.filter((x): x is { screen: number; tile: number } => 'screen' in x && x.screen === s.index).map((x) => x.tile);
+            const merged = mergedLayout(s.pictures, mine);
+            return (
+              <button disabled={!merged} onClick={() => { if (merged) { send({ op: 'layout', screen: s.index, layout: merged }); setSelected([]); } }} data-testid="wall-merge" title={t('wall.mergeHint')}>
+                {t('wall.merge')}
+              </button>
+            );
+          })()}
           <button disabled={!onePic?.label} onClick={() => one && send({ op: 'clear', target: one })} data-testid="wall-clear">{t('common.clear')}</button>
           <button disabled={!one || 'window' in one} onClick={() => one && 'screen' in one && send({ op: 'maximize', screen: one.screen, tile: s.maximized === one.tile ? null : one.tile })} data-testid="wall-maximize">
             {one && 'screen' in one && s.maximized === one.tile ? t('wall.restore') : t('wall.maximize')}

@@ -128,6 +128,10 @@ export function setAt(state: WallState, t: Target, c: Content | null): void {
   else state.screens[t.screen]!.tiles[t.tile] = c;
 }
 
+function inside(x: number, y: number, r: Rect): boolean {
+  return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+}
+
 function checkRect(grid: WallGrid, r: { x: number; y: number; w: number; h: number }): void {
   const finite = [r.x, r.y, r.w, r.h].every((v) => typeof v === 'number' && Number.isFinite(v));
   if (!finite || r.w < MIN_WINDOW || r.h < MIN_WINDOW || r.x < 0 || r.y < 0 || r.x + r.w > grid.cols + 1e-9 || r.y + r.h > grid.rows + 1e-9) {
@@ -193,7 +197,20 @@ export function apply(state: WallState, grid: WallGrid, cmd: Command, by: number
       const s = state.screens[cmd.screen]!;
       const n = tileCount(layout);
       const tiles = new Array<Content | null>(n).fill(null);
-      for (let i = 0; i < Math.min(n, s.tiles.length); i++) tiles[i] = s.tiles[i] ?? null;
+      if ('split' in layout) {
+        // A standard split keeps the first tiles, in order, as the vendors' clients do.
+        for (let i = 0; i < Math.min(n, s.tiles.length); i++) tiles[i] = s.tiles[i] ?? null;
+      } else {
+        // A custom layout (tiles merged or split) keeps each camera where it stood: a new tile takes the first camera
+        // of the old tiles whose centre lies in it.
+        const before = tileRects(s.layout);
+        const after = tileRects(layout);
+        const used = new Set<number>();
+        after.forEach((r, i) => {
+          const j = before.findIndex((b, k) => !used.has(k) && s.tiles[k] && inside(b.x + b.w / 2, b.y + b.h / 2, r));
+          if (j >= 0) { tiles[i] = s.tiles[j]!; used.add(j); }
+        });
+      }
       s.layout = layout;
       s.tiles = tiles;
       if (s.maximized !== null && s.maximized >= n) s.maximized = null;
