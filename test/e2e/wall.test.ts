@@ -83,6 +83,13 @@ describe('the video wall in Chromium', () => {
     expect(p.profile).toBe('sub');
     const sw = (await stats(0))!.switches.filter((s) => s.key === 't0.3').at(-1)!;
     expect(sw.ready).toBe(true);
+
+    // The bottom two tiles of the second screen merged into one (a custom layout): that display shows three tiles.
+    await operator.click('[data-testid=mini-pic][data-key="t1.2"]');
+    await operator.click('[data-testid=mini-pic][data-key="t1.3"]', { modifiers: ['Control'] });
+    await operator.click('[data-testid=wall-merge]');
+    await waitFor('three tiles on screen 2', async () => (await stats(1))!.pictures.filter((p) => p.key.startsWith('t')).length === 3);
+    expect(await displays[1]!.page.evaluate(() => (document.querySelector('[data-key="t1.2"]') as HTMLElement).style.width)).toBe('100%');
   });
 
   it('opens a roaming window and drags it across to the second screen: each display shows its part', async () => {
