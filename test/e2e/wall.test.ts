@@ -1,6 +1,6 @@
 // The video wall in Chromium: an operator's console and two display pages (each screen a browser of its own, with its
 // own display token). Assign, swap, a layout change, a roaming window across both screens, a preset recalled and a
-// tour step each appear on the displays with their video decoded; a gateway killed and started again is followed by
+// tour step each appear on the displays with their video decoded; a gateway stopped and started again is followed by
 // the displays on their own; a camera the operator may not see is refused by the console, and a right withdrawn turns
 // the tile into the placeholder within 5 s.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -172,7 +172,7 @@ describe('the video wall in Chromium', () => {
     expect((await stats(1))!.pictures.find((p) => p.key === 't1.1')!.camera).toBeNull();
   });
 
-  it('comes back by itself after the gateway is killed and started again: the same pictures, playing', async () => {
+  it('comes back by itself after the gateway is stopped and started again (wall-kill.test.ts kills its process): the same pictures, playing', async () => {
     const before = await Promise.all([stats(0), stats(1)]);
     const shown = before.map((s) => s!.pictures.filter((p) => p.camera).map((p) => [p.key, p.camera!] as const));
     expect(shown[0]!.length).toBeGreaterThan(0);
