@@ -77,7 +77,8 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     id: a.id, camera: a.camera, cameraName: deps.catalog.summary(a.camera)?.name ?? a.camera, target: a.target, placed: a.placed, preset: a.preset,
     note: a.note, state: a.state, raisedAt: a.raisedAt, ackedBy: a.ackedBy,
   });
-  const wallBody = (w: WallRecord, subject: Parameters<Walls['tours']>[0]): WallT => {
+  /** wallBody is the whole wall as consoles draw it (the caller checked the reader may drive it). */
+  const wallBody = (w: WallRecord): WallT => {
     const screens = w.state.screens.map((s, i) => ({
       index: i, kind: s.kind, layout: s.layout, layoutName: layoutName(s.layout), maximized: s.maximized,
       pictures: walls.placed(w, i).filter((p) => !('window' in p.target)).map((p) => picture(p)),
@@ -90,8 +91,8 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     return {
       id: w.id, name: w.name, unit: w.unit, unitName: deps.catalog.unitName(w.unit) ?? w.unit, rows: w.rows, cols: w.cols, version: w.version,
       alarmTargets: w.alarmTargets, screens, windows,
-      alarms: walls.alarms(subject, w.id).map(alarmBody),
-      tours: walls.tours(subject, w.id),
+      alarms: walls.openAlarms(w.id).map(alarmBody),
+      tours: walls.toursOf(w.id),
     };
   };
   const summary = (w: WallRecord) => ({ id: w.id, name: w.name, unit: w.unit, unitName: deps.catalog.unitName(w.unit) ?? w.unit, rows: w.rows, cols: w.cols, version: w.version });
@@ -105,17 +106,17 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
   app.post('/api/walls', { schema: { tags: ['walls'], body: WallCreate, response: { 201: WallBody } } }, async (req, reply) => {
     const actor = actorOf(req);
     const w = guard(() => walls.create(actor, req.body as { name: string; unit: string; rows: number; cols: number; split?: 1 | 4 | 9 | 16 }));
-    return reply.status(201).send(wallBody(w, actor.subject!));
+    return reply.status(201).send(wallBody(w));
   });
 
   app.get('/api/walls/:id', { schema: { tags: ['walls'], params: idParams, response: { 200: WallBody } } }, async (req) => {
     const { subject } = requireAuth(req);
-    return guard(() => wallBody(walls.wallFor(subject, (req.params as { id: number }).id), subject));
+    return guard(() => wallBody(walls.wallFor(subject, (req.params as { id: number }).id)));
   });
 
   app.patch('/api/walls/:id', { schema: { tags: ['walls'], params: idParams, body: WallChange, response: { 200: WallBody } } }, async (req) => {
     const actor = actorOf(req);
-    return guard(() => wallBody(walls.update(actor, (req.params as { id: number }).id, req.body as { name?: string; alarmTargets?: Target[] }), actor.subject!));
+    return guard(() => wallBody(walls.update(actor, (req.params as { id: number }).id, req.body as { name?: string; alarmTargets?: Target[] })));
   });
 
   app.delete('/api/walls/:id', { schema: { tags: ['walls'], params: idParams } }, async (req, reply) => {
@@ -318,16 +319,21 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     pending.clear();
     for (const id of ids) {
       const w = walls.get(id);
+      // One body for every console of the wall, made only if one follows it.
+      let text: string | undefined;
       for (const s of operatorSockets) {
         if (s.wall !== id) continue;
         if (!w) { s.ws.close(4404, 'wall deleted'); continue; }
         if (s.ws.bufferedAmount > MAX_BUFFERED) { s.ws.close(4408, 'too slow'); continue; }
         try {
-          s.ws.send(JSON.stringify({ type: 'wall', wall: wallBody(w, s.subject) }));
-        } catch (err) {
+          walls.wallFor(s.subject, id);
+        } catch {
           // Her rights to the wall ended: the socket ends with them.
-          if (err instanceof WallError) s.ws.close(4403, 'no longer yours'); else throw err;
+          s.ws.close(4403, 'no longer yours');
+          continue;
         }
+        text ??= JSON.stringify({ type: 'wall', wall: wallBody(w) });
+        s.ws.send(text);
       }
       for (const s of displaySockets) {
         if (s.wall !== id) continue;
@@ -386,7 +392,7 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
         ws.on('close', () => operatorSockets.delete(entry));
         ws.on('error', () => operatorSockets.delete(entry));
         ws.on('message', () => undefined);
-        ws.send(JSON.stringify({ type: 'wall', wall: wallBody(w, subject) }));
+        ws.send(JSON.stringify({ type: 'wall', wall: wallBody(w) }));
       });
       return;
     }

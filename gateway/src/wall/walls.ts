@@ -462,7 +462,7 @@ export class Walls extends EventEmitter<WallEvents> {
 
   tours(subject: Subject, id: number): Array<TourRecord & { nextAt: number | null }> {
     this.wallFor(subject, id);
-    return [...this.#tours.values()].filter((t) => t.wall === id).map((t) => ({ ...t, nextAt: this.#runs.get(t.id)?.nextAt ?? null }));
+    return this.toursOf(id);
   }
 
   /** createTour defines a tour of cameras (a list, or a unit's cameras) through targets of the wall. */
@@ -607,7 +607,17 @@ export class Walls extends EventEmitter<WallEvents> {
 
   alarms(subject: Subject, id: number): AlarmRecord[] {
     this.wallFor(subject, id);
+    return this.openAlarms(id);
+  }
+
+  /** openAlarms are a wall's alarms not yet acknowledged (for callers that checked the reader's right). */
+  openAlarms(id: number): AlarmRecord[] {
     return this.#d.store.openAlarms(id);
+  }
+
+  /** toursOf are a wall's tours with their next step (for callers that checked the reader's right). */
+  toursOf(id: number): Array<TourRecord & { nextAt: number | null }> {
+    return [...this.#tours.values()].filter((t) => t.wall === id).map((t) => ({ ...t, nextAt: this.#runs.get(t.id)?.nextAt ?? null }));
   }
 
   /**
