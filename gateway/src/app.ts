@@ -48,6 +48,8 @@ import { MasterKey } from './secrets/master-key.js';
 import { openDatabase, type Db } from './store/database.js';
 import { accessRights, Walls } from './wall/walls.js';
 import { WallStore } from './wall/wall-store.js';
+import { Rooms } from './rooms/rooms.js';
+import { RoomMedia } from './media/webrtc/room-media.js';
 
 /**
  * defaultHlsDir puts live segments in memory when the machine has /dev/shm: they live seconds, and a disk only adds
@@ -82,6 +84,8 @@ export class Gateway {
   readonly events: EventCenter;
   readonly webhooks: Webhooks;
   readonly walls: Walls;
+  /** roomMedia carries the rooms' media, undefined when WebRTC is off. */
+  readonly roomMedia: RoomMedia | undefined;
   /** webrtc is undefined when WebRTC is off or its workers could not start. */
   readonly webrtc: WebRtcService | undefined;
   /** rtsp is the RTSP output, undefined when it is off. */
@@ -95,7 +99,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; walls: Walls; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; walls: Walls; roomMedia?: RoomMedia; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -110,6 +114,7 @@ export class Gateway {
     this.events = parts.events;
     this.webhooks = parts.webhooks;
     this.walls = parts.walls;
+    this.roomMedia = parts.roomMedia;
     this.#views = parts.views;
     this.#refusals = parts.refusals;
     this.http = parts.http;
@@ -246,6 +251,7 @@ export class Gateway {
         touchView: (viewer: Viewer, camera: string, profile: Profile) => views.touch(viewer, camera, unitOfCamera(camera), profile),
         query: (q: Parameters<AuditLog['query']>[0]) => audit.query(q),
       };
+      const roomMedia = webrtc ? new RoomMedia(webrtc.pool, { maxSessions: config.media.webrtc.maxViewers }) : undefined;
       const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }), config.demo.enabled && config.demo.wall);
       const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
       const rtsp = config.media.rtsp.enabled
@@ -266,6 +272,7 @@ export class Gateway {
         savedViews: new ViewStore(db),
         walls,
         displays,
+        ...(webrtc ? { rooms: { registry: new Rooms(), media: roomMedia! } } : {}),
         events,
         webhooks,
         consoleSettings: { rateGood: config.console.rateGood, rateWarn: config.console.rateWarn, map: { ...config.console.map } },
@@ -304,7 +311,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, walls, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, walls, roomMedia, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -363,6 +370,7 @@ export class Gateway {
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
     this.devices.close();
     this.walls.close();
+    this.roomMedia?.close();
     this.#views.close();
     this.#refusals.close();
     this.webrtc?.close();

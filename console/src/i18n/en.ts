@@ -150,10 +150,11 @@ export const en: Resources<typeof zhCN> = {
       'view.save': 'View saved', 'view.delete': 'View deleted', 'event.ack': 'Event acknowledged', 'webhook.change': 'Webhook changed',
       'wall.change': 'Wall changed', 'wall.assign': 'Camera put on the wall', 'wall.clear': 'Tile cleared', 'wall.swap': 'Tiles swapped', 'wall.layout': 'Screen layout changed', 'wall.window': 'Window opened or moved',
       'wall.preset': 'Wall preset', 'wall.tour': 'Wall tour', 'wall.alarm': 'Alarm on the wall', 'wall.alarm.ack': 'Alarm acknowledged', 'wall.display': 'Display registered or revoked',
+      'room.create': 'Room opened', 'room.join': 'Room joined', 'room.mute': 'Participant muted', 'room.remove': 'Participant removed', 'room.end': 'Room ended',
       'audit.flood': 'Repeated requests summarised', 'audit.keyed': 'Audit trail sealed with its key',
     },
     detail: {
-      method: 'Method', route: 'Route', status: 'Status', code: 'Error', profile: 'Stream', bytes: 'Bytes', why: 'Why', account: 'Account', username: 'Username', displayName: 'Name', wall: 'Wall', made: 'Made', deleted: 'Deleted', alarmTargets: 'Alarm tiles', version: 'Version', at: 'At', a: 'Swapped', b: 'with', screen: 'Screen', maximized: 'Maximized', kind: 'Kind', op: 'Window', window: 'Window', x: 'x', y: 'y', w: 'w', h: 'h', saved: 'Saved', recalled: 'Recalled', skipped: 'Skipped', schedule: 'Schedule', minute: 'Time', days: 'Days', tour: 'Tour', targets: 'Tiles', interval: 'Interval (s)', start: 'Started', pause: 'Paused', resume: 'Resumed', stop: 'Stopped', alarm: 'Alarm', display: 'Display', issued: 'Issued', cols: 'Columns',
+      method: 'Method', route: 'Route', status: 'Status', code: 'Error', profile: 'Stream', bytes: 'Bytes', why: 'Why', account: 'Account', username: 'Username', displayName: 'Name', wall: 'Wall', made: 'Made', deleted: 'Deleted', alarmTargets: 'Alarm tiles', version: 'Version', at: 'At', a: 'Swapped', b: 'with', screen: 'Screen', maximized: 'Maximized', kind: 'Kind', op: 'Window', window: 'Window', x: 'x', y: 'y', w: 'w', h: 'h', saved: 'Saved', recalled: 'Recalled', skipped: 'Skipped', schedule: 'Schedule', minute: 'Time', days: 'Days', tour: 'Tour', targets: 'Tiles', interval: 'Interval (s)', start: 'Started', pause: 'Paused', resume: 'Resumed', stop: 'Stopped', alarm: 'Alarm', display: 'Display', issued: 'Issued', cols: 'Columns', room: 'Room', members: 'Invited', participant: 'Participant', muted: 'Muted', title: 'Title',
       roles: 'Roles', disabled: 'Disabled', unlock: 'Unlock', name: 'Name', grant: 'Grant', toUnit: 'To unit', cameras: 'Cameras', actions: 'Actions', camera: 'Camera', unit: 'Unit',
       added: 'Added', updated: 'Updated', rejected: 'Rejected', rows: 'Rows', format: 'Format', preset: 'Preset', pan: 'Pan', tilt: 'Tilt', zoom: 'Zoom', count: 'Count',
       push: 'Push', seconds: 'Seconds', transport: 'Transport', session: 'Session', view: 'View', event: 'Event', url: 'URL', from: 'From', to: 'To',
@@ -192,6 +193,10 @@ export const en: Resources<typeof zhCN> = {
       internal: 'Internal error (the gateway logged the details)', network: 'The gateway cannot be reached', unknown: 'The request failed (status {{status}})', unexpected: 'Something unexpected went wrong',
     },
     reason: {
+      'room-capacity': 'This gateway holds as many open rooms as it may', 'room-unknown': 'No such room among yours (or it has ended)', 'room-removed': 'The host removed you from this room',
+      'room-full': 'The room is full', 'room-not-you': 'That participant is not you', 'room-host-only': 'Only the host does that', 'room-participant-unknown': 'No such participant in the room',
+      'room-host-stays': 'The host cannot be removed: end the room instead', 'room-observer': 'Observers watch and listen: they send nothing', 'room-session-unknown': 'No such media session of yours',
+      'room-media-capacity': 'The media service is full: try again later', 'room-media-not-found': 'That participant sends nothing now', 'room-media-bad-request': 'The browser\'s media parameters cannot be used',
       'wall-no-screen': 'The wall has no screen {{screen}}', 'wall-no-window': 'That window was closed', 'wall-no-tile': 'The screen\'s layout has no such tile',
       'wall-window-outside': 'A window lies on the wall and is at least a tenth of a screen on each side', 'wall-too-many-windows': 'A wall holds at most {{max}} windows: close one first',
       'wall-state': 'The wall\'s state is malformed', 'wall-layout': 'The layout is not valid (cells off the grid or overlapping)', 'wall-unit-lacks': 'The wall\'s unit may not show this camera: push it to that unit first (live and wall)',

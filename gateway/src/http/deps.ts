@@ -26,6 +26,8 @@ import type { ImportJobs } from '../catalog/import/import-jobs.js';
 import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js';
 import type { Walls } from '../wall/walls.js';
 import type { WallDisplays } from './media-guard.js';
+import type { Rooms } from '../rooms/rooms.js';
+import type { RoomMedia } from '../media/webrtc/room-media.js';
 
 /** MediaHub is what routes ask of the stream hub. */
 export interface MediaHub {
@@ -118,6 +120,8 @@ export interface HttpDeps {
   /** walls are the video walls; displays answers the media guard for their display devices. */
   walls: Walls;
   displays: WallDisplays;
+  /** rooms are the mediation and conference rooms, undefined when WebRTC is off. */
+  rooms?: { registry: Rooms; media: RoomMedia };
   events: EventCenter;
   webhooks: Webhooks;
   /** consoleSettings are what the console needs of the config (colours of rates, the base map). */

@@ -30,6 +30,7 @@ import { viewRoutes } from './routes/view-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { upkeepRoutes } from './routes/upkeep-routes.js';
 import { wallRoutes } from '../wall/wall-routes.js';
+import { roomRoutes } from '../rooms/room-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -160,6 +161,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(eventRoutes, deps);
   await app.register(upkeepRoutes, deps);
   await app.register(wallRoutes, deps);
+  await app.register(roomRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

@@ -68,6 +68,8 @@ describe('console languages', () => {
     for (const m of gatewaySource.matchAll(/reason: '([a-z0-9-]+)'/g)) reasons.add(m[1]!);
     for (const m of gatewaySource.matchAll(/problem\('([a-z0-9-]+)'/g)) reasons.add(m[1]!);
     for (const m of gatewaySource.matchAll(/new WallError\('[a-z-]+', '([a-z0-9-]+)'/g)) reasons.add(m[1]!);
+    for (const m of gatewaySource.matchAll(/new RoomError\('[a-z-]+', '([a-z0-9-]+)'/g)) reasons.add(m[1]!);
+    for (const k of ['capacity', 'not-found', 'bad-request']) reasons.add(`room-media-${k}`);
     // The reasons made from a kind: import-<kind>, login-<kind>, share-<scope>, webrtc-<code>, invalid-<rule>.
     for (const k of ['too-large', 'busy']) reasons.add(`import-${k}`);
     for (const k of ['locked', 'throttled', 'slowed']) reasons.add(`login-${k}`);
@@ -77,7 +79,7 @@ describe('console languages', () => {
       for (const r of m[1]!.matchAll(/'(\w+)'/g)) reasons.add(`invalid-${r[1] === 'const' || r[1] === 'anyOf' ? 'enum' : r[1]}`);
     }
     // Reasons that name a WebRTC view's end (bus-feed close reasons) or a decision inside the access index are not answers.
-    const notAnswers = new Set(['codec-changed', 'closed', 'worker-died']);
+    const notAnswers = new Set(['codec-changed', 'closed', 'worker-died', 'left']);
     const unsaid = [...reasons].filter((r) => !notAnswers.has(r) && !has(`errors.reason.${r}`));
     expect(unsaid).toEqual([]);
     expect(Object.keys(ERROR_STATUS).filter((c) => !has(`errors.code.${c}`))).toEqual([]);

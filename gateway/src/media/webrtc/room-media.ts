@@ -1,0 +1,222 @@
+// The media of mediation and conference rooms: one mediasoup router per room on the least loaded worker; each
+// participant publishes her camera and microphone (a sending offer: producers) and receives each other participant
+// (a receiving offer: consumers of that participant's producers). rooms/ asks this; only media/ touches mediasoup.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type * as ms from 'mediasoup/node/lib/types.js';
+import type { WorkerPool, WorkerSlot } from './workers.js';
+import { parseOffer, writeAnswer, SdpError, type AnswerConsumer } from './whep-sdp.js';
+import { parsePublish, writePublishAnswer } from './publish-sdp.js';
+
+/** ROOM_CODECS are what a room's router takes and sends: Opus, VP8 and Constrained Baseline H.264 (every browser). */
+export const ROOM_CODECS: ms.RtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 111 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, preferredPayloadType: 96 },
+  { kind: 'video', mimeType: 'video/H264', clockRate: 90000, preferredPayloadType: 102, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } },
+];
+
+/** RoomMediaError is a refusal with a stable code. */
+export class RoomMediaError extends Error {
+  override name = 'RoomMediaError';
+  readonly code: 'capacity' | 'not-found' | 'bad-request';
+  constructor(code: RoomMediaError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface Session {
+  id: string;
+  room: string;
+  participant: string;
+  direction: 'send' | 'receive';
+  /** from is the participant received (receive sessions). */
+  from?: string;
+  transport: ms.WebRtcTransport;
+  producers: ms.Producer[];
+  consumers: ms.Consumer[];
+}
+
+interface Room {
+  slot: WorkerSlot;
+  router: Promise<ms.Router>;
+  sessions: Map<string, Session>;
+}
+
+/** RoomMediaEvents say what changed: a participant began or stopped sending, a session ended. */
+export interface RoomMediaEvents {
+  publishing: [{ room: string; participant: string; kinds: Array<'audio' | 'video'> }];
+  ended: [{ room: string; session: string; participant: string; reason: 'left' | 'disconnected' | 'worker-died' | 'closed' }];
+}
+
+/** RoomMedia holds every room's router and sessions. */
+export class RoomMedia extends EventEmitter<RoomMediaEvents> {
+  readonly #pool: WorkerPool;
+  readonly #rooms = new Map<string, Room>();
+  readonly #sessions = new Map<string, Session>();
+  readonly #maxSessions: number;
+
+  constructor(pool: WorkerPool, opts: { maxSessions: number }) {
+    super();
+    this.#pool = pool;
+    this.#maxSessions = opts.maxSessions;
+  }
+
+  #room(room: string): Room {
+    let r = this.#rooms.get(room);
+    if (!r) {
+      let slot: WorkerSlot;
+      try {
+        slot = this.#pool.pick();
+      } catch {
+        throw new RoomMediaError('capacity', 'no mediasoup worker is running (one is being replaced): try again');
+      }
+      r = { slot, router: slot.worker.createRouter({ mediaCodecs: ROOM_CODECS }), sessions: new Map() };
+      this.#rooms.set(room, r);
+      const made = r;
+      made.router.then((router) => router.observer.once('close', () => {
+        // The worker died: every session of the room ends, and its participants join again (on another worker).
+        for (const s of [...made.sessions.values()]) this.#end(s, 'worker-died');
+        if (this.#rooms.get(room) === made) this.#rooms.delete(room);
+      }), () => this.#rooms.delete(room));
+    }
+    return r;
+  }
+
+  async #transport(r: Room): Promise<ms.WebRtcTransport> {
+    if (this.#sessions.size >= this.#maxSessions) throw new RoomMediaError('capacity', `this node already holds ${this.#sessions.size} room sessions`);
+    const router = await r.router;
+    return router.createWebRtcTransport({ webRtcServer: r.slot.server, enableUdp: this.#pool.udp, enableTcp: true, preferUdp: this.#pool.udp, initialAvailableOutgoingBitrate: 1_500_000 });
+  }
+
+  #track(s: Session, r: Room): void {
+    this.#sessions.set(s.id, s);
+    r.sessions.set(s.id, s);
+    s.transport.on('dtlsstatechange', (state) => { if (state === 'failed' || state === 'closed') this.#end(s, 'disconnected'); });
+    s.transport.observer.once('close', () => this.#end(s, 'closed'));
+  }
+
+  /** publish takes a participant's sending offer: her earlier publication ends, the new one's producers begin. */
+  async publish(room: string, participant: string, offerText: string): Promise<{ id: string; answer: string; kinds: Array<'audio' | 'video'> }> {
+    const r = this.#room(room);
+    const router = await r.router;
+    const offer = parsePublish(offerText, router.rtpCapabilities);
+    for (const old of [...r.sessions.values()]) if (old.participant === participant && old.direction === 'send') this.#end(old, 'left');
+    const transport = await this.#transport(r);
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, direction: 'send', transport, producers: [], consumers: [] };
+    this.#track(s, r);
+    try {
+      await transport.connect({ dtlsParameters: offer.dtlsParameters });
+      for (const section of offer.sections) {
+        s.producers.push(await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participant } }));
+      }
+    } catch (err) {
+      this.#end(s, 'closed');
+      if (err instanceof SdpError) throw err;
+      throw new RoomMediaError('bad-request', `the offer cannot be received: ${(err as Error).message}`);
+    }
+    const answer = writePublishAnswer(offer, transport, offer.sections.map((x) => x.mid));
+    const kinds = s.producers.map((p) => p.kind);
+    this.emit('publishing', { room, participant, kinds });
+    return { id: s.id, answer, kinds };
+  }
+
+  /** subscribe takes a receiving offer for what `from` sends (her audio and video, each to the offer's first section of its kind). */
+  async subscribe(room: string, participant: string, from: string, offerText: string): Promise<{ id: string; answer: string }> {
+    const r = this.#rooms.get(room);
+    const source = r ? [...r.sessions.values()].find((x) => x.participant === from && x.direction === 'send') : undefined;
+    if (!r || !source) throw new RoomMediaError('not-found', `${from} sends nothing in this room now`);
+    const offer = parseOffer(offerText);
+    const router = await r.router;
+    const transport = await this.#transport(r);
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', transport, producers: [], consumers: [] };
+    this.#track(s, r);
+    const answered: AnswerConsumer[] = [];
+    try {
+      await transport.connect({ dtlsParameters: offer.dtlsParameters });
+      const free = offer.sections.filter((x) => x.receives);
+      for (const p of source.producers) {
+        const section = free.find((x) => x.kind === p.kind && !answered.some((a) => a.mid === x.mid));
+        if (!section || !router.canConsume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities })) continue;
+        const c = await transport.consume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities, mid: section.mid });
+        s.consumers.push(c);
+        c.observer.once('close', () => { if (s.consumers.every((x) => x.closed)) this.#end(s, 'left'); });
+        answered.push({ mid: section.mid, kind: p.kind, rtpParameters: c.rtpParameters });
+        if (p.kind === 'video') await c.requestKeyFrame().catch(() => undefined);
+      }
+    } catch (err) {
+      this.#end(s, 'closed');
+      throw new RoomMediaError('bad-request', `the offer cannot be served: ${(err as Error).message}`);
+    }
+    if (answered.length === 0) {
+      this.#end(s, 'closed');
+      throw new RoomMediaError('bad-request', 'the browser takes none of the codecs this participant sends');
+    }
+    return { id: s.id, answer: writeAnswer(offer, { iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters, remoteRole: offer.dtlsParameters.role! }, answered, `room-${s.id.slice(0, 8)}`, `p-${from}`) };
+  }
+
+  /** session says who a session belongs to, or undefined once it ended. */
+  session(id: string): Pick<Session, 'id' | 'room' | 'participant' | 'direction' | 'from'> | undefined {
+    const s = this.#sessions.get(id);
+    return s ? { id: s.id, room: s.room, participant: s.participant, direction: s.direction, from: s.from } : undefined;
+  }
+
+  /** publishing lists who sends in a room, and what. */
+  publishing(room: string): Array<{ participant: string; kinds: Array<'audio' | 'video'> }> {
+    const r = this.#rooms.get(room);
+    return r ? [...r.sessions.values()].filter((s) => s.direction === 'send').map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
+  }
+
+  /** setAudio pauses (false) or resumes a participant's microphone for everyone (the host's mute). */
+  async setAudio(room: string, participant: string, on: boolean): Promise<number> {
+    let n = 0;
+    for (const s of this.#rooms.get(room)?.sessions.values() ?? []) {
+      if (s.participant !== participant || s.direction !== 'send') continue;
+      for (const p of s.producers) if (p.kind === 'audio') { await (on ? p.resume() : p.pause()); n++; }
+    }
+    return n;
+  }
+
+  /** leave ends one session. */
+  leave(id: string): boolean {
+    const s = this.#sessions.get(id);
+    if (!s) return false;
+    this.#end(s, 'left');
+    return true;
+  }
+
+  /** removeParticipant ends every session of a participant in a room (removed, or gone). */
+  removeParticipant(room: string, participant: string): number {
+    const r = this.#rooms.get(room);
+    let n = 0;
+    for (const s of [...(r?.sessions.values() ?? [])]) {
+      if (s.participant === participant || s.from === participant) { this.#end(s, 'closed'); n++; }
+    }
+    return n;
+  }
+
+  /** closeRoom ends a room's sessions and its router. */
+  closeRoom(room: string): void {
+    const r = this.#rooms.get(room);
+    if (!r) return;
+    this.#rooms.delete(room);
+    for (const s of [...r.sessions.values()]) this.#end(s, 'closed');
+    void r.router.then((router) => router.close(), () => undefined);
+  }
+
+  #end(s: Session, reason: 'left' | 'disconnected' | 'worker-died' | 'closed'): void {
+    if (!this.#sessions.delete(s.id)) return;
+    this.#rooms.get(s.room)?.sessions.delete(s.id);
+    if (!s.transport.closed) s.transport.close();
+    if (s.direction === 'send') {
+      // Those receiving her end with her publication.
+      for (const other of [...(this.#rooms.get(s.room)?.sessions.values() ?? [])]) if (other.from === s.participant) this.#end(other, reason === 'worker-died' ? reason : 'closed');
+      this.emit('publishing', { room: s.room, participant: s.participant, kinds: [] });
+    }
+    this.emit('ended', { room: s.room, session: s.id, participant: s.participant, reason });
+  }
+
+  close(): void {
+    for (const room of [...this.#rooms.keys()]) this.closeRoom(room);
+  }
+}

@@ -1,0 +1,162 @@
+// Rooms over HTTP, first slice: a mediator (or an operator, an administrator) opens a room and invites accounts of
+// her part of the tree; each joins, sends her camera and microphone (a sending SDP offer) and receives the others
+// (a receiving offer per participant); the host mutes and removes, and ends the room. Every step is audited.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { HttpDeps } from '../http/deps.js';
+import { AppError } from '../http/errors.js';
+import { auditBy, requireAuth } from '../http/auth-plugin.js';
+import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
+import { RoomMediaError, type RoomMedia } from '../media/webrtc/room-media.js';
+import { ROOM_KINDS, RoomError, type ParticipantRole, type Room, type RoomKind, type Rooms } from './rooms.js';
+
+const Id = Type.String({ minLength: 8, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' });
+const RoomCreate = Type.Object({
+  kind: Type.Union(ROOM_KINDS.map((k) => Type.Literal(k))),
+  title: Type.String({ minLength: 1, maxLength: 100 }),
+  members: Type.Array(Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), role: Type.Union([Type.Literal('party'), Type.Literal('observer')]) }, { additionalProperties: false }), { maxItems: 63 }),
+}, { additionalProperties: false });
+const ParticipantBody = Type.Object({ id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()) });
+const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody) });
+
+/** roomRoutes serves /api/rooms. */
+export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?: { registry: Rooms; media: RoomMedia } }): Promise<void> {
+  const rooms = deps.rooms;
+  const need = () => {
+    if (!rooms) throw new AppError('stream-unavailable', 'rooms need WebRTC, which is off on this gateway (media.webrtc)', { reason: 'webrtc-off' });
+    return rooms;
+  };
+  const guard = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof RoomError) throw new AppError(err.kind, err.message, { reason: err.reason });
+      if (err instanceof SdpError) throw new AppError('bad-request', err.message, { reason: 'sdp' });
+      if (err instanceof RoomMediaError) throw new AppError(err.code === 'capacity' ? 'capacity' : err.code, err.message, { reason: `room-media-${err.code}` });
+      throw err;
+    }
+  };
+  const body = (room: Room) => {
+    const sending = new Map(need().media.publishing(room.id).map((p) => [p.participant, p.kinds]));
+    return {
+      id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, createdAt: room.createdAt,
+      participants: [...room.participants.values()].map((p) => ({ id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [] })),
+    };
+  };
+  const sdpBody = (req: FastifyRequest): string => {
+    if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/sdp') || typeof req.body !== 'string') {
+      throw new AppError('bad-request', 'an offer is sent as application/sdp', { reason: 'sdp' });
+    }
+    return req.body;
+  };
+  app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_req, b, done) => done(null, b));
+
+  app.post('/api/rooms', { schema: { tags: ['rooms'], body: RoomCreate, response: { 201: RoomBody } } }, async (req, reply) => {
+    const { user, subject } = requireAuth(req);
+    const r = need();
+    if (!subject.roles.some((x) => x === 'mediator' || x === 'admin' || x === 'operator')) throw new AppError('forbidden', 'only mediators, operators and administrators open rooms', { reason: 'role' });
+    const b = req.body as { kind: RoomKind; title: string; members: Array<{ username: string; role: ParticipantRole }> };
+    const members = b.members.map((m) => {
+      const found = deps.catalog.userWithHash(m.username)?.user;
+      // Accounts of her own part of the tree only; another answers as if it did not exist.
+      if (!found || found.disabled || !deps.access.tree.contains(user.unit, found.unit)) throw new AppError('not-found', `no account ${m.username} in your part of the tree`, { reason: 'account-unknown' });
+      return { userId: found.id, role: m.role };
+    });
+    const room = await guard(() => r.registry.create({ kind: b.kind, title: b.title, unit: user.unit, host: user.id, members }));
+    auditBy(deps, req, 'room.create', { detail: { room: room.id, kind: room.kind, title: room.title, members: members.length } });
+    return reply.status(201).send(body(room));
+  });
+
+  app.get('/api/rooms', { schema: { tags: ['rooms'], response: { 200: Type.Object({ rooms: Type.Array(RoomBody) }) } } }, async (req) => {
+    const { user } = requireAuth(req);
+    return { rooms: rooms ? rooms.registry.list(user.id).map(body) : [] };
+  });
+
+  app.get('/api/rooms/:id', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), response: { 200: RoomBody } } }, async (req) => {
+    const { user } = requireAuth(req);
+    return guard(() => body(need().registry.forMember((req.params as { id: string }).id, user.id)));
+  });
+
+  app.post('/api/rooms/:id/join', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), response: { 200: Type.Object({ participant: Type.String(), role: Type.String() }) } } }, async (req) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { room, participant, replaced } = await guard(() => r.registry.join((req.params as { id: string }).id, { id: user.id, name: user.displayName || user.username, unit: user.unit }));
+    if (replaced) r.media.removeParticipant(room.id, replaced);
+    auditBy(deps, req, 'room.join', { detail: { room: room.id, role: participant.role } });
+    return { participant: participant.id, role: participant.role };
+  });
+
+  const pParams = Type.Object({ id: Id, participant: Id });
+  app.post('/api/rooms/:id/participants/:participant/send', { schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const room = await guard(() => r.registry.forMember(id, user.id));
+    const me = await guard(() => r.registry.own(room, participant, user.id));
+    if (me.role === 'observer') throw new AppError('forbidden', 'observers watch and listen: they send nothing', { reason: 'room-observer' });
+    const made = await guard(() => r.media.publish(room.id, me.id, sdpBody(req)));
+    if (me.muted) await r.media.setAudio(room.id, me.id, false);
+    return reply.code(201).header('location', `/api/rooms/${room.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
+  });
+
+  app.post('/api/rooms/:id/participants/:participant/receive/:from', { schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }) } }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { id, participant, from } = req.params as { id: string; participant: string; from: string };
+    const room = await guard(() => r.registry.forMember(id, user.id));
+    const me = await guard(() => r.registry.own(room, participant, user.id));
+    if (!room.participants.has(from)) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
+    const made = await guard(() => r.media.subscribe(room.id, me.id, from, sdpBody(req)));
+    return reply.code(201).header('location', `/api/rooms/${room.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
+  });
+
+  app.delete('/api/rooms/:id/sessions/:session', { schema: { tags: ['rooms'], params: Type.Object({ id: Id, session: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }) } }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { id, session } = req.params as { id: string; session: string };
+    const room = await guard(() => r.registry.forMember(id, user.id));
+    const s = r.media.session(session);
+    if (!s || s.room !== room.id || room.participants.get(s.participant)?.userId !== user.id) throw new AppError('not-found', 'no such session of yours', { reason: 'room-session-unknown' }, { refusal: false });
+    r.media.leave(session);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/rooms/:id/participants/:participant/mute', {
+    schema: { tags: ['rooms'], params: pParams, body: Type.Object({ muted: Type.Boolean() }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const room = await guard(() => r.registry.forMember(id, user.id));
+    await guard(() => r.registry.hostOf(room, user.id));
+    const p = room.participants.get(participant);
+    if (!p) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
+    p.muted = (req.body as { muted: boolean }).muted;
+    await r.media.setAudio(room.id, p.id, !p.muted);
+    auditBy(deps, req, 'room.mute', { detail: { room: room.id, participant: p.name, muted: p.muted } });
+    return reply.code(204).send();
+  });
+
+  app.delete('/api/rooms/:id/participants/:participant', { schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const room = await guard(() => r.registry.forMember(id, user.id));
+    await guard(() => r.registry.hostOf(room, user.id));
+    const p = await guard(() => r.registry.remove(room, participant));
+    r.media.removeParticipant(room.id, p.id);
+    auditBy(deps, req, 'room.remove', { detail: { room: room.id, participant: p.name } });
+    return reply.code(204).send();
+  });
+
+  app.post('/api/rooms/:id/end', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }) } }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const room = await guard(() => r.registry.forMember((req.params as { id: string }).id, user.id));
+    await guard(() => r.registry.hostOf(room, user.id));
+    r.registry.end(room);
+    r.media.closeRoom(room.id);
+    auditBy(deps, req, 'room.end', { detail: { room: room.id } });
+    return reply.code(204).send();
+  });
+}

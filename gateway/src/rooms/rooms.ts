@@ -1,0 +1,124 @@
+// Mediation and conference rooms, first slice: a room with a host and its invited accounts, who join as
+// participants and send and receive through the room's media (media/webrtc/room-media.ts). Held in memory; the
+// store, invite links, waiting room, observers, cameras in the room, recording and the case record come next.
+import { randomBytes } from 'node:crypto';
+
+/** RoomKind is what a room is for. */
+export type RoomKind = 'mediation' | 'conference' | 'training';
+export const ROOM_KINDS: readonly RoomKind[] = ['mediation', 'conference', 'training'];
+
+/** ParticipantRole is what a participant may do: the host leads, a party speaks, an observer only watches and listens. */
+export type ParticipantRole = 'host' | 'party' | 'observer';
+
+/** Participant is one person in a room. */
+export interface Participant {
+  id: string;
+  userId: number;
+  name: string;
+  unit: string;
+  role: ParticipantRole;
+  joinedAt: number;
+  /** muted is set by the host: her microphone is not heard. */
+  muted: boolean;
+}
+
+/** Room is one session. */
+export interface Room {
+  id: string;
+  kind: RoomKind;
+  title: string;
+  unit: string;
+  host: number;
+  /** members are the accounts invited, with the role each joins in. */
+  members: Map<number, ParticipantRole>;
+  participants: Map<string, Participant>;
+  /** removed are accounts the host removed: they cannot join again. */
+  removed: Set<number>;
+  createdAt: number;
+  endedAt: number | null;
+}
+
+/** RoomError is a refusal with a stable reason. */
+export class RoomError extends Error {
+  override name = 'RoomError';
+  readonly kind: 'not-found' | 'forbidden' | 'conflict' | 'bad-request';
+  readonly reason: string;
+  constructor(kind: RoomError['kind'], reason: string, message: string) {
+    super(message);
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
+/** MAX_ROOMS bounds the rooms open on one node; MAX_PARTICIPANTS those in one room. */
+export const MAX_ROOMS = 200;
+export const MAX_PARTICIPANTS = 64;
+
+/** Rooms holds the open rooms. */
+export class Rooms {
+  readonly #rooms = new Map<string, Room>();
+
+  /** create opens a room led by its maker, with invited accounts. */
+  create(r: { kind: RoomKind; title: string; unit: string; host: number; members: Array<{ userId: number; role: ParticipantRole }> }, now = Date.now()): Room {
+    if ([...this.#rooms.values()].filter((x) => x.endedAt === null).length >= MAX_ROOMS) throw new RoomError('conflict', 'room-capacity', `this node holds ${MAX_ROOMS} open rooms`);
+    const room: Room = {
+      id: randomBytes(9).toString('base64url'), kind: r.kind, title: r.title, unit: r.unit, host: r.host,
+      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), createdAt: now, endedAt: null,
+    };
+    room.members.set(r.host, 'host');
+    this.#rooms.set(room.id, room);
+    return room;
+  }
+
+  /** get returns an open room the account belongs to, or throws not-found (as for a room that does not exist). */
+  forMember(id: string, userId: number): Room {
+    const room = this.#rooms.get(id);
+    if (!room || room.endedAt !== null || !room.members.has(userId)) throw new RoomError('not-found', 'room-unknown', 'no such room among yours (or it has ended)');
+    return room;
+  }
+
+  /** list returns the open rooms an account belongs to. */
+  list(userId: number): Room[] {
+    return [...this.#rooms.values()].filter((r) => r.endedAt === null && r.members.has(userId));
+  }
+
+  /** join makes a participant of an account (one per account: joining again replaces her earlier place). */
+  join(id: string, user: { id: number; name: string; unit: string }, now = Date.now()): { room: Room; participant: Participant; replaced?: string } {
+    const room = this.forMember(id, user.id);
+    if (room.removed.has(user.id)) throw new RoomError('forbidden', 'room-removed', 'the host removed you from this room');
+    const before = [...room.participants.values()].find((p) => p.userId === user.id);
+    if (!before && room.participants.size >= MAX_PARTICIPANTS) throw new RoomError('conflict', 'room-full', `a room holds ${MAX_PARTICIPANTS} participants`);
+    if (before) room.participants.delete(before.id);
+    const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: user.id, name: user.name, unit: user.unit, role: room.members.get(user.id)!, joinedAt: now, muted: before?.muted ?? false };
+    room.participants.set(participant.id, participant);
+    return { room, participant, ...(before ? { replaced: before.id } : {}) };
+  }
+
+  /** participant returns a participant of a room that belongs to the account, or throws. */
+  own(room: Room, participant: string, userId: number): Participant {
+    const p = room.participants.get(participant);
+    if (!p || p.userId !== userId) throw new RoomError('forbidden', 'room-not-you', 'that participant is not you');
+    return p;
+  }
+
+  /** hostOf checks that the account leads the room. */
+  hostOf(room: Room, userId: number): void {
+    if (room.host !== userId) throw new RoomError('forbidden', 'room-host-only', 'only the host does that');
+  }
+
+  /** remove takes a participant out of a room; she cannot join again. */
+  remove(room: Room, participant: string): Participant {
+    const p = room.participants.get(participant);
+    if (!p) throw new RoomError('not-found', 'room-participant-unknown', 'no such participant in the room');
+    if (p.userId === room.host) throw new RoomError('conflict', 'room-host-stays', 'the host ends the room instead');
+    room.participants.delete(participant);
+    room.removed.add(p.userId);
+    return p;
+  }
+
+  /** end closes a room for everyone. */
+  end(room: Room, now = Date.now()): void {
+    room.endedAt = now;
+    room.participants.clear();
+  }
+}

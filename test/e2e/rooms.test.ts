@@ -1,0 +1,139 @@
+// A mediation room in Chromium with fake cameras and microphones (first slice of the rooms): a host and a party send
+// and receive each other's video and audio through the room's mediasoup router; an observer receives both and may
+// send nothing; the host's mute silences a party for everyone, and a removed party cannot join again.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, openConsole, startGateway, waitFor, type TestGateway } from '../support/harness.js';
+
+let gw: TestGateway;
+let browser: Browser;
+beforeAll(async () => {
+  gw = await startGateway({ cameras: 200, withConsole: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+async function loggedIn(user: string): Promise<Page> {
+  const page = await openConsole(browser, gw.url, user);
+  await page.waitForSelector('[data-testid=tree-unit]');
+  return page;
+}
+const call = (page: Page, method: string, path: string, body?: unknown) => page.evaluate(async ([m, p, b]) => {
+  const res = await fetch(p as string, { method: m as string, headers: b === undefined ? {} : { 'content-type': 'application/json' }, body: b === undefined ? undefined : JSON.stringify(b) });
+  return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
+}, [method, path, body] as const);
+
+/** send has the page send its fake camera and microphone into the room. */
+function send(page: Page, room: string, me: string): Promise<{ status: number; text: string }> {
+  return page.evaluate(async ([room, me]) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch(`/api/rooms/${room}/participants/${me}/send`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    const text = await res.text();
+    if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: text });
+    return { status: res.status, text };
+  }, [room, me] as const);
+}
+
+/** receive has the page receive one participant; its decoded frames and audio packets are counted. */
+function receive(page: Page, room: string, me: string, from: string): Promise<number> {
+  return page.evaluate(async ([room, me, from]) => {
+    const w = window as unknown as { __rx?: Record<string, { frames: number; pc: RTCPeerConnection }> };
+    w.__rx ??= {};
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.autoplay = true;
+    document.body.append(video);
+    const ms = new MediaStream();
+    pc.ontrack = (e) => { ms.addTrack(e.track); video.srcObject = ms; };
+    const rx = { frames: 0, pc };
+    w.__rx[from] = rx;
+    const onFrame = () => { rx.frames++; video.requestVideoFrameCallback(onFrame); };
+    video.requestVideoFrameCallback(onFrame);
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch(`/api/rooms/${room}/participants/${me}/receive/${from}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    return res.status;
+  }, [room, me, from] as const);
+}
+const frames = (page: Page, from: string) => page.evaluate((f) => (window as unknown as { __rx: Record<string, { frames: number }> }).__rx[f]?.frames ?? 0, from);
+const audioPackets = (page: Page, from: string) => page.evaluate(async (f) => {
+  const pc = (window as unknown as { __rx: Record<string, { pc: RTCPeerConnection }> }).__rx[f]!.pc;
+  let n = 0;
+  (await pc.getStats()).forEach((r: Record<string, unknown>) => { if (r.type === 'inbound-rtp' && r.kind === 'audio') n += Number(r.packetsReceived ?? 0); });
+  return n;
+}, from);
+
+describe('a mediation room', () => {
+  it('carries video and audio between host and party, to an observer who sends nothing; mutes and removes', async () => {
+    const host = await loggedIn('county-admin');
+    const party = await loggedIn('township-operator');
+    const observer = await loggedIn('village-clerk');
+    const made = await call(host, 'POST', '/api/rooms', { kind: 'mediation', title: '土地纠纷调解', members: [{ username: 'township-operator', role: 'party' }, { username: 'village-clerk', role: 'observer' }] });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const room = (made.body as { id: string }).id;
+    // An account not invited does not find the room.
+    const outsider = await loggedIn('village-clerk-2');
+    expect((await call(outsider, 'POST', `/api/rooms/${room}/join`)).status).toBe(404);
+
+    const join = async (p: Page) => ((await call(p, 'POST', `/api/rooms/${room}/join`)).body as { participant: string; role: string });
+    const h = await join(host);
+    const pa = await join(party);
+    const ob = await join(observer);
+    expect([h.role, pa.role, ob.role]).toEqual(['host', 'party', 'observer']);
+    expect((await send(host, room, h.participant)).status).toBe(201);
+    expect((await send(party, room, pa.participant)).status).toBe(201);
+    const refused = await send(observer, room, ob.participant);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.text)).toMatchObject({ details: { reason: 'room-observer' } });
+
+    expect(await receive(host, room, h.participant, pa.participant)).toBe(201);
+    expect(await receive(party, room, pa.participant, h.participant)).toBe(201);
+    expect(await receive(observer, room, ob.participant, h.participant)).toBe(201);
+    expect(await receive(observer, room, ob.participant, pa.participant)).toBe(201);
+    for (const [page, from] of [[host, pa.participant], [party, h.participant], [observer, h.participant], [observer, pa.participant]] as const) {
+      await waitFor('pictures decoded', async () => (await frames(page, from)) > 20, 20_000);
+      await waitFor('audio received', async () => (await audioPackets(page, from)) > 20, 20_000);
+    }
+    const state = await call(host, 'GET', `/api/rooms/${room}`);
+    const sending = (state.body as { participants: Array<{ role: string; sending: string[] }> }).participants;
+    expect(sending.find((p) => p.role === 'observer')!.sending).toEqual([]);
+    expect(sending.find((p) => p.role === 'party')!.sending.sort()).toEqual(['audio', 'video']);
+
+    // The host mutes the party: nobody hears her (her audio stops reaching the observer), her picture goes on.
+    expect((await call(party, 'POST', `/api/rooms/${room}/participants/${pa.participant}/mute`, { muted: true })).status).toBe(403);
+    expect((await call(host, 'POST', `/api/rooms/${room}/participants/${pa.participant}/mute`, { muted: true })).status).toBe(204);
+    const quiet = await waitFor('the party silenced', async () => {
+      const a = await audioPackets(observer, pa.participant);
+      await new Promise((r) => setTimeout(r, 1000));
+      const b = await audioPackets(observer, pa.participant);
+      return b - a <= 2 ? b : undefined;
+    }, 10_000, 0);
+    const f = await frames(observer, pa.participant);
+    await waitFor('her picture goes on', async () => (await frames(observer, pa.participant)) > f + 10, 10_000);
+    expect((await call(host, 'POST', `/api/rooms/${room}/participants/${pa.participant}/mute`, { muted: false })).status).toBe(204);
+    await waitFor('heard again', async () => (await audioPackets(observer, pa.participant)) > quiet + 20, 10_000);
+
+    // Removed: her media ends for everyone, and she cannot join again.
+    expect((await call(host, 'DELETE', `/api/rooms/${room}/participants/${pa.participant}`)).status).toBe(204);
+    expect(gw.gateway.roomMedia!.publishing(room).map((p) => p.participant)).toEqual([h.participant]);
+    const again = await call(party, 'POST', `/api/rooms/${room}/join`);
+    expect(again.status).toBe(403);
+    expect(again.body).toMatchObject({ details: { reason: 'room-removed' } });
+    expect((await call(host, 'POST', `/api/rooms/${room}/end`)).status).toBe(204);
+    expect(gw.gateway.roomMedia!.publishing(room)).toEqual([]);
+    const actions = gw.gateway.audit.query({ units: gw.gateway.access.tree.subtree(gw.gateway.access.tree.root.code).map((u) => u.code), limit: 100, offset: 0 }).entries.map((e) => e.action);
+    for (const a of ['room.create', 'room.join', 'room.mute', 'room.remove', 'room.end']) expect(actions).toContain(a);
+  }, 120_000);
+});
