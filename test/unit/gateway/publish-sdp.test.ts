@@ -26,7 +26,7 @@ describe('a sending offer', () => {
     // The answer receives both sections, with the chosen codecs only.
     const answer = writePublishAnswer(p, {
       iceParameters: { usernameFragment: 'u', password: 'p', iceLite: true },
-      iceCandidates: [{ foundation: 'f', priority: 1, ip: '127.0.0.1', address: '127.0.0.1', protocol: 'udp', port: 40000, type: 'host' }],
+      iceCandidates: [{ foundation: 'f', priority: 1, ip: '127.0.0.1', protocol: 'udp', port: 40000, type: 'host', tcpType: undefined }],
       dtlsParameters: { role: 'auto', fingerprints: [{ algorithm: 'sha-256', value: 'AA:BB:CC:DD' }] },
     }, p.sections.map((s) => s.mid));
     expect(answer.match(/a=recvonly/g)).toHaveLength(2);
