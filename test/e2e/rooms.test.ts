@@ -30,17 +30,17 @@ const call = (page: Page, method: string, path: string, body?: unknown) => page.
 }, [method, path, body] as const);
 
 /** send has the page send its fake camera and microphone into the room. */
-function send(page: Page, room: string, me: string): Promise<{ status: number; text: string }> {
-  return page.evaluate(async ([room, me]) => {
+function send(page: Page, room: string, me: string, auth = ''): Promise<{ status: number; text: string }> {
+  return page.evaluate(async ([room, me, auth]) => {
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());
-    const res = await fetch(`/api/rooms/${room}/participants/${me}/send`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    const res = await fetch(`/api/rooms/${room}/participants/${me}/send`, { method: 'POST', headers: { 'content-type': 'application/sdp', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: pc.localDescription!.sdp });
     const text = await res.text();
     if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: text });
     return { status: res.status, text };
-  }, [room, me] as const);
+  }, [room, me, auth] as const);
 }
 
 /** receive has the page receive one participant; its decoded frames and audio packets are counted. */
@@ -136,4 +136,41 @@ describe('a mediation room', () => {
     const actions = gw.gateway.audit.query({ units: gw.gateway.access.tree.subtree(gw.gateway.access.tree.root.code).map((u) => u.code), limit: 100, offset: 0 }).entries.map((e) => e.action);
     for (const a of ['room.create', 'room.join', 'room.mute', 'room.remove', 'room.end']) expect(actions).toContain(a);
   }, 120_000);
+
+  it('lets a party without an account join by an invite link, once; removed, she is out and the link stays spent', async () => {
+    const host = await loggedIn('county-admin');
+    const made = await call(host, 'POST', '/api/rooms', { kind: 'mediation', title: '劳务纠纷', members: [] });
+    const room = (made.body as { id: string }).id;
+    const h = (await call(host, 'POST', `/api/rooms/${room}/join`)).body as { participant: string };
+    expect((await send(host, room, h.participant)).status).toBe(201);
+    const invite = await call(host, 'POST', `/api/rooms/${room}/invites`, { name: '张某 (外省务工)', role: 'party', minutes: 30 });
+    expect(invite.status, JSON.stringify(invite.body)).toBe(201);
+    const { token, url } = invite.body as { token: string; url: string };
+    expect(url).toBe(`/room/${room}#invite=${token}`);
+    // A browser of its own, no login: the link's token makes her a participant with her own secret.
+    const guest = await (await browser.newContext()).newPage();
+    await guest.goto(gw.url);
+    const redeem = () => guest.evaluate(async ([room, token]) => {
+      const res = await fetch(`/api/rooms/${room}/guests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      return { status: res.status, body: await res.json() as Record<string, unknown> };
+    }, [room, token] as const);
+    const first = await redeem();
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const g = first.body as { participant: string; role: string; secret: string };
+    expect(g.role).toBe('party');
+    expect(await redeem()).toMatchObject({ status: 403, body: { details: { reason: 'room-invite-used' } } });
+    expect((await send(guest, room, g.participant, g.secret)).status).toBe(201);
+    expect(await receive(host, room, h.participant, g.participant)).toBe(201);
+    await waitFor('the guest seen by the host', async () => (await frames(host, g.participant)) > 20, 20_000);
+    // Her secret is hers alone: it speaks for no other participant.
+    expect((await send(guest, room, h.participant, g.secret)).status).toBe(403);
+    expect((await call(host, 'DELETE', `/api/rooms/${room}/participants/${g.participant}`)).status).toBe(204);
+    const after = await send(guest, room, g.participant, g.secret);
+    expect(after.status).toBe(401);
+    expect(JSON.parse(after.text)).toMatchObject({ details: { reason: 'room-guest-ended' } });
+    expect((await redeem()).body).toMatchObject({ details: { reason: 'room-invite-used' } });
+    const audit = gw.gateway.audit.query({ units: gw.gateway.access.tree.subtree(gw.gateway.access.tree.root.code).map((u) => u.code), limit: 50, offset: 0 }).entries;
+    expect(audit.find((e) => e.action === 'room.join' && e.username === 'guest:张某 (外省务工)')).toBeDefined();
+    expect(audit.some((e) => e.action === 'room.invite')).toBe(true);
+  }, 90_000);
 });

@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { HttpDeps } from '../http/deps.js';
 import { AppError } from '../http/errors.js';
-import { auditBy, requireAuth } from '../http/auth-plugin.js';
+import { auditBy, bearerOf, COOKIE, requireAuth, sameOrigin } from '../http/auth-plugin.js';
 import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
 import { RoomMediaError, type RoomMedia } from '../media/webrtc/room-media.js';
-import { ROOM_KINDS, RoomError, type ParticipantRole, type Room, type RoomKind, type Rooms } from './rooms.js';
+import { GUEST_PREFIX, ROOM_KINDS, RoomError, type Participant, type ParticipantRole, type Room, type RoomKind, type Rooms } from './rooms.js';
 
 const Id = Type.String({ minLength: 8, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' });
 const RoomCreate = Type.Object({
@@ -49,6 +49,30 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     }
     return req.body;
   };
+  /**
+   * me is the participant a request speaks for: a guest by her own secret (from her invite link), or an account by
+   * its login, which must be that participant. Routes that guests use are public to the login hook and ask here.
+   */
+  const me = async (req: FastifyRequest, roomId: string, participant: string): Promise<{ room: Room; me: Participant }> => {
+    const r = need();
+    const bearer = bearerOf(req.headers.authorization);
+    if (bearer?.startsWith(GUEST_PREFIX)) {
+      const g = r.registry.guest(roomId, bearer);
+      if (!g) throw new AppError('unauthenticated', 'you are no longer in this room (removed, or the room ended)', { reason: 'room-guest-ended' });
+      if (g.participant.id !== participant) throw new AppError('forbidden', 'that participant is not you', { reason: 'room-not-you' });
+      return { room: g.room, me: g.participant };
+    }
+    const secret = bearer ?? req.cookies[COOKIE];
+    const session = secret ? deps.sessions.find(secret) : undefined;
+    const user = session ? deps.catalog.user(session.userId) : undefined;
+    if (!user || user.disabled) throw new AppError('unauthenticated', 'log in first, or open your invite link', { reason: 'login-first' });
+    if (!bearer && req.method !== 'GET' && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      throw new AppError('forbidden', 'cross-site request refused', { reason: 'cross-site' });
+    }
+    const room = await guard(() => r.registry.forMember(roomId, user.id));
+    return { room, me: await guard(() => r.registry.own(room, participant, user.id)) };
+  };
+
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_req, b, done) => done(null, b));
 
   app.post('/api/rooms', { schema: { tags: ['rooms'], body: RoomCreate, response: { 201: RoomBody } } }, async (req, reply) => {
@@ -87,38 +111,79 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
   });
 
   const pParams = Type.Object({ id: Id, participant: Id });
-  app.post('/api/rooms/:id/participants/:participant/send', { schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
-    const { user } = requireAuth(req);
+  app.post('/api/rooms/:id/participants/:participant/send', { config: { public: true }, schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
     const r = need();
     const { id, participant } = req.params as { id: string; participant: string };
-    const room = await guard(() => r.registry.forMember(id, user.id));
-    const me = await guard(() => r.registry.own(room, participant, user.id));
-    if (me.role === 'observer') throw new AppError('forbidden', 'observers watch and listen: they send nothing', { reason: 'room-observer' });
-    const made = await guard(() => r.media.publish(room.id, me.id, sdpBody(req)));
-    if (me.muted) await r.media.setAudio(room.id, me.id, false);
-    return reply.code(201).header('location', `/api/rooms/${room.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
+    const { room, me: p } = await me(req, id, participant);
+    if (p.role === 'observer') throw new AppError('forbidden', 'observers watch and listen: they send nothing', { reason: 'room-observer' });
+    const made = await guard(() => r.media.publish(room.id, p.id, sdpBody(req)));
+    if (p.muted) await r.media.setAudio(room.id, p.id, false);
+    return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
-  app.post('/api/rooms/:id/participants/:participant/receive/:from', { schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }) } }, async (req, reply) => {
-    const { user } = requireAuth(req);
+  app.post('/api/rooms/:id/participants/:participant/receive/:from', { config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }) } }, async (req, reply) => {
     const r = need();
     const { id, participant, from } = req.params as { id: string; participant: string; from: string };
-    const room = await guard(() => r.registry.forMember(id, user.id));
-    const me = await guard(() => r.registry.own(room, participant, user.id));
+    const { room, me: p } = await me(req, id, participant);
     if (!room.participants.has(from)) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
-    const made = await guard(() => r.media.subscribe(room.id, me.id, from, sdpBody(req)));
-    return reply.code(201).header('location', `/api/rooms/${room.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
+    const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req)));
+    return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
-  app.delete('/api/rooms/:id/sessions/:session', { schema: { tags: ['rooms'], params: Type.Object({ id: Id, session: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }) } }, async (req, reply) => {
-    const { user } = requireAuth(req);
+  app.get('/api/rooms/:id/participants/:participant/room', { config: { public: true }, schema: { tags: ['rooms'], params: pParams, response: { 200: RoomBody } } }, async (req) => {
+    const { id, participant } = req.params as { id: string; participant: string };
+    return body((await me(req, id, participant)).room);
+  });
+
+  app.delete('/api/rooms/:id/participants/:participant/sessions/:session', {
+    config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, session: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }) },
+  }, async (req, reply) => {
     const r = need();
-    const { id, session } = req.params as { id: string; session: string };
-    const room = await guard(() => r.registry.forMember(id, user.id));
+    const { id, participant, session } = req.params as { id: string; participant: string; session: string };
+    const { room, me: p } = await me(req, id, participant);
     const s = r.media.session(session);
-    if (!s || s.room !== room.id || room.participants.get(s.participant)?.userId !== user.id) throw new AppError('not-found', 'no such session of yours', { reason: 'room-session-unknown' }, { refusal: false });
+    if (!s || s.room !== room.id || s.participant !== p.id) throw new AppError('not-found', 'no such session of yours', { reason: 'room-session-unknown' }, { refusal: false });
     r.media.leave(session);
     return reply.code(204).send();
+  });
+
+  // Invite links: the host makes one for a party without an account (shown once, single use, expiring).
+  app.post('/api/rooms/:id/invites', {
+    schema: {
+      tags: ['rooms'], params: Type.Object({ id: Id }),
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 60 }), role: Type.Union([Type.Literal('party'), Type.Literal('observer')]), minutes: Type.Integer({ minimum: 1, maximum: 1440 }) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ token: Type.String(), url: Type.String(), expiresAt: Type.Number() }) },
+    },
+  }, async (req, reply) => {
+    const { user } = requireAuth(req);
+    const r = need();
+    const room = await guard(() => r.registry.forMember((req.params as { id: string }).id, user.id));
+    await guard(() => r.registry.hostOf(room, user.id));
+    const b = req.body as { name: string; role: 'party' | 'observer'; minutes: number };
+    const made = await guard(() => r.registry.invite(room, { name: b.name, role: b.role, ttlMs: b.minutes * 60_000 }));
+    auditBy(deps, req, 'room.invite', { detail: { room: room.id, name: b.name, role: b.role, expiresAt: made.expiresAt } });
+    // The token rides in the fragment: browsers never send it in a request line.
+    return reply.status(201).header('cache-control', 'no-store').send({ token: made.token, url: `/room/${room.id}#invite=${made.token}`, expiresAt: made.expiresAt });
+  });
+
+  app.post('/api/rooms/:id/guests', {
+    config: { public: true },
+    schema: {
+      tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 100, pattern: '^segi_[A-Za-z0-9_-]+$' }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ participant: Type.String(), role: Type.String(), name: Type.String(), secret: Type.String() }) },
+    },
+  }, async (req, reply) => {
+    const r = need();
+    let made;
+    try {
+      made = await guard(() => r.registry.redeem((req.params as { id: string }).id, (req.body as { token: string }).token));
+    } catch (err) {
+      // A refused link is audited as any refusal (by the error handler), with its address.
+      throw err instanceof AppError ? new AppError(err.code, err.message, err.details, { refusal: true }) : err;
+    }
+    deps.audit.record({ userId: null, username: `guest:${made.participant.name}`, unit: made.room.unit, action: 'room.join', detail: { room: made.room.id, role: made.participant.role, guest: true }, remote: req.ip });
+    reply.header('cache-control', 'no-store');
+    return { participant: made.participant.id, role: made.participant.role, name: made.participant.name, secret: made.secret };
   });
 
   app.post('/api/rooms/:id/participants/:participant/mute', {

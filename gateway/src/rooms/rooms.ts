@@ -1,7 +1,14 @@
 // Mediation and conference rooms, first slice: a room with a host and its invited accounts, who join as
 // participants and send and receive through the room's media (media/webrtc/room-media.ts). Held in memory; the
 // store, invite links, waiting room, observers, cameras in the room, recording and the case record come next.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+/** INVITE_PREFIX and GUEST_PREFIX mark an invite link's token and a guest participant's own secret. */
+export const INVITE_PREFIX = 'segi_';
+export const GUEST_PREFIX = 'segg_';
+/** MAX_INVITE_MS is the longest an invite link lives (a day). */
+export const MAX_INVITE_MS = 24 * 3600_000;
 
 /** RoomKind is what a room is for. */
 export type RoomKind = 'mediation' | 'conference' | 'training';
@@ -13,13 +20,25 @@ export type ParticipantRole = 'host' | 'party' | 'observer';
 /** Participant is one person in a room. */
 export interface Participant {
   id: string;
+  /** userId is the account, or 0 for a guest who joined by an invite link. */
   userId: number;
+  /** secretHash is a guest's secret (what she sends instead of a login), hashed. */
+  secretHash?: string;
   name: string;
   unit: string;
   role: ParticipantRole;
   joinedAt: number;
   /** muted is set by the host: her microphone is not heard. */
   muted: boolean;
+}
+
+/** Invite is an invite link for someone without an account (a party in another province). */
+export interface Invite {
+  name: string;
+  role: 'party' | 'observer';
+  expiresAt: number;
+  /** usedBy is the participant the link made (it is spent), or null. */
+  usedBy: string | null;
 }
 
 /** Room is one session. */
@@ -34,6 +53,8 @@ export interface Room {
   participants: Map<string, Participant>;
   /** removed are accounts the host removed: they cannot join again. */
   removed: Set<number>;
+  /** invites are the invite links, by the hash of their token: single use, expiring. */
+  invites: Map<string, Invite>;
   createdAt: number;
   endedAt: number | null;
 }
@@ -63,7 +84,7 @@ export class Rooms {
     if ([...this.#rooms.values()].filter((x) => x.endedAt === null).length >= MAX_ROOMS) throw new RoomError('conflict', 'room-capacity', `this node holds ${MAX_ROOMS} open rooms`);
     const room: Room = {
       id: randomBytes(9).toString('base64url'), kind: r.kind, title: r.title, unit: r.unit, host: r.host,
-      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), createdAt: now, endedAt: null,
+      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), invites: new Map(), createdAt: now, endedAt: null,
     };
     room.members.set(r.host, 'host');
     this.#rooms.set(room.id, room);
@@ -92,6 +113,39 @@ export class Rooms {
     const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: user.id, name: user.name, unit: user.unit, role: room.members.get(user.id)!, joinedAt: now, muted: before?.muted ?? false };
     room.participants.set(participant.id, participant);
     return { room, participant, ...(before ? { replaced: before.id } : {}) };
+  }
+
+  /** invite makes an invite link's token for a guest (shown once: only its hash is kept). */
+  invite(room: Room, i: { name: string; role: 'party' | 'observer'; ttlMs: number }, now = Date.now()): { token: string; expiresAt: number } {
+    if (room.invites.size >= MAX_PARTICIPANTS * 2) throw new RoomError('conflict', 'room-full', `a room holds ${MAX_PARTICIPANTS} participants`);
+    const token = INVITE_PREFIX + randomBytes(24).toString('base64url');
+    const expiresAt = now + Math.min(Math.max(60_000, i.ttlMs), MAX_INVITE_MS);
+    room.invites.set(hash(token), { name: i.name, role: i.role, expiresAt, usedBy: null });
+    return { token, expiresAt };
+  }
+
+  /** redeem spends an invite link: the guest becomes a participant and gets her own secret for the session. */
+  redeem(id: string, token: string, now = Date.now()): { room: Room; participant: Participant; secret: string } {
+    const room = this.#rooms.get(id);
+    const inv = room && room.endedAt === null ? room.invites.get(hash(token)) : undefined;
+    if (!room || !inv) throw new RoomError('forbidden', 'room-invite-unknown', 'this invite link is not valid (or the room has ended)');
+    if (inv.usedBy !== null) throw new RoomError('forbidden', 'room-invite-used', 'this invite link was used already: ask the host for a new one');
+    if (inv.expiresAt <= now) throw new RoomError('forbidden', 'room-invite-expired', 'this invite link has expired: ask the host for a new one');
+    if (room.participants.size >= MAX_PARTICIPANTS) throw new RoomError('conflict', 'room-full', `a room holds ${MAX_PARTICIPANTS} participants`);
+    const secret = GUEST_PREFIX + randomBytes(24).toString('base64url');
+    const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: 0, secretHash: hash(secret), name: inv.name, unit: room.unit, role: inv.role, joinedAt: now, muted: false };
+    inv.usedBy = participant.id;
+    room.participants.set(participant.id, participant);
+    return { room, participant, secret };
+  }
+
+  /** guest finds the participant a guest's secret speaks for, in an open room. */
+  guest(id: string, secret: string): { room: Room; participant: Participant } | undefined {
+    const room = this.#rooms.get(id);
+    if (!room || room.endedAt !== null) return undefined;
+    const h = hash(secret);
+    const participant = [...room.participants.values()].find((p) => p.secretHash === h);
+    return participant ? { room, participant } : undefined;
   }
 
   /** participant returns a participant of a room that belongs to the account, or throws. */
