@@ -252,6 +252,7 @@ export class Gateway {
         query: (q: Parameters<AuditLog['query']>[0]) => audit.query(q),
       };
       const roomMedia = webrtc ? new RoomMedia(webrtc.pool, { maxSessions: config.media.webrtc.maxViewers }) : undefined;
+      const rooms = webrtc ? new Rooms() : undefined;
       const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }), config.demo.enabled && config.demo.wall);
       const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
       const rtsp = config.media.rtsp.enabled
@@ -272,7 +273,7 @@ export class Gateway {
         savedViews: new ViewStore(db),
         walls,
         displays,
-        ...(webrtc ? { rooms: { registry: new Rooms(), media: roomMedia! } } : {}),
+        ...(rooms ? { rooms: { registry: rooms, media: roomMedia! }, roomViewers: roomViewersOf(rooms, catalog, access) } : {}),
         events,
         webhooks,
         consoleSettings: { rateGood: config.console.rateGood, rateWarn: config.console.rateWarn, map: { ...config.console.map } },
@@ -472,6 +473,23 @@ function createWalls(
     logger.info({ wall: w.id }, 'demo wall seeded: administrators issue its display links on the console\'s wall page');
   }
   return walls;
+}
+
+/**
+ * roomViewersOf answers the media guard for a room participant's view of a camera brought in: she is in the room,
+ * the camera is, and the account that brought it may still view it.
+ */
+function roomViewersOf(rooms: Rooms, catalog: Catalog, access: AccessIndex) {
+  return {
+    roomViewer: (roomId: string, participant: string, camera: string) => {
+      const room = rooms.openRoom(roomId);
+      const p = room?.participants.get(participant);
+      const brought = room?.cameras.get(camera);
+      const by = brought ? catalog.user(brought.by) : undefined;
+      if (!room || !p || !by || by.disabled || !access.may({ userId: by.id, unit: by.unit, roles: by.roles }, 'live', camera)) return undefined;
+      return { id: 0, username: `room:${p.name}`, displayName: p.name, unit: room.unit, roles: ['viewer' as const], disabled: false };
+    },
+  };
 }
 
 /** startRtspOut serves the frame buses over RTSP, each reader checked as every media URL is. */

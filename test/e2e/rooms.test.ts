@@ -173,4 +173,56 @@ describe('a mediation room', () => {
     expect(audit.find((e) => e.action === 'room.join' && e.username === 'guest:张某 (外省务工)')).toBeDefined();
     expect(audit.some((e) => e.action === 'room.invite')).toBe(true);
   }, 90_000);
+
+  it('shows a surveillance camera brought in to everyone, from the one pull, until the right behind it is withdrawn', async () => {
+    const host = await loggedIn('county-admin');
+    const party = await loggedIn('township-operator');
+    const access = gw.gateway.access;
+    const township = gw.gateway.catalog.userWithHash('township-operator')!.user.unit;
+    // A camera of the county outside the township, pushed down to the township: the party may view it.
+    const camera = access.camerasUnder(gw.gateway.catalog.userWithHash('county-admin')!.user.unit).find((c) => !access.tree.contains(township, access.unitOf(c)!) && !gw.gateway.catalog.camera(c)?.mainUrl?.startsWith('rtmp-push:'))!;
+    const grant = await call(host, 'POST', '/api/grants', { toUnit: township, cameras: [camera], actions: ['live'], reGrant: false });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    const made = await call(host, 'POST', '/api/rooms', { kind: 'mediation', title: '现场查看', members: [{ username: 'township-operator', role: 'party' }] });
+    const room = (made.body as { id: string }).id;
+    const h = (await call(host, 'POST', `/api/rooms/${room}/join`)).body as { participant: string };
+    const pa = (await call(party, 'POST', `/api/rooms/${room}/join`)).body as { participant: string };
+    expect((await call(party, 'POST', `/api/rooms/${room}/participants/${pa.participant}/cameras`, { camera })).status).toBe(204);
+    const state = (await call(host, 'GET', `/api/rooms/${room}`)).body as { cameras: Array<{ camera: string; by: string }> };
+    expect(state.cameras).toEqual([expect.objectContaining({ camera, name: gw.gateway.catalog.summary(camera)!.name })]);
+    // Each plays it with a URL signed for her place in the room.
+    const play = (page: Page, me: string) => page.evaluate(async ([room, me, camera]) => {
+      const m = await (await fetch(`/api/rooms/${room}/participants/${me}/cameras/${camera}/media?profile=sub`)).json() as { whepUrl: string };
+      const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      const video = document.createElement('video');
+      video.muted = true;
+      video.autoplay = true;
+      document.body.append(video);
+      const w = window as unknown as { __cam?: { frames: number } };
+      w.__cam = { frames: 0 };
+      pc.ontrack = (e) => { video.srcObject = new MediaStream([e.track]); };
+      const onFrame = () => { w.__cam!.frames++; video.requestVideoFrameCallback(onFrame); };
+      video.requestVideoFrameCallback(onFrame);
+      await pc.setLocalDescription(await pc.createOffer());
+      const res = await fetch(m.whepUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      return res.headers.get('location')!;
+    }, [room, me, camera] as const);
+    const hostView = await play(host, h.participant);
+    await play(party, pa.participant);
+    for (const page of [host, party]) await waitFor('the camera playing', () => page.evaluate(() => ((window as unknown as { __cam: { frames: number } }).__cam.frames > 20)), 20_000);
+    // One pull of the camera, shared by both.
+    const streams = gw.gateway.hub.list().filter((s) => s.camera === camera);
+    expect(streams).toHaveLength(1);
+    expect(streams[0]!.viewers).toBeGreaterThanOrEqual(2);
+    // The grant withdrawn: the camera leaves the room and both views end, within 5 s.
+    const t0 = Date.now();
+    expect((await call(host, 'DELETE', `/api/grants/${(grant.body as { id: number }).id}`)).status).toBe(200);
+    await waitFor('the camera out of the room', async () => ((await call(host, 'GET', `/api/rooms/${room}`)).body as { cameras: unknown[] }).cameras.length === 0, 5000, 100);
+    await waitFor('the host\'s view ended', async () => (await call(host, 'GET', hostView)).status === 404, 5000, 100);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const gone = await call(party, 'GET', `/api/rooms/${room}/participants/${pa.participant}/cameras/${camera}/media`);
+    expect(gone).toMatchObject({ status: 403, body: { details: { reason: 'room-camera-gone' } } });
+  }, 90_000);
 });

@@ -25,7 +25,7 @@ import type { LoginGuard } from '../auth/login-guard.js';
 import type { ImportJobs } from '../catalog/import/import-jobs.js';
 import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js';
 import type { Walls } from '../wall/walls.js';
-import type { WallDisplays } from './media-guard.js';
+import type { RoomViewers, WallDisplays } from './media-guard.js';
 import type { Rooms } from '../rooms/rooms.js';
 import type { RoomMedia } from '../media/webrtc/room-media.js';
 
@@ -122,6 +122,8 @@ export interface HttpDeps {
   displays: WallDisplays;
   /** rooms are the mediation and conference rooms, undefined when WebRTC is off. */
   rooms?: { registry: Rooms; media: RoomMedia };
+  /** roomViewers answers the media guard for the cameras brought into rooms. */
+  roomViewers?: RoomViewers;
   events: EventCenter;
   webhooks: Webhooks;
   /** consoleSettings are what the console needs of the config (colours of rates, the base map). */

@@ -27,9 +27,18 @@ export interface WallDisplays {
   displayViewer(display: number, camera: string): User | undefined;
 }
 
-type GuardDeps = Pick<HttpDeps, 'tokens' | 'sessions' | 'catalog' | 'access'> & { displays?: WallDisplays };
+/**
+ * RoomViewers is what the guard asks of the rooms for a participant's tokens of a camera brought in (their session is
+ * "room:<room>:<participant>"): she is still in the room, the camera still in it, and who brought it may still view it.
+ */
+export interface RoomViewers {
+  roomViewer(room: string, participant: string, camera: string): User | undefined;
+}
+
+type GuardDeps = Pick<HttpDeps, 'tokens' | 'sessions' | 'catalog' | 'access'> & { displays?: WallDisplays; roomViewers?: RoomViewers };
 
 const WALL_SESSION = /^wall:(\d{1,12})$/;
+const ROOM_SESSION = /^room:([A-Za-z0-9_-]{8,32}):([A-Za-z0-9_-]{8,32})$/;
 
 /**
  * authorizeMedia checks a media token for (camera, profile); cookie, when the client sent the session cookie, must be
@@ -45,14 +54,16 @@ export function authorizeMedia(deps: GuardDeps, token: string | undefined, camer
   }
   // A browser sends its session cookie with every media request: a URL replayed from another login is refused.
   // Players without the cookie (a decoder, VLC) hold the token alone; their views are audited with their address.
-  const display = WALL_SESSION.test(grant.session);
+  const display = WALL_SESSION.test(grant.session) || ROOM_SESSION.test(grant.session);
   if (!display && cookie !== undefined && hashSessionId(cookie) !== grant.session) {
     throw new AppError('forbidden', 'this media URL belongs to another login session: open the stream yourself', { reason: 'other-session' });
   }
   const user = viewerUser(deps, grant, camera);
+  if (!user && ROOM_SESSION.test(grant.session)) throw new AppError('forbidden', 'this camera is no longer in the room (or you are not)', { reason: 'room-camera-gone' });
   if (!user && display) throw new AppError('forbidden', 'this display was revoked, or the camera is no longer on its screen', { reason: 'wall-not-on-screen' });
   if (!user) throw new AppError('forbidden', 'the session behind this media token has ended', { reason: 'session-ended' });
-  if (!deps.access.may(subjectOf(user), grant.action, camera)) {
+  // A room's participant views through the right of whoever brought the camera in (roomViewer asked it).
+  if (!ROOM_SESSION.test(grant.session) && !deps.access.may(subjectOf(user), grant.action, camera)) {
     throw new AppError('forbidden', 'you no longer hold the right to view this camera', { reason: 'revoked' });
   }
   return { grant, user };
@@ -61,12 +72,15 @@ export function authorizeMedia(deps: GuardDeps, token: string | undefined, camer
 /** stillAllowed asks again what authorizeMedia asked, but the token's expiry (a long view outlives its token). */
 export function stillAllowed(deps: GuardDeps, grant: MediaGrant, camera: string): boolean {
   const user = viewerUser(deps, grant, camera);
+  if (user && ROOM_SESSION.test(grant.session)) return true;
   return user !== undefined && deps.access.may(subjectOf(user), grant.action, camera);
 }
 
 function viewerUser(deps: GuardDeps, grant: MediaGrant, camera: string): User | undefined {
   const wall = WALL_SESSION.exec(grant.session);
   if (wall) return grant.userId === 0 ? deps.displays?.displayViewer(Number(wall[1]), camera) : undefined;
+  const room = ROOM_SESSION.exec(grant.session);
+  if (room) return grant.userId === 0 ? deps.roomViewers?.roomViewer(room[1]!, room[2]!, camera) : undefined;
   const session = deps.sessions.findByHash(grant.session);
   const user = session && session.userId === grant.userId ? deps.catalog.user(grant.userId) : undefined;
   return user && !user.disabled ? user : undefined;
@@ -89,7 +103,7 @@ export function liveView(deps: GuardDeps & { audit: Pick<AuditView, 'touchView'>
   const touch = () => deps.audit.touchView(who, camera, profile);
   return {
     // A display is counted as itself (its fair share is its own, not that of every display together).
-    viewer: WALL_SESSION.test(grant.session) ? { key: grant.session, user: grant.session, unit: user.unit } : viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
+    viewer: WALL_SESSION.test(grant.session) || ROOM_SESSION.test(grant.session) ? { key: grant.session, user: grant.session, unit: user.unit } : viewerOf({ userId: user.id, session: grant.session, unit: user.unit }),
     touch,
     allowed: () => {
       const ok = stillAllowed(deps, grant, camera);

@@ -5,7 +5,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { HttpDeps } from '../http/deps.js';
 import { AppError } from '../http/errors.js';
-import { auditBy, bearerOf, COOKIE, requireAuth, sameOrigin } from '../http/auth-plugin.js';
+import { auditBy, bearerOf, COOKIE, requireAuth, sameOrigin, subjectOf } from '../http/auth-plugin.js';
+import { playlistUrl } from '../http/routes/stream-routes.js';
+import { whepUrl } from '../http/routes/whep-routes.js';
+import { CameraId, ProfileName } from '../http/schemas.js';
+import type { Profile } from '../../../adapters/core/types.js';
 import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
 import { RoomMediaError, type RoomMedia } from '../media/webrtc/room-media.js';
 import { GUEST_PREFIX, ROOM_KINDS, RoomError, type Participant, type ParticipantRole, type Room, type RoomKind, type Rooms } from './rooms.js';
@@ -17,7 +21,10 @@ const RoomCreate = Type.Object({
   members: Type.Array(Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), role: Type.Union([Type.Literal('party'), Type.Literal('observer')]) }, { additionalProperties: false }), { maxItems: 63 }),
 }, { additionalProperties: false });
 const ParticipantBody = Type.Object({ id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()) });
-const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody) });
+const RoomCameraBody = Type.Object({ camera: Type.String(), name: Type.String(), by: Type.String(), at: Type.Number() });
+const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody) });
+/** REVIEW_MS is how often the rights behind the cameras brought into rooms are asked again. */
+const REVIEW_MS = 1000;
 
 /** roomRoutes serves /api/rooms. */
 export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?: { registry: Rooms; media: RoomMedia } }): Promise<void> {
@@ -41,6 +48,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     return {
       id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, createdAt: room.createdAt,
       participants: [...room.participants.values()].map((p) => ({ id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [] })),
+      cameras: [...room.cameras.entries()].map(([camera, c]) => ({ camera, name: deps.catalog.summary(camera)?.name ?? camera, by: room.participants.get(c.participant)?.name ?? '', at: c.at })),
     };
   };
   const sdpBody = (req: FastifyRequest): string => {
@@ -146,6 +154,69 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     r.media.leave(session);
     return reply.code(204).send();
   });
+
+  // Surveillance cameras brought into the room: by an account that may view the camera, seen by every participant
+  // through the media core's one pull of it (a WHEP or HLS URL signed for the participant), while that right holds.
+  app.post('/api/rooms/:id/participants/:participant/cameras', {
+    config: { public: true }, schema: { tags: ['rooms'], params: pParams, body: Type.Object({ camera: CameraId }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const { room, me: p } = await me(req, id, participant);
+    const { camera } = req.body as { camera: string };
+    const user = p.userId ? deps.catalog.user(p.userId) : undefined;
+    const d = user ? deps.access.decide(subjectOf(user), 'live', camera) : undefined;
+    if (user && d && !d.allow) {
+      if (d.reason === 'role' || d.reason === 'not-granted') throw new AppError('forbidden', 'you may not view this camera', { reason: d.reason, action: 'live' });
+      throw new AppError('not-found', `no camera ${camera} among yours`, { reason: 'camera-unknown', camera });
+    }
+    const added = await guard(() => r.registry.bring(room, camera, p));
+    if (added) deps.audit.record({ userId: user?.id ?? null, username: user?.username ?? '', unit: user?.unit ?? room.unit, action: 'room.camera', camera, detail: { room: room.id, added: true }, remote: req.ip });
+    return reply.code(204).send();
+  });
+
+  app.delete('/api/rooms/:id/participants/:participant/cameras/:camera', { config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, camera: CameraId }) } }, async (req, reply) => {
+    const { id, participant, camera } = req.params as { id: string; participant: string; camera: string };
+    const { room, me: p } = await me(req, id, participant);
+    const c = room.cameras.get(camera);
+    if (!c) throw new AppError('not-found', 'that camera is not in the room', { reason: 'room-camera-gone' }, { refusal: false });
+    if (c.participant !== p.id && room.host !== p.userId) throw new AppError('forbidden', 'only the host or who brought it takes a camera out', { reason: 'room-host-only' });
+    room.cameras.delete(camera);
+    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.camera', camera, detail: { room: room.id, removed: true }, remote: req.ip });
+    return reply.code(204).send();
+  });
+
+  app.get('/api/rooms/:id/participants/:participant/cameras/:camera/media', {
+    config: { public: true },
+    schema: {
+      tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, camera: CameraId }), querystring: Type.Object({ profile: Type.Optional(ProfileName) }),
+      response: { 200: Type.Object({ token: Type.String(), tokenExpires: Type.Number(), playlistUrl: Type.String(), whepUrl: Type.Optional(Type.String()) }) },
+    },
+  }, async (req, reply) => {
+    const { id, participant, camera } = req.params as { id: string; participant: string; camera: string };
+    const profile = ((req.query as { profile?: Profile }).profile ?? 'sub') as Profile;
+    const { room, me: p } = await me(req, id, participant);
+    if (!room.cameras.has(camera)) throw new AppError('forbidden', 'that camera is not in the room', { reason: 'room-camera-gone' });
+    const { token, expires } = deps.tokens.sign({ userId: 0, session: `room:${room.id}:${p.id}`, camera, profile, action: 'live' });
+    reply.header('cache-control', 'no-store');
+    return { token, tokenExpires: expires, playlistUrl: playlistUrl(camera, profile, token), ...(deps.webrtc ? { whepUrl: whepUrl(camera, profile, token) } : {}) };
+  });
+
+  // The right behind each camera brought in is asked again every second: withdrawn, the camera leaves the room
+  // (and the media guard ends every participant's view of it).
+  const review = setInterval(() => {
+    if (!rooms) return;
+    for (const room of rooms.registry.open()) {
+      for (const [camera, c] of room.cameras) {
+        const by = deps.catalog.user(c.by);
+        if (by && !by.disabled && deps.access.may(subjectOf(by), 'live', camera)) continue;
+        room.cameras.delete(camera);
+        deps.audit.record({ userId: null, username: '', unit: room.unit, action: 'room.camera', camera, detail: { room: room.id, removed: true, reason: 'revoked' } });
+      }
+    }
+  }, REVIEW_MS);
+  review.unref();
+  app.addHook('preClose', async () => clearInterval(review));
 
   // Invite links: the host makes one for a party without an account (shown once, single use, expiring).
   app.post('/api/rooms/:id/invites', {

@@ -55,6 +55,8 @@ export interface Room {
   removed: Set<number>;
   /** invites are the invite links, by the hash of their token: single use, expiring. */
   invites: Map<string, Invite>;
+  /** cameras are the surveillance cameras brought in, each by an account that may view it (while she may). */
+  cameras: Map<string, { by: number; participant: string; at: number }>;
   createdAt: number;
   endedAt: number | null;
 }
@@ -84,7 +86,7 @@ export class Rooms {
     if ([...this.#rooms.values()].filter((x) => x.endedAt === null).length >= MAX_ROOMS) throw new RoomError('conflict', 'room-capacity', `this node holds ${MAX_ROOMS} open rooms`);
     const room: Room = {
       id: randomBytes(9).toString('base64url'), kind: r.kind, title: r.title, unit: r.unit, host: r.host,
-      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), invites: new Map(), createdAt: now, endedAt: null,
+      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), invites: new Map(), cameras: new Map(), createdAt: now, endedAt: null,
     };
     room.members.set(r.host, 'host');
     this.#rooms.set(room.id, room);
@@ -170,9 +172,33 @@ export class Rooms {
     return p;
   }
 
+  /** MAX_CAMERAS bounds the cameras brought into one room. */
+  static readonly MAX_CAMERAS = 8;
+
+  /** bring adds a camera to a room, brought by a participant with an account (her right is checked by the caller). */
+  bring(room: Room, camera: string, p: Participant, now = Date.now()): boolean {
+    if (p.userId === 0) throw new RoomError('forbidden', 'room-camera-guest', 'a guest cannot bring cameras in');
+    if (room.cameras.has(camera)) return false;
+    if (room.cameras.size >= Rooms.MAX_CAMERAS) throw new RoomError('conflict', 'room-camera-full', `a room shows at most ${Rooms.MAX_CAMERAS} cameras`);
+    room.cameras.set(camera, { by: p.userId, participant: p.id, at: now });
+    return true;
+  }
+
+  /** open lists the open rooms (the review of brought cameras goes through them). */
+  open(): Room[] {
+    return [...this.#rooms.values()].filter((r) => r.endedAt === null);
+  }
+
+  /** room returns an open room by id, whoever asks (the media guard, which checks the participant itself). */
+  openRoom(id: string): Room | undefined {
+    const r = this.#rooms.get(id);
+    return r && r.endedAt === null ? r : undefined;
+  }
+
   /** end closes a room for everyone. */
   end(room: Room, now = Date.now()): void {
     room.endedAt = now;
     room.participants.clear();
+    room.cameras.clear();
   }
 }
