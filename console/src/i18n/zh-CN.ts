@@ -146,11 +146,11 @@ export const zhCN = {
       'view.save': '保存视图', 'view.delete': '删除视图', 'event.ack': '确认事件', 'webhook.change': '修改事件推送',
       'wall.change': '修改电视墙', 'wall.assign': '上墙', 'wall.clear': '清除窗格', 'wall.swap': '交换窗格', 'wall.layout': '更改分屏', 'wall.window': '开窗/移动窗口',
       'wall.preset': '电视墙预案', 'wall.tour': '电视墙轮巡', 'wall.alarm': '报警上墙', 'wall.alarm.ack': '确认报警', 'wall.display': '登记/注销显示屏',
-      'room.camera': '会议室中的监控画面', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议',
+      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议',
       'audit.flood': '重复请求汇总', 'audit.keyed': '审计日志加密封存',
     },
     detail: {
-      method: '方法', route: '路径', status: '状态码', code: '错误', profile: '码流', bytes: '字节', why: '原因', account: '账号', username: '用户名', displayName: '姓名', wall: '电视墙', made: '新建', deleted: '已删除', alarmTargets: '报警窗口', version: '版本', at: '位置', a: '交换', b: '与', screen: '屏', maximized: '最大化', kind: '类型', op: '窗口操作', window: '窗口', x: '横', y: '纵', w: '宽', h: '高', saved: '保存', recalled: '调用', skipped: '跳过', schedule: '定时', minute: '时间', days: '星期', tour: '轮巡', targets: '窗格', interval: '间隔秒', start: '开始', pause: '暂停', resume: '继续', stop: '停止', alarm: '报警', display: '显示屏', issued: '登记', cols: '列', room: '会议室', members: '邀请人数', participant: '参会者', muted: '静音', title: '标题', guest: '访客', removed: '移出',
+      method: '方法', route: '路径', status: '状态码', code: '错误', profile: '码流', bytes: '字节', why: '原因', account: '账号', username: '用户名', displayName: '姓名', wall: '电视墙', made: '新建', deleted: '已删除', alarmTargets: '报警窗口', version: '版本', at: '位置', a: '交换', b: '与', screen: '屏', maximized: '最大化', kind: '类型', op: '窗口操作', window: '窗口', x: '横', y: '纵', w: '宽', h: '高', saved: '保存', recalled: '调用', skipped: '跳过', schedule: '定时', minute: '时间', days: '星期', tour: '轮巡', targets: '窗格', interval: '间隔秒', start: '开始', pause: '暂停', resume: '继续', stop: '停止', alarm: '报警', display: '显示屏', issued: '登记', cols: '列', room: '会议室', members: '邀请人数', participant: '参会者', muted: '静音', title: '标题', guest: '访客', removed: '移出', on: '开启',
       roles: '角色', disabled: '停用', unlock: '解锁', name: '名称', grant: '授权', toUnit: '推送到', cameras: '摄像机', actions: '权限', camera: '摄像机', unit: '单位',
       added: '新增', updated: '更新', rejected: '拒绝', rows: '行', format: '格式', preset: '预置位', pan: '水平', tilt: '垂直', zoom: '变倍', count: '次数',
       push: '推流', seconds: '秒', transport: '传输', session: '会话', view: '视图', event: '事件', url: '地址', from: '从', to: '到',
@@ -189,6 +189,7 @@ export const zhCN = {
       internal: '网关内部错误 (详情已记录)', network: '无法连接网关', unknown: '请求失败 (状态 {{status}})', unexpected: '发生了意外错误',
     },
     reason: {
+      'room-locked': '主持人已锁定会议室', 'room-waiting': '您在等候室中: 请等待主持人准入', 'room-host-guest': '访客不能担任主持人', 'room-no-members': '会议须邀请账号或单位',
       'room-camera-gone': '该监控画面已不在会议室中 (或您已不在会议室)', 'room-camera-guest': '访客不能引入监控画面', 'room-camera-full': '会议室中的监控画面已达上限',
       'room-guest-ended': '您已不在该会议室 (被移出或会议已结束)', 'room-invite-unknown': '邀请链接无效 (或会议已结束)', 'room-invite-used': '该邀请链接已被使用: 请向主持人索取新链接', 'room-invite-expired': '该邀请链接已过期: 请向主持人索取新链接',
       'room-capacity': '本网关同时开放的会议室已达上限', 'room-unknown': '找不到该会议室, 或您未被邀请, 或已结束', 'room-removed': '主持人已将您移出该会议室',

@@ -8,7 +8,7 @@ import { AppError } from '../http/errors.js';
 import { auditBy, bearerOf, COOKIE, requireAuth, sameOrigin, subjectOf } from '../http/auth-plugin.js';
 import { playlistUrl } from '../http/routes/stream-routes.js';
 import { whepUrl } from '../http/routes/whep-routes.js';
-import { CameraId, ProfileName } from '../http/schemas.js';
+import { CameraId, ProfileName, UnitCode } from '../http/schemas.js';
 import type { Profile } from '../../../adapters/core/types.js';
 import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
 import { RoomMediaError, type RoomMedia } from '../media/webrtc/room-media.js';
@@ -19,10 +19,17 @@ const RoomCreate = Type.Object({
   kind: Type.Union(ROOM_KINDS.map((k) => Type.Literal(k))),
   title: Type.String({ minLength: 1, maxLength: 100 }),
   members: Type.Array(Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), role: Type.Union([Type.Literal('party'), Type.Literal('observer')]) }, { additionalProperties: false }), { maxItems: 63 }),
+  /** units convene every account of these units as parties (a conference across levels). */
+  units: Type.Optional(Type.Array(UnitCode, { maxItems: 64 })),
+  /** waiting holds newcomers in a waiting room until the host admits them. */
+  waiting: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
-const ParticipantBody = Type.Object({ id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()) });
+const ParticipantBody = Type.Object({
+  id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()),
+  admitted: Type.Boolean(), hand: Type.Union([Type.Number(), Type.Null()]), guest: Type.Boolean(),
+});
 const RoomCameraBody = Type.Object({ camera: Type.String(), name: Type.String(), by: Type.String(), at: Type.Number() });
-const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody) });
+const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody), locked: Type.Boolean(), waiting: Type.Boolean(), broadcast: Type.Boolean() });
 /** REVIEW_MS is how often the rights behind the cameras brought into rooms are asked again. */
 const REVIEW_MS = 1000;
 
@@ -47,7 +54,10 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     const sending = new Map(need().media.publishing(room.id).map((p) => [p.participant, p.kinds]));
     return {
       id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, createdAt: room.createdAt,
-      participants: [...room.participants.values()].map((p) => ({ id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [] })),
+      locked: room.locked, waiting: room.waiting, broadcast: room.broadcast,
+      participants: [...room.participants.values()].map((p) => ({
+        id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [], admitted: p.admitted, hand: p.hand, guest: p.userId === 0,
+      })),
       cameras: [...room.cameras.entries()].map(([camera, c]) => ({ camera, name: deps.catalog.summary(camera)?.name ?? camera, by: room.participants.get(c.participant)?.name ?? '', at: c.at })),
     };
   };
@@ -81,6 +91,17 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     return { room, me: await guard(() => r.registry.own(room, participant, user.id)) };
   };
 
+  const admitted = (p: Participant) => {
+    if (!p.admitted) throw new AppError('forbidden', 'you are in the waiting room: the host lets you in', { reason: 'room-waiting' });
+  };
+  /** hostRoom returns a room the caller hosts. */
+  const hostRoom = async (req: FastifyRequest) => {
+    const { user } = requireAuth(req);
+    const room = await guard(() => need().registry.forMember((req.params as { id: string }).id, user.id));
+    await guard(() => need().registry.hostOf(room, user.id));
+    return room;
+  };
+
   app.addContentTypeParser('application/sdp', { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES }, (_req, b, done) => done(null, b));
 
   app.post('/api/rooms', { schema: { tags: ['rooms'], body: RoomCreate, response: { 201: RoomBody } } }, async (req, reply) => {
@@ -88,13 +109,19 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     const r = need();
     if (!subject.roles.some((x) => x === 'mediator' || x === 'admin' || x === 'operator')) throw new AppError('forbidden', 'only mediators, operators and administrators open rooms', { reason: 'role' });
     const b = req.body as { kind: RoomKind; title: string; members: Array<{ username: string; role: ParticipantRole }> };
+    if (b.members.length + ((req.body as { units?: string[] }).units?.length ?? 0) === 0 && b.kind === 'conference') throw new AppError('bad-request', 'a conference convenes accounts or units', { reason: 'room-no-members' });
     const members = b.members.map((m) => {
       const found = deps.catalog.userWithHash(m.username)?.user;
       // Accounts of her own part of the tree only; another answers as if it did not exist.
       if (!found || found.disabled || !deps.access.tree.contains(user.unit, found.unit)) throw new AppError('not-found', `no account ${m.username} in your part of the tree`, { reason: 'account-unknown' });
       return { userId: found.id, role: m.role };
     });
-    const room = await guard(() => r.registry.create({ kind: b.kind, title: b.title, unit: user.unit, host: user.id, members }));
+    const units = (req.body as { units?: string[] }).units ?? [];
+    for (const u of units) {
+      if (!deps.access.canSeeUnit(subject, u)) throw new AppError('not-found', `no unit ${u} in your part of the tree`, { reason: 'unit-unknown', unit: u });
+      for (const a of deps.accounts.usersIn([u])) if (!a.disabled && a.unit === u && a.id !== user.id && !members.some((m) => m.userId === a.id)) members.push({ userId: a.id, role: 'party' });
+    }
+    const room = await guard(() => r.registry.create({ kind: b.kind, title: b.title, unit: user.unit, host: user.id, members, waiting: (req.body as { waiting?: boolean }).waiting ?? false, invitedUnits: units }));
     auditBy(deps, req, 'room.create', { detail: { room: room.id, kind: room.kind, title: room.title, members: members.length } });
     return reply.status(201).send(body(room));
   });
@@ -123,9 +150,10 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     const r = need();
     const { id, participant } = req.params as { id: string; participant: string };
     const { room, me: p } = await me(req, id, participant);
+    admitted(p);
     if (p.role === 'observer') throw new AppError('forbidden', 'observers watch and listen: they send nothing', { reason: 'room-observer' });
     const made = await guard(() => r.media.publish(room.id, p.id, sdpBody(req)));
-    if (p.muted) await r.media.setAudio(room.id, p.id, false);
+    if (p.muted || (room.broadcast && p.role !== 'host')) await r.media.setAudio(room.id, p.id, false);
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
@@ -133,6 +161,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     const r = need();
     const { id, participant, from } = req.params as { id: string; participant: string; from: string };
     const { room, me: p } = await me(req, id, participant);
+    admitted(p);
     if (!room.participants.has(from)) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
     const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req)));
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
@@ -217,6 +246,49 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
   }, REVIEW_MS);
   review.unref();
   app.addHook('preClose', async () => clearInterval(review));
+
+  // The host's controls: admit from the waiting room, lock, hand over, broadcast; everyone's raised hand; roll call.
+  app.post('/api/rooms/:id/participants/:participant/admit', { schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
+    const room = await hostRoom(req);
+    const p = await guard(() => need().registry.admit(room, (req.params as { participant: string }).participant));
+    auditBy(deps, req, 'room.admit', { detail: { room: room.id, participant: p.name } });
+    return reply.code(204).send();
+  });
+  app.post('/api/rooms/:id/lock', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ locked: Type.Boolean() }, { additionalProperties: false }) } }, async (req, reply) => {
+    const room = await hostRoom(req);
+    room.locked = (req.body as { locked: boolean }).locked;
+    auditBy(deps, req, 'room.lock', { detail: { room: room.id, locked: room.locked } });
+    return reply.code(204).send();
+  });
+  app.post('/api/rooms/:id/host', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ participant: Id }, { additionalProperties: false }) } }, async (req, reply) => {
+    const room = await hostRoom(req);
+    const p = await guard(() => need().registry.handOver(room, (req.body as { participant: string }).participant));
+    auditBy(deps, req, 'room.host', { detail: { room: room.id, participant: p.name } });
+    return reply.code(204).send();
+  });
+  app.post('/api/rooms/:id/broadcast', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ on: Type.Boolean() }, { additionalProperties: false }) } }, async (req, reply) => {
+    const room = await hostRoom(req);
+    room.broadcast = (req.body as { on: boolean }).on;
+    // Only the host is heard while it is on; off, everyone the host has not muted is heard again.
+    for (const p of room.participants.values()) if (p.role !== 'host') await need().media.setAudio(room.id, p.id, !room.broadcast && !p.muted);
+    auditBy(deps, req, 'room.broadcast', { detail: { room: room.id, on: room.broadcast } });
+    return reply.code(204).send();
+  });
+  app.post('/api/rooms/:id/participants/:participant/hand', {
+    config: { public: true }, schema: { tags: ['rooms'], params: pParams, body: Type.Object({ raised: Type.Boolean() }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const { id, participant } = req.params as { id: string; participant: string };
+    const { me: p } = await me(req, id, participant);
+    p.hand = (req.body as { raised: boolean }).raised ? Date.now() : null;
+    return reply.code(204).send();
+  });
+  app.get('/api/rooms/:id/rollcall', {
+    schema: { tags: ['rooms'], params: Type.Object({ id: Id }), response: { 200: Type.Object({ units: Type.Array(Type.Object({ unit: Type.String(), unitName: Type.String(), present: Type.Array(Type.String()), absent: Type.Array(Type.String()) })) }) } },
+  }, async (req) => {
+    const room = await hostRoom(req);
+    const list = need().registry.rollCall(room, (u) => deps.accounts.usersIn([u]).filter((a) => a.unit === u).map((a) => ({ id: a.id, name: a.displayName || a.username })));
+    return { units: list.map((x) => ({ ...x, unitName: deps.catalog.unitName(x.unit) ?? x.unit })) };
+  });
 
   // Invite links: the host makes one for a party without an account (shown once, single use, expiring).
   app.post('/api/rooms/:id/invites', {

@@ -30,6 +30,10 @@ export interface Participant {
   joinedAt: number;
   /** muted is set by the host: her microphone is not heard. */
   muted: boolean;
+  /** admitted is false while she waits in the waiting room. */
+  admitted: boolean;
+  /** hand is when she raised her hand, or null. */
+  hand: number | null;
 }
 
 /** Invite is an invite link for someone without an account (a party in another province). */
@@ -57,6 +61,13 @@ export interface Room {
   invites: Map<string, Invite>;
   /** cameras are the surveillance cameras brought in, each by an account that may view it (while she may). */
   cameras: Map<string, { by: number; participant: string; at: number }>;
+  /** locked rooms take no one new; waiting rooms hold newcomers until the host admits them. */
+  locked: boolean;
+  waiting: boolean;
+  /** broadcast: only the host is heard (a conference's address, a training). */
+  broadcast: boolean;
+  /** invitedUnits are the units a conference convened (for its roll call). */
+  invitedUnits: string[];
   createdAt: number;
   endedAt: number | null;
 }
@@ -82,11 +93,12 @@ export class Rooms {
   readonly #rooms = new Map<string, Room>();
 
   /** create opens a room led by its maker, with invited accounts. */
-  create(r: { kind: RoomKind; title: string; unit: string; host: number; members: Array<{ userId: number; role: ParticipantRole }> }, now = Date.now()): Room {
+  create(r: { kind: RoomKind; title: string; unit: string; host: number; members: Array<{ userId: number; role: ParticipantRole }>; waiting?: boolean; invitedUnits?: string[] }, now = Date.now()): Room {
     if ([...this.#rooms.values()].filter((x) => x.endedAt === null).length >= MAX_ROOMS) throw new RoomError('conflict', 'room-capacity', `this node holds ${MAX_ROOMS} open rooms`);
     const room: Room = {
       id: randomBytes(9).toString('base64url'), kind: r.kind, title: r.title, unit: r.unit, host: r.host,
-      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), invites: new Map(), cameras: new Map(), createdAt: now, endedAt: null,
+      members: new Map(r.members.filter((m) => m.userId !== r.host).map((m) => [m.userId, m.role])), participants: new Map(), removed: new Set(), invites: new Map(), cameras: new Map(),
+      locked: false, waiting: r.waiting ?? false, broadcast: false, invitedUnits: r.invitedUnits ?? [], createdAt: now, endedAt: null,
     };
     room.members.set(r.host, 'host');
     this.#rooms.set(room.id, room);
@@ -109,10 +121,15 @@ export class Rooms {
   join(id: string, user: { id: number; name: string; unit: string }, now = Date.now()): { room: Room; participant: Participant; replaced?: string } {
     const room = this.forMember(id, user.id);
     if (room.removed.has(user.id)) throw new RoomError('forbidden', 'room-removed', 'the host removed you from this room');
+    const before0 = [...room.participants.values()].find((p) => p.userId === user.id);
+    if (room.locked && !before0 && user.id !== room.host) throw new RoomError('forbidden', 'room-locked', 'the host has locked the room');
     const before = [...room.participants.values()].find((p) => p.userId === user.id);
     if (!before && room.participants.size >= MAX_PARTICIPANTS) throw new RoomError('conflict', 'room-full', `a room holds ${MAX_PARTICIPANTS} participants`);
     if (before) room.participants.delete(before.id);
-    const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: user.id, name: user.name, unit: user.unit, role: room.members.get(user.id)!, joinedAt: now, muted: before?.muted ?? false };
+    const participant: Participant = {
+      id: randomBytes(9).toString('base64url'), userId: user.id, name: user.name, unit: user.unit, role: room.members.get(user.id)!, joinedAt: now,
+      muted: before?.muted ?? false, admitted: before?.admitted ?? (!room.waiting || user.id === room.host), hand: null,
+    };
     room.participants.set(participant.id, participant);
     return { room, participant, ...(before ? { replaced: before.id } : {}) };
   }
@@ -133,9 +150,10 @@ export class Rooms {
     if (!room || !inv) throw new RoomError('forbidden', 'room-invite-unknown', 'this invite link is not valid (or the room has ended)');
     if (inv.usedBy !== null) throw new RoomError('forbidden', 'room-invite-used', 'this invite link was used already: ask the host for a new one');
     if (inv.expiresAt <= now) throw new RoomError('forbidden', 'room-invite-expired', 'this invite link has expired: ask the host for a new one');
+    if (room.locked) throw new RoomError('forbidden', 'room-locked', 'the host has locked the room');
     if (room.participants.size >= MAX_PARTICIPANTS) throw new RoomError('conflict', 'room-full', `a room holds ${MAX_PARTICIPANTS} participants`);
     const secret = GUEST_PREFIX + randomBytes(24).toString('base64url');
-    const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: 0, secretHash: hash(secret), name: inv.name, unit: room.unit, role: inv.role, joinedAt: now, muted: false };
+    const participant: Participant = { id: randomBytes(9).toString('base64url'), userId: 0, secretHash: hash(secret), name: inv.name, unit: room.unit, role: inv.role, joinedAt: now, muted: false, admitted: !room.waiting, hand: null };
     inv.usedBy = participant.id;
     room.participants.set(participant.id, participant);
     return { room, participant, secret };
@@ -170,6 +188,37 @@ export class Rooms {
     room.participants.delete(participant);
     room.removed.add(p.userId);
     return p;
+  }
+
+  /** admit lets a participant in from the waiting room. */
+  admit(room: Room, participant: string): Participant {
+    const p = room.participants.get(participant);
+    if (!p) throw new RoomError('not-found', 'room-participant-unknown', 'no such participant in the room');
+    p.admitted = true;
+    return p;
+  }
+
+  /** handOver makes another participant with an account the host; the old host stays as a party. */
+  handOver(room: Room, participant: string): Participant {
+    const p = room.participants.get(participant);
+    if (!p || !p.admitted) throw new RoomError('not-found', 'room-participant-unknown', 'no such participant in the room');
+    if (p.userId === 0) throw new RoomError('conflict', 'room-host-guest', 'a guest cannot host: hand over to an account');
+    const old = [...room.participants.values()].find((x) => x.userId === room.host);
+    if (old) old.role = 'party';
+    room.members.set(room.host, 'party');
+    room.host = p.userId;
+    room.members.set(p.userId, 'host');
+    p.role = 'host';
+    return p;
+  }
+
+  /** rollCall lists who of the convened units is present (admitted), by unit: a conference's 点名. */
+  rollCall(room: Room, accountsOf: (unit: string) => Array<{ id: number; name: string }>): Array<{ unit: string; present: string[]; absent: string[] }> {
+    const here = new Set([...room.participants.values()].filter((p) => p.admitted).map((p) => p.userId));
+    return room.invitedUnits.map((unit) => {
+      const people = accountsOf(unit).filter((a) => room.members.has(a.id));
+      return { unit, present: people.filter((a) => here.has(a.id)).map((a) => a.name), absent: people.filter((a) => !here.has(a.id)).map((a) => a.name) };
+    });
   }
 
   /** MAX_CAMERAS bounds the cameras brought into one room. */
