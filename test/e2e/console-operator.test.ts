@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 const unitOf = (username: string) => gw.gateway.catalog.userWithHash(username)!.user.unit;
-const PAGES = ['live', 'wall', 'map', 'events', 'health', 'grants', 'users', 'audit', 'cameras', 'onboard', 'import'] as const;
+const PAGES = ['live', 'wall', 'rooms', 'map', 'events', 'health', 'grants', 'users', 'audit', 'cameras', 'onboard', 'import'] as const;
 
 /**
  * visibleStrings lists the text a person sees on the page: text nodes of rendered elements, placeholders, the
@@ -99,7 +99,7 @@ async function visit(page: Page, p: (typeof PAGES)[number]): Promise<void> {
   await page.click(`[data-testid=nav-${p}]`);
   const ready: Record<string, string> = {
     live: '[data-testid=grid]', map: '[data-testid=map-page][data-cameras]:not([data-cameras=""])', events: '[data-testid=events-page]', cameras: '[data-testid=cameras-page]', health: '[data-testid=health-page]', grants: '[data-testid=grants-page]', users: '[data-testid=users-table]',
-    audit: '[data-testid=audit-table]', onboard: '[data-testid=onboard-page]', import: '[data-testid=import-page]', wall: '[data-testid=mini-map] [data-testid=mini-pic]',
+    audit: '[data-testid=audit-table]', onboard: '[data-testid=onboard-page]', import: '[data-testid=import-page]', wall: '[data-testid=mini-map] [data-testid=mini-pic]', rooms: '[data-testid=rooms-page]',
   };
   await page.waitForSelector(ready[p]!);
 }

@@ -225,4 +225,31 @@ describe('a mediation room', () => {
     const gone = await call(party, 'GET', `/api/rooms/${room}/participants/${pa.participant}/cameras/${camera}/media`);
     expect(gone).toMatchObject({ status: 403, body: { details: { reason: 'room-camera-gone' } } });
   }, 90_000);
+
+  it('runs in the console: a room opened from the form, entered by the party, a guest by the link the host makes; each sees the others', async () => {
+    const host = await loggedIn('county-admin');
+    await host.click('[data-testid=nav-rooms]');
+    await host.fill('[data-testid=room-form-title]', '邻里纠纷调解');
+    await host.fill('[data-testid=room-form-members]', 'township-operator');
+    await host.click('[data-testid=room-form-submit]');
+    await host.waitForSelector('[data-testid=room-view]');
+    const party = await loggedIn('township-operator');
+    await party.click('[data-testid=nav-rooms]');
+    await party.click('[data-testid=room-item][data-title="邻里纠纷调解"] [data-testid=room-enter]');
+    await party.waitForSelector('[data-testid=room-view]');
+    await host.click('[data-testid=room-invite]');
+    const link = (await host.textContent('[data-testid=room-invite-link]'))!.split(' ').pop()!;
+    expect(link).toMatch(/\/room\/[\w-]+#invite=segi_/);
+    const guest = await (await browser.newContext()).newPage();
+    await guest.goto(link);
+    await guest.waitForSelector('[data-testid=room-view]');
+    // The token left the address bar.
+    expect(guest.url()).not.toContain('invite=');
+    const playing = (page: Page, n: number) => page.waitForFunction((n) => Array.from(document.querySelectorAll<HTMLVideoElement>('[data-testid=room-remote] video'))
+      .filter((v) => v.getVideoPlaybackQuality().totalVideoFrames > 10).length >= n, n, { timeout: 30_000, polling: 200 });
+    await playing(host, 2);
+    await playing(party, 2);
+    await playing(guest, 2);
+    expect(await host.textContent('[data-testid=room-view]')).toContain('受邀当事人');
+  }, 90_000);
 });

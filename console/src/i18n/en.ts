@@ -11,7 +11,7 @@ export const en: Resources<typeof zhCN> = {
     prev: 'Previous', next: 'Next', delete: 'Delete', edit: 'Edit', confirm: 'OK', yes: 'Yes', no: 'No', all: 'All', apply: 'Apply', rename: 'Rename', share: 'Share',
   },
   login: { username: 'Username', password: 'Password', submit: 'Log in', busy: 'Logging in…' },
-  nav: { wall: 'Video wall', live: 'Live', health: 'Online rate', map: 'Map', events: 'Events', grants: 'Grants', users: 'Users', audit: 'Audit', onboard: 'Onboard', import: 'Import', cameras: 'Devices' },
+  nav: { rooms: 'Rooms', wall: 'Video wall', live: 'Live', health: 'Online rate', map: 'Map', events: 'Events', grants: 'Grants', users: 'Users', audit: 'Audit', onboard: 'Onboard', import: 'Import', cameras: 'Devices' },
   account: {
     changePassword: 'Change password', logout: 'Log out', currentPassword: 'Current password', newPassword: 'New password (at least 10 characters, three kinds)',
     passwordChanged: 'Password changed; your other sessions have ended',
@@ -179,6 +179,15 @@ export const en: Resources<typeof zhCN> = {
     tourName: 'Tour name', interval: 'Interval (s)', createTour: 'Tour through the {{n}} selected tiles',
     displays: 'Displays', displayName: 'Display name (e.g. top left)', issue: 'Make a display link', revoke: 'Revoke', revokeConfirm: 'Revoke display {{name}}? It stops showing at once.',
     linkOnce: 'Open this link in the screen\'s browser (kiosk mode). It is shown this once; keep it to yourself:',
+  },
+  room: {
+    title: 'Video mediation and conferences', none: 'No room open', enter: 'Enter', create: 'Open', titlePlaceholder: 'Title (e.g. land dispute mediation)', membersPlaceholder: 'Invite accounts (usernames, comma separated)',
+    waitingOption: 'Waiting room (the host admits)', kind: { mediation: 'Mediation', conference: 'Conference', training: 'Training' },
+    role: { host: 'host', party: 'party', observer: 'observer' }, muted: 'muted', broadcastOn: 'Broadcast (only the host speaks)', lockedOn: 'Locked',
+    gridView: 'Grid view', speakerView: 'Speaker view', raiseHand: 'Raise hand', lowerHand: 'Lower hand', lock: 'Lock', unlock: 'Unlock', broadcast: 'Broadcast', broadcastOff: 'End broadcast',
+    invite: 'Make an invite link', inviteOnce: 'Invite link (single use, within an hour):', guest: 'Invited party', end: 'End', endConfirm: 'End the room? Everyone leaves.', leave: 'Leave',
+    waitingRoom: 'You are in the waiting room; the host lets you in…', you: 'you', mute: 'Mute', unmute: 'Unmute', remove: 'Remove', admit: 'Admit',
+    left: 'You have left the room.', linkRefused: 'This invite link is not valid, was used, or has expired: ask the host for a new one.',
   },
   display: {
     denied: 'Not permitted (the right was withdrawn)', offline: 'Camera offline', offlineBadge: 'offline', connecting: 'Connecting…', alarm: 'ALARM',

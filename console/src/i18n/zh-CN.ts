@@ -7,7 +7,7 @@ export const zhCN = {
     prev: '上一页', next: '下一页', delete: '删除', edit: '编辑', confirm: '确定', yes: '是', no: '否', all: '全部', apply: '应用', rename: '重命名', share: '共享',
   },
   login: { username: '用户名', password: '密码', submit: '登录', busy: '登录中…' },
-  nav: { wall: '电视墙', live: '实时视频', health: '在线率', map: '地图', events: '事件中心', grants: '权限推送', users: '用户', audit: '审计', onboard: '设备接入', import: '导入导出', cameras: '设备管理' },
+  nav: { rooms: '视频调解', wall: '电视墙', live: '实时视频', health: '在线率', map: '地图', events: '事件中心', grants: '权限推送', users: '用户', audit: '审计', onboard: '设备接入', import: '导入导出', cameras: '设备管理' },
   account: {
     changePassword: '修改密码', logout: '退出', currentPassword: '当前密码', newPassword: '新密码 (至少 10 位, 含三类字符)',
     passwordChanged: '密码已更改, 其他会话已结束',
@@ -175,6 +175,15 @@ export const zhCN = {
     tourName: '轮巡名称', interval: '间隔 (秒)', createTour: '在所选 {{n}} 个窗格轮巡',
     displays: '显示屏', displayName: '显示屏名称 (如 左上)', issue: '生成显示链接', revoke: '注销', revokeConfirm: '注销显示屏 {{name}}? 它将立即停止显示。',
     linkOnce: '在该屏的浏览器 (全屏模式) 中打开此链接。链接只显示这一次, 请勿外传:',
+  },
+  room: {
+    title: '视频调解与会议', none: '没有进行中的会议室', enter: '进入', create: '开设', titlePlaceholder: '标题 (如 土地纠纷调解)', membersPlaceholder: '邀请账号 (用户名, 逗号分隔)',
+    waitingOption: '等候室 (主持人准入)', kind: { mediation: '视频调解', conference: '视频会议', training: '视频培训' },
+    role: { host: '主持人', party: '当事人', observer: '旁听' }, muted: '已静音', broadcastOn: '广播中 (只有主持人发言)', lockedOn: '已锁定',
+    gridView: '宫格视图', speakerView: '主讲视图', raiseHand: '举手', lowerHand: '放下手', lock: '锁定', unlock: '解锁', broadcast: '广播模式', broadcastOff: '结束广播',
+    invite: '生成邀请链接', inviteOnce: '邀请链接 (一次有效, 1 小时内):', guest: '受邀当事人', end: '结束会议', endConfirm: '结束会议? 所有人将离开。', leave: '离开',
+    waitingRoom: '您在等候室中, 请等待主持人准入…', you: '我', mute: '静音', unmute: '取消静音', remove: '移出', admit: '准入',
+    left: '您已离开会议室。', linkRefused: '该邀请链接无效、已使用或已过期: 请向主持人索取新链接。',
   },
   display: {
     denied: '无权查看 (权限已收回)', offline: '设备离线', offlineBadge: '离线', connecting: '正在连接…', alarm: '报警',

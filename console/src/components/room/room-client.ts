@@ -1,0 +1,155 @@
+// A participant's side of a room: her place (an account's, or a guest's by her invite link), her camera and
+// microphone sent, each other participant and each camera brought in received, the room's state read every second;
+// a connection that drops is offered again by itself.
+
+/** RoomState is what the gateway says of a room. */
+export interface RoomState {
+  id: string; kind: string; title: string; unit: string; host: number; createdAt: number; locked: boolean; waiting: boolean; broadcast: boolean;
+  participants: Array<{ id: string; name: string; unit: string; role: string; joinedAt: number; muted: boolean; sending: string[]; admitted: boolean; hand: number | null; guest: boolean }>;
+  cameras: Array<{ camera: string; name: string; by: string; at: number }>;
+}
+
+/** Remote is one received stream: a participant or a camera. */
+export interface Remote { key: string; stream: MediaStream; pc: RTCPeerConnection }
+
+/** RoomClientError is a refusal of the gateway, with its stable reason. */
+export class RoomClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+  constructor(status: number, body: { code?: string; message?: string; details?: Record<string, unknown> } | null) {
+    super(body?.message ?? `request failed (${status})`);
+    this.status = status;
+    this.code = body?.code ?? 'unknown';
+    this.details = body?.details;
+  }
+}
+
+const STATE_MS = 1000;
+
+/** RoomClient is one participant in one room. */
+export class RoomClient {
+  readonly room: string;
+  participant = '';
+  role = '';
+  #secret: string | undefined;
+  #local: MediaStream | null = null;
+  #send: RTCPeerConnection | null = null;
+  #remotes = new Map<string, Remote>();
+  #timer?: number;
+  #closed = false;
+  state: RoomState | null = null;
+  onChange: () => void = () => undefined;
+  onError: (err: unknown) => void = () => undefined;
+
+  constructor(room: string) {
+    this.room = room;
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown, sdp?: string): Promise<{ data: T; location: string | null }> {
+    const headers: Record<string, string> = {};
+    if (this.#secret) headers.authorization = `Bearer ${this.#secret}`;
+    if (sdp !== undefined) headers['content-type'] = 'application/sdp';
+    else if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(path, { method, headers, credentials: this.#secret ? 'omit' : 'same-origin', body: sdp ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    if (!res.ok) throw new RoomClientError(res.status, await res.json().catch(() => null) as { code?: string; message?: string } | null);
+    const text = res.status === 204 ? '' : await res.text();
+    const data = (sdp !== undefined ? text : text ? JSON.parse(text) : undefined) as T;
+    return { data, location: res.headers.get('location') };
+  }
+
+  /** join takes her place: an account's (logged in), or a guest's with the invite link's token. */
+  async join(invite?: string): Promise<void> {
+    if (invite) {
+      const g = (await this.#call<{ participant: string; role: string; secret: string }>('POST', `/api/rooms/${this.room}/guests`, { token: invite })).data;
+      this.#secret = g.secret;
+      this.participant = g.participant;
+      this.role = g.role;
+    } else {
+      const j = (await this.#call<{ participant: string; role: string }>('POST', `/api/rooms/${this.room}/join`)).data;
+      this.participant = j.participant;
+      this.role = j.role;
+    }
+    await this.refresh();
+    this.#timer = window.setInterval(() => void this.refresh().catch((err: unknown) => this.onError(err)), STATE_MS);
+  }
+
+  /** local is her own camera and microphone (for the self view). */
+  get local(): MediaStream | null {
+    return this.#local;
+  }
+
+  get remotes(): Remote[] {
+    return [...this.#remotes.values()];
+  }
+
+  /** refresh reads the room and follows it: her sending once admitted, a receiver per sender and per camera. */
+  async refresh(): Promise<void> {
+    if (this.#closed) return;
+    this.state = (await this.#call<RoomState>('GET', `/api/rooms/${this.room}/participants/${this.participant}/room`)).data;
+    const me = this.state.participants.find((p) => p.id === this.participant);
+    if (me?.admitted && me.role !== 'observer' && !this.#send) await this.#startSending();
+    if (me?.admitted) {
+      const want = new Set<string>();
+      for (const p of this.state.participants) if (p.id !== this.participant && p.sending.length > 0) want.add(`p:${p.id}`);
+      for (const c of this.state.cameras) want.add(`c:${c.camera}`);
+      for (const [k, r] of this.#remotes) {
+        const dead = r.pc.connectionState === 'failed' || r.pc.connectionState === 'closed';
+        if (!want.has(k) || dead) { r.pc.close(); this.#remotes.delete(k); }
+      }
+      for (const k of want) if (!this.#remotes.has(k)) await this.#receive(k).catch((err: unknown) => this.onError(err));
+    }
+    if (this.#send && (this.#send.connectionState === 'failed' || this.#send.connectionState === 'closed')) {
+      // Her network dropped: she sends again.
+      this.#send = null;
+    }
+    this.onChange();
+  }
+
+  async #startSending(): Promise<void> {
+    this.#local ??= await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    for (const t of this.#local.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/send`, undefined, pc.localDescription!.sdp)).data;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.#send = pc;
+  }
+
+  async #receive(key: string): Promise<void> {
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    if (key.startsWith('p:')) pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.ontrack = (e) => { stream.addTrack(e.track); this.onChange(); };
+    this.#remotes.set(key, { key, stream, pc });
+    await pc.setLocalDescription(await pc.createOffer());
+    let answer: string;
+    if (key.startsWith('p:')) {
+      answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/receive/${key.slice(2)}`, undefined, pc.localDescription!.sdp)).data;
+    } else {
+      const m = (await this.#call<{ whepUrl?: string }>('GET', `/api/rooms/${this.room}/participants/${this.participant}/cameras/${key.slice(2)}/media?profile=sub`)).data;
+      if (!m.whepUrl) throw new RoomClientError(503, { code: 'stream-unavailable', details: { reason: 'webrtc-off' } });
+      const res = await fetch(m.whepUrl, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp, credentials: 'omit' });
+      if (res.status !== 201) throw new RoomClientError(res.status, await res.json().catch(() => null) as { code?: string } | null);
+      answer = await res.text();
+    }
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  /** act sends one of the room's commands (the host's, or her own hand). */
+  async act(method: string, path: string, body?: unknown): Promise<unknown> {
+    const r = await this.#call<unknown>(method, path, body);
+    await this.refresh();
+    return r.data;
+  }
+
+  close(): void {
+    this.#closed = true;
+    window.clearInterval(this.#timer);
+    this.#send?.close();
+    for (const r of this.#remotes.values()) r.pc.close();
+    this.#remotes.clear();
+    for (const t of this.#local?.getTracks() ?? []) t.stop();
+  }
+}
