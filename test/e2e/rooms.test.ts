@@ -251,5 +251,19 @@ describe('a mediation room', () => {
     await playing(party, 2);
     await playing(guest, 2);
     expect(await host.textContent('[data-testid=room-view]')).toContain('受邀当事人');
-  }, 90_000);
+
+    // The mediasoup worker dies: the room moves to its replacement and every page reconnects by itself.
+    const frames = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll<HTMLVideoElement>('[data-testid=room-remote] video')).map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
+    const before = await Promise.all([host, party, guest].map(frames));
+    const pid = gw.gateway.webrtc!.pool.pids()[0]!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor('a new worker', () => gw.gateway.webrtc!.pool.pids().some((p) => p !== pid), 20_000);
+    for (const [i, page] of [host, party, guest].entries()) {
+      await waitFor(`page ${i + 1} playing again`, async () => {
+        const now = await frames(page);
+        // Each remote picture is a new player, or the old one going on: either way 2 pictures moving past the cut.
+        return now.length >= 2 && now.filter((f, j) => f > (before[i]![j] ?? 0) + 30 || (f > 30 && f < (before[i]![j] ?? 0))).length >= 2;
+      }, 40_000, 250);
+    }
+  }, 120_000);
 });

@@ -29,7 +29,7 @@ const ParticipantBody = Type.Object({
   admitted: Type.Boolean(), hand: Type.Union([Type.Number(), Type.Null()]), guest: Type.Boolean(),
 });
 const RoomCameraBody = Type.Object({ camera: Type.String(), name: Type.String(), by: Type.String(), at: Type.Number() });
-const RoomBody = Type.Object({ id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody), locked: Type.Boolean(), waiting: Type.Boolean(), broadcast: Type.Boolean() });
+const RoomBody = Type.Object({ receiving: Type.Optional(Type.Array(Type.String())), id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody), locked: Type.Boolean(), waiting: Type.Boolean(), broadcast: Type.Boolean() });
 /** REVIEW_MS is how often the rights behind the cameras brought into rooms are asked again. */
 const REVIEW_MS = 1000;
 
@@ -169,7 +169,9 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
 
   app.get('/api/rooms/:id/participants/:participant/room', { config: { public: true }, schema: { tags: ['rooms'], params: pParams, response: { 200: RoomBody } } }, async (req) => {
     const { id, participant } = req.params as { id: string; participant: string };
-    return body((await me(req, id, participant)).room);
+    const { room, me: p } = await me(req, id, participant);
+    // What she receives now, as the gateway sees it: a view it ended (a worker died) is offered again by her page.
+    return { ...body(room), receiving: need().media.receiving(room.id, p.id) };
   });
 
   app.delete('/api/rooms/:id/participants/:participant/sessions/:session', {

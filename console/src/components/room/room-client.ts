@@ -4,13 +4,15 @@
 
 /** RoomState is what the gateway says of a room. */
 export interface RoomState {
+  /** receiving are the participants whose media the gateway sends her now. */
+  receiving?: string[];
   id: string; kind: string; title: string; unit: string; host: number; createdAt: number; locked: boolean; waiting: boolean; broadcast: boolean;
   participants: Array<{ id: string; name: string; unit: string; role: string; joinedAt: number; muted: boolean; sending: string[]; admitted: boolean; hand: number | null; guest: boolean }>;
   cameras: Array<{ camera: string; name: string; by: string; at: number }>;
 }
 
 /** Remote is one received stream: a participant or a camera. */
-export interface Remote { key: string; stream: MediaStream; pc: RTCPeerConnection }
+export interface Remote { key: string; stream: MediaStream; pc: RTCPeerConnection; since: number }
 
 /** RoomClientError is a refusal of the gateway, with its stable reason. */
 export class RoomClientError extends Error {
@@ -35,6 +37,7 @@ export class RoomClient {
   #secret: string | undefined;
   #local: MediaStream | null = null;
   #send: RTCPeerConnection | null = null;
+  #sentAt = 0;
   #remotes = new Map<string, Remote>();
   #timer?: number;
   #closed = false;
@@ -88,13 +91,16 @@ export class RoomClient {
     if (this.#closed) return;
     this.state = (await this.#call<RoomState>('GET', `/api/rooms/${this.room}/participants/${this.participant}/room`)).data;
     const me = this.state.participants.find((p) => p.id === this.participant);
+    // The gateway no longer has her sending (a worker died, her network dropped): she sends again.
+    if (this.#send && me && me.sending.length === 0 && Date.now() - this.#sentAt > 3000) { this.#send.close(); this.#send = null; }
     if (me?.admitted && me.role !== 'observer' && !this.#send) await this.#startSending();
     if (me?.admitted) {
       const want = new Set<string>();
       for (const p of this.state.participants) if (p.id !== this.participant && p.sending.length > 0) want.add(`p:${p.id}`);
       for (const c of this.state.cameras) want.add(`c:${c.camera}`);
       for (const [k, r] of this.#remotes) {
-        const dead = r.pc.connectionState === 'failed' || r.pc.connectionState === 'closed';
+        const gone = k.startsWith('p:') && this.state.receiving !== undefined && !this.state.receiving.includes(k.slice(2)) && Date.now() - r.since > 3000;
+        const dead = gone || r.pc.connectionState === 'failed' || r.pc.connectionState === 'closed';
         if (!want.has(k) || dead) { r.pc.close(); this.#remotes.delete(k); }
       }
       for (const k of want) if (!this.#remotes.has(k)) await this.#receive(k).catch((err: unknown) => this.onError(err));
@@ -114,6 +120,7 @@ export class RoomClient {
     const answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/send`, undefined, pc.localDescription!.sdp)).data;
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     this.#send = pc;
+    this.#sentAt = Date.now();
   }
 
   async #receive(key: string): Promise<void> {
@@ -122,7 +129,7 @@ export class RoomClient {
     if (key.startsWith('p:')) pc.addTransceiver('audio', { direction: 'recvonly' });
     const stream = new MediaStream();
     pc.ontrack = (e) => { stream.addTrack(e.track); this.onChange(); };
-    this.#remotes.set(key, { key, stream, pc });
+    this.#remotes.set(key, { key, stream, pc, since: Date.now() });
     await pc.setLocalDescription(await pc.createOffer());
     let answer: string;
     if (key.startsWith('p:')) {

@@ -167,6 +167,12 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return r ? [...r.sessions.values()].filter((s) => s.direction === 'send').map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
   }
 
+  /** receiving lists whom a participant receives now (her receive sessions alive on the gateway). */
+  receiving(room: string, participant: string): string[] {
+    const r = this.#rooms.get(room);
+    return r ? [...r.sessions.values()].filter((s) => s.participant === participant && s.direction === 'receive').map((s) => s.from!) : [];
+  }
+
   /** setAudio pauses (false) or resumes a participant's microphone for everyone (the host's mute). */
   async setAudio(room: string, participant: string, on: boolean): Promise<number> {
     let n = 0;
