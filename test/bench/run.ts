@@ -1,4 +1,4 @@
-// npm run bench [-- core|webrtc|hls|simulator|console|wall|import|import-flood|sweep|storm|access] [--cameras 33000 --minutes 60 --searches 40] [--viewers 50,100,250,500] [--streams 20] [--parts glass,ttff,worker,gateway] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
+// npm run bench [-- core|webrtc|hls|simulator|console|wall|rooms|import|import-flood|sweep|storm|access] [--cameras 33000 --minutes 60 --searches 40] [--viewers 50,100,250,500] [--streams 20] [--parts glass,ttff,worker,gateway] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
 // [--glass 20]: benchmarks that print figures. With no name, core and simulator run (the others take minutes each: name
 // them; hls is the ffmpeg fallback's path).
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { runImportFloodBench } from './import-flood-bench.js';
 import { runWebRtcBench } from './webrtc-bench.js';
 import { runConsoleBench } from './console-bench.js';
 import { runWallBench } from './wall-bench.js';
+import { runRoomsBench } from './rooms-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -32,6 +33,7 @@ const { positionals, values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     searches: { type: 'string', default: '40' },
     steps: { type: 'string', default: '5' },
+    receivers: { type: 'string', default: '10' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -59,6 +61,9 @@ if (command === 'wall') {
   const parts = values.parts === 'glass,ttff,worker,gateway' ? ['command', 'tour', 'wall'] : values.parts.split(',');
   await runWallBench({ samples: Number(values.samples === '5' ? '20' : values.samples), windowS: Number(values.window), steps: Number(values.steps), parts });
 }
+if (command === 'rooms') {
+  await runRoomsBench({ samples: Number(values.samples === '5' ? '10' : values.samples), receivers: Number(values.receivers), windowS: Number(values.window) });
+}
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();
 if (command === 'import-flood') await runImportFloodBench({ sizeMb: Number(values.mb), files: Number(values.files) });
@@ -66,7 +71,7 @@ if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['core', 'webrtc', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access', 'console', 'wall'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | webrtc | hls | simulator | console | wall | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
+if (!['core', 'webrtc', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access', 'console', 'wall', 'rooms'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | webrtc | hls | simulator | console | wall | rooms | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
   process.exit(2);
 }
