@@ -22,6 +22,7 @@ import { Transcodes } from './media/transcode.js';
 import { RtspOut } from './media/rtsp-out.js';
 import { isPushUrl, PushPipeline, RtmpIngest } from './media/rtmp-in.js';
 import { authorizeMedia, liveView, refuseMedia } from './http/media-guard.js';
+import { subjectOf } from './http/auth-plugin.js';
 import type { AuditEvent } from './audit/audit-log.js';
 import type { Viewer } from './audit/view-tracker.js';
 import { HealthMonitor, ProbeFailed, type CredentialState } from './health/health-monitor.js';
@@ -486,7 +487,7 @@ function roomViewersOf(rooms: Rooms, catalog: Catalog, access: AccessIndex) {
       const p = room?.participants.get(participant);
       const brought = room?.cameras.get(camera);
       const by = brought ? catalog.user(brought.by) : undefined;
-      if (!room || !p || !by || by.disabled || !access.may({ userId: by.id, unit: by.unit, roles: by.roles }, 'live', camera)) return undefined;
+      if (!room || !p || !by || by.disabled || !access.may(subjectOf(by), 'live', camera)) return undefined;
       return { id: 0, username: `room:${p.name}`, displayName: p.name, unit: room.unit, roles: ['viewer' as const], disabled: false };
     },
   };

@@ -5,7 +5,7 @@
 import sdpTransform from 'sdp-transform';
 import type { SessionDescription } from 'sdp-transform';
 import type * as ms from 'mediasoup/node/lib/types.js';
-import { MAX_OFFER_BYTES, SdpError } from './whep-sdp.js';
+import { candidatesOf, checkFingerprints, fmtpOf, readOffer, SdpError } from './whep-sdp.js';
 
 const TOKEN = /^[\x21-\x7e]{1,256}$/;
 const MAX_SECTIONS = 4;
@@ -32,18 +32,6 @@ export interface ParsedPublish {
   dtlsParameters: ms.DtlsParameters;
 }
 
-function fmtp(config: string | undefined): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const part of (config ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const k = part.slice(0, eq).trim();
-    const v = part.slice(eq + 1).trim();
-    if (k && k.length <= 64 && v.length <= 512) out[k] = /^\d{1,9}$/.test(v) ? Number(v) : v;
-  }
-  return out;
-}
-
 /** matches says whether an offered codec is one of the router's (H.264 in the same profile and packetization). */
 function matches(name: string, rate: number, params: Record<string, string | number>, c: ms.RtpCodecCapability): boolean {
   if (c.mimeType.toLowerCase() !== `${c.kind}/${name}`.toLowerCase() || c.clockRate !== rate) return false;
@@ -58,15 +46,7 @@ function matches(name: string, rate: number, params: Record<string, string | num
  * its codecs the router takes, with that codec's RTX; it throws SdpError naming what is wrong.
  */
 export function parsePublish(text: string, router: ms.RtpCapabilities): ParsedPublish {
-  if (typeof text !== 'string' || text.length === 0) throw new SdpError('the offer is empty: send an SDP offer (application/sdp)');
-  if (Buffer.byteLength(text) > MAX_OFFER_BYTES) throw new SdpError(`the offer is larger than ${MAX_OFFER_BYTES} bytes`);
-  if (!text.startsWith('v=0')) throw new SdpError('the offer does not begin with "v=0": it is not an SDP');
-  let sdp: SessionDescription;
-  try {
-    sdp = sdpTransform.parse(text);
-  } catch (err) {
-    throw new SdpError(`the offer cannot be read: ${(err as Error).message}`);
-  }
+  const sdp = readOffer(text);
   const media = sdp.media ?? [];
   if (media.length === 0 || media.length > MAX_SECTIONS) throw new SdpError(`the offer has ${media.length} media sections: one to ${MAX_SECTIONS} (camera, microphone, screen)`);
   const fingerprints: ms.DtlsFingerprint[] = [];
@@ -86,13 +66,13 @@ export function parsePublish(text: string, router: ms.RtpCapabilities): ParsedPu
     const kind = m.type;
     const rtp = (m.rtp ?? []).slice(0, 64);
     const chosen = rtp.find((r) => Number.isInteger(r.payload) && r.payload >= 0 && r.payload <= 127 && TOKEN.test(r.codec) && r.codec.toLowerCase() !== 'rtx'
-      && (router.codecs ?? []).some((c) => c.kind === kind && matches(r.codec, r.rate ?? 0, fmtp(m.fmtp?.find((f) => f.payload === r.payload)?.config), c)));
+      && (router.codecs ?? []).some((c) => c.kind === kind && matches(r.codec, r.rate ?? 0, fmtpOf(m, r.payload), c)));
     if (!chosen) throw new SdpError(`${where}: none of its codecs is one the room takes (${(router.codecs ?? []).filter((c) => c.kind === kind && !c.mimeType.endsWith('/rtx')).map((c) => c.mimeType).join(', ')})`);
     const pt = chosen.payload;
-    const rtx = rtp.find((r) => r.codec.toLowerCase() === 'rtx' && Number(fmtp(m.fmtp?.find((f) => f.payload === r.payload)?.config).apt) === pt);
+    const rtx = rtp.find((r) => r.codec.toLowerCase() === 'rtx' && Number(fmtpOf(m, r.payload).apt) === pt);
     const feedback = (p: number) => (m.rtcpFb ?? []).filter((f) => String(f.payload) === String(p) || String(f.payload) === '*').map((f) => ({ type: f.type, parameter: f.subtype ?? '' }));
     const codecs: ms.RtpCodecParameters[] = [{
-      mimeType: `${kind}/${chosen.codec}`, payloadType: pt, clockRate: chosen.rate!, parameters: fmtp(m.fmtp?.find((f) => f.payload === pt)?.config), rtcpFeedback: feedback(pt),
+      mimeType: `${kind}/${chosen.codec}`, payloadType: pt, clockRate: chosen.rate!, parameters: fmtpOf(m, pt), rtcpFeedback: feedback(pt),
       ...(kind === 'audio' ? { channels: Number(chosen.encoding) > 0 ? Number(chosen.encoding) : 1 } : {}),
     }];
     if (rtx) codecs.push({ mimeType: `${kind}/rtx`, payloadType: rtx.payload, clockRate: rtx.rate ?? chosen.rate!, parameters: { apt: pt }, rtcpFeedback: [] });
@@ -108,10 +88,7 @@ export function parsePublish(text: string, router: ms.RtpCapabilities): ParsedPu
     sections.push({ mid, kind, rtpParameters: { mid, codecs, headerExtensions, encodings, rtcp: { cname: cname && TOKEN.test(cname) ? cname : `p${ssrc}`, reducedSize: true } } });
   });
   if (sections.length === 0) throw new SdpError('the offer sends nothing (no a=sendonly or a=sendrecv audio or video section)');
-  if (fingerprints.length === 0) throw new SdpError('the offer has no a=fingerprint: DTLS cannot be set up');
-  for (const f of fingerprints) {
-    if (!/^sha-(1|224|256|384|512)$/.test(f.algorithm) || !/^[0-9A-Fa-f:]{8,200}$/.test(f.value)) throw new SdpError('the offer has an unreadable a=fingerprint');
-  }
+  checkFingerprints(fingerprints);
   return { all, sections, dtlsParameters: { role: setup === 'passive' ? 'server' : 'client', fingerprints } };
 }
 
@@ -119,9 +96,7 @@ export function parsePublish(text: string, router: ms.RtpCapabilities): ParsedPu
 export function writePublishAnswer(offer: ParsedPublish, transport: { iceParameters: ms.IceParameters; iceCandidates: ms.IceCandidate[]; dtlsParameters: ms.DtlsParameters }, produced: string[]): string {
   const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ?? transport.dtlsParameters.fingerprints[0]!;
   const first = transport.iceCandidates[0];
-  const candidates = transport.iceCandidates.map((c) => ({
-    foundation: c.foundation, component: 1, transport: c.protocol, priority: c.priority, ip: c.ip, port: c.port, type: c.type, ...(c.tcpType ? { tcptype: c.tcpType } : {}),
-  }));
+  const candidates = candidatesOf(transport.iceCandidates);
   const session: SessionDescription = {
     version: 0, origin: { username: '-', sessionId: Date.now(), sessionVersion: 1, netType: 'IN', ipVer: 4, address: '0.0.0.0' }, name: '-',
     timing: { start: 0, stop: 0 }, icelite: 'ice-lite', fingerprint: { type: fingerprint.algorithm, hash: fingerprint.value },

@@ -37,7 +37,8 @@ export interface ParsedOffer {
 
 const TOKEN = /^[\x21-\x7e]{1,256}$/;
 
-function fmtpOf(m: MediaAttributes, pt: number): Record<string, string | number> {
+/** fmtpOf reads the a=fmtp parameters of one payload type of a section (bounded keys and values, numbers as numbers). */
+export function fmtpOf(m: MediaAttributes, pt: number): Record<string, string | number> {
   const line = m.fmtp?.find((f) => f.payload === pt)?.config;
   if (!line) return {};
   const out: Record<string, string | number> = {};
@@ -52,17 +53,37 @@ function fmtpOf(m: MediaAttributes, pt: number): Record<string, string | number>
   return out;
 }
 
-/** parseOffer reads a WHEP offer; it throws SdpError naming what is wrong. */
-export function parseOffer(text: string): ParsedOffer {
+/** readOffer checks an offer's size and first line and parses it; it throws SdpError naming what is wrong. */
+export function readOffer(text: string): SessionDescription {
   if (typeof text !== 'string' || text.length === 0) throw new SdpError('the offer is empty: send an SDP offer (application/sdp)');
   if (Buffer.byteLength(text) > MAX_OFFER_BYTES) throw new SdpError(`the offer is larger than ${MAX_OFFER_BYTES} bytes`);
   if (!text.startsWith('v=0')) throw new SdpError('the offer does not begin with "v=0": it is not an SDP');
-  let sdp: SessionDescription;
   try {
-    sdp = sdpTransform.parse(text);
+    return sdpTransform.parse(text);
   } catch (err) {
     throw new SdpError(`the offer cannot be read: ${(err as Error).message}`);
   }
+}
+
+/** checkFingerprints refuses an offer without a usable DTLS fingerprint. */
+export function checkFingerprints(fingerprints: ms.DtlsFingerprint[]): void {
+  if (fingerprints.length === 0) throw new SdpError('the offer has no a=fingerprint: DTLS cannot be set up');
+  for (const f of fingerprints) {
+    if (!/^sha-(1|224|256|384|512)$/.test(f.algorithm) || !/^[0-9A-Fa-f:]{8,200}$/.test(f.value)) throw new SdpError('the offer has an unreadable a=fingerprint');
+  }
+}
+
+/** candidatesOf writes a transport's ICE candidates as an answer's a=candidate lines. */
+export function candidatesOf(iceCandidates: ms.IceCandidate[]): NonNullable<SessionDescription['media'][number]['candidates']> {
+  return iceCandidates.map((c) => ({
+    foundation: c.foundation, component: 1, transport: c.protocol, priority: c.priority, ip: c.ip, port: c.port, type: c.type,
+    ...(c.tcpType ? { tcptype: c.tcpType } : {}),
+  }));
+}
+
+/** parseOffer reads a WHEP offer; it throws SdpError naming what is wrong. */
+export function parseOffer(text: string): ParsedOffer {
+  const sdp = readOffer(text);
   const media = sdp.media ?? [];
   if (media.length === 0) throw new SdpError('the offer has no media section (m=)');
   if (media.length > MAX_SECTIONS) throw new SdpError(`the offer has ${media.length} media sections; at most ${MAX_SECTIONS} are read`);
@@ -116,10 +137,7 @@ export function parseOffer(text: string): ParsedOffer {
   if (!sections.some((s) => s.receives && s.kind === 'video')) {
     throw new SdpError('the offer has no video section that receives (a=recvonly or a=sendrecv)');
   }
-  if (fingerprints.length === 0) throw new SdpError('the offer has no a=fingerprint: DTLS cannot be set up');
-  for (const f of fingerprints) {
-    if (!/^sha-(1|224|256|384|512)$/.test(f.algorithm) || !/^[0-9A-Fa-f:]{8,200}$/.test(f.value)) throw new SdpError('the offer has an unreadable a=fingerprint');
-  }
+  checkFingerprints(fingerprints);
   if (!iceUfrag || !TOKEN.test(iceUfrag)) throw new SdpError('the offer has no a=ice-ufrag');
   // The browser is the DTLS client unless it insists on being the server.
   const role: ms.DtlsRole = setup === 'passive' ? 'server' : 'client';
@@ -150,10 +168,7 @@ export function writeAnswer(offer: ParsedOffer, transport: AnswerTransport, cons
   const accepted = offer.sections.filter((s) => consumers.some((c) => c.mid === s.mid)).map((s) => s.mid);
   const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ?? transport.dtlsParameters.fingerprints[0]!;
   const first = transport.iceCandidates[0];
-  const candidates = transport.iceCandidates.map((c) => ({
-    foundation: c.foundation, component: 1, transport: c.protocol, priority: c.priority, ip: c.ip, port: c.port, type: c.type,
-    ...(c.tcpType ? { tcptype: c.tcpType } : {}),
-  }));
+  const candidates = candidatesOf(transport.iceCandidates);
   const session: SessionDescription = {
     version: 0,
     origin: { username: '-', sessionId: Date.now(), sessionVersion: 1, netType: 'IN', ipVer: 4, address: '0.0.0.0' },
