@@ -202,6 +202,10 @@ export const ConfigSchema = Type.Object({
     /** unitLevels are the levels whose units get an online-rate series (every village would be ~1,600 series). */
     unitLevels: Type.Array(Type.Union((['province', 'city', 'county', 'township', 'village', 'grid'] as const).map((l) => Type.Literal(l))), { default: ['province', 'city', 'county', 'township'] }),
   }, { default: {}, ...strict }),
+  rooms: Type.Object({
+    /** recordingDir holds the rooms' recordings (a folder per room, one per recording); empty: beside the store. */
+    recordingDir: Type.String({ default: '' }),
+  }, { default: {}, ...strict }),
   demo: Type.Object({
     /** enabled seeds the generated governance tree and camera catalog into an empty store and runs the simulator. */
     enabled: Type.Boolean({ default: true }),

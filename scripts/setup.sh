@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this checkout on a fresh Debian machine: system packages, npm packages, the native SQLite module,
 # the console build and the simulator's clips. Each step is skipped when already done. --browser adds the test tools
-# (Chromium, xmllint).
+# (Chromium, xmllint, pdftotext).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,12 +36,16 @@ apt_install() {
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || apt_install ffmpeg
 muxers=$(ffmpeg -hide_banner -muxers 2>/dev/null || true)
 grep -qw hls <<<"$muxers" || die "this ffmpeg has no hls muxer; install Debian's ffmpeg"
+# A font with Chinese characters for the mediation records exported as PDF.
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || apt_install fonts-droid-fallback
 if [ $browser = 1 ]; then
   # The suite's own tools: Chromium for the browser tests, xmllint to validate ONVIF replies against their schemas,
   # and Debian's GStreamer RTSP server as a camera no one here wrote (driven from Debian's own python3).
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  # pdftotext reads the exported PDFs back (a reader no one here wrote).
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
   if ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" 2>/dev/null \
     || ! /usr/bin/python3 -c "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ('x264enc', 'x265enc', 'alawenc', 'rtph265pay'))" 2>/dev/null; then
     missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly)

@@ -50,6 +50,8 @@ import { openDatabase, type Db } from './store/database.js';
 import { accessRights, Walls } from './wall/walls.js';
 import { WallStore } from './wall/wall-store.js';
 import { Rooms } from './rooms/rooms.js';
+import { RoomStore } from './rooms/room-store.js';
+import { RoomRecordings } from './rooms/recordings.js';
 import { RoomMedia } from './media/webrtc/room-media.js';
 
 /**
@@ -87,6 +89,8 @@ export class Gateway {
   readonly walls: Walls;
   /** roomMedia carries the rooms' media, undefined when WebRTC is off. */
   readonly roomMedia: RoomMedia | undefined;
+  /** recordings makes the rooms' recordings, undefined when WebRTC is off. */
+  readonly recordings: RoomRecordings | undefined;
   /** webrtc is undefined when WebRTC is off or its workers could not start. */
   readonly webrtc: WebRtcService | undefined;
   /** rtsp is the RTSP output, undefined when it is off. */
@@ -100,7 +104,7 @@ export class Gateway {
   #lastSync = Date.now();
   #closed = false;
 
-  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; walls: Walls; roomMedia?: RoomMedia; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
+  private constructor(parts: { config: Config; db: Db; catalog: Catalog; access: AccessIndex; hub: StreamHub; health: HealthMonitor; healthTargets: Map<string, HealthTarget>; imports: ImportJobs; devices: DevicePool; audit: AuditLog; grants: GrantStore; events: EventCenter; webhooks: Webhooks; walls: Walls; roomMedia?: RoomMedia; recordings?: RoomRecordings; views: ViewTracker; refusals: RepeatFilter; http: FastifyInstance; demoAccounts: DemoAccount[]; webrtc?: WebRtcService; rtsp?: RtspOut; ingest?: RtmpIngest }) {
     this.config = parts.config;
     this.#db = parts.db;
     this.catalog = parts.catalog;
@@ -116,6 +120,7 @@ export class Gateway {
     this.webhooks = parts.webhooks;
     this.walls = parts.walls;
     this.roomMedia = parts.roomMedia;
+    this.recordings = parts.recordings;
     this.#views = parts.views;
     this.#refusals = parts.refusals;
     this.http = parts.http;
@@ -254,6 +259,13 @@ export class Gateway {
       };
       const roomMedia = webrtc ? new RoomMedia(webrtc.pool, { maxSessions: config.media.webrtc.maxViewers }) : undefined;
       const rooms = webrtc ? new Rooms() : undefined;
+      const roomStore = new RoomStore(db);
+      // Rooms live in this process: those a stopped gateway left open ended with it.
+      roomStore.closeOpenRooms(Date.now());
+      const recordings = roomMedia ? new RoomRecordings({
+        store: roomStore, media: roomMedia, audit, ffmpegPath: config.media.ffmpegPath,
+        dir: config.rooms.recordingDir || join(dirname(resolve(config.store.path)), 'recordings'), log: (msg) => logger.warn({ part: 'rooms' }, msg),
+      }) : undefined;
       const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }), config.demo.enabled && config.demo.wall);
       const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
       const rtsp = config.media.rtsp.enabled
@@ -274,7 +286,7 @@ export class Gateway {
         savedViews: new ViewStore(db),
         walls,
         displays,
-        ...(rooms ? { rooms: { registry: rooms, media: roomMedia! }, roomViewers: roomViewersOf(rooms, catalog, access) } : {}),
+        ...(rooms ? { rooms: { registry: rooms, media: roomMedia!, store: roomStore, recordings: recordings! }, roomViewers: roomViewersOf(rooms, catalog, access) } : {}),
         events,
         webhooks,
         consoleSettings: { rateGood: config.console.rateGood, rateWarn: config.console.rateWarn, map: { ...config.console.map } },
@@ -313,7 +325,7 @@ export class Gateway {
         idleTimeoutMs: config.http.idleTimeoutSeconds * 1000,
       }, logger.child({ part: 'http' }));
       if (config.health.enabled) health.monitor.start();
-      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, walls, roomMedia, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
+      const gateway = new Gateway({ config, db, catalog, access, hub, health: health.monitor, healthTargets: health.targets, imports, devices, audit, grants, events, webhooks, walls, roomMedia, recordings, views, refusals, http, demoAccounts, webrtc, rtsp, ingest });
       late.gateway = gateway;
       return gateway;
     } catch (err) {
@@ -372,6 +384,8 @@ export class Gateway {
     // Closing the hub at once answers playlist requests still waiting for a stream, so the HTTP close is not held up.
     this.devices.close();
     this.walls.close();
+    // A recording running is finished (its tracks kept, marked interrupted) before the media under it closes.
+    await this.recordings?.close();
     this.roomMedia?.close();
     this.#views.close();
     this.#refusals.close();

@@ -47,6 +47,8 @@ export interface TestGateway {
   gateway: Gateway;
   simulator: Simulator;
   url: string;
+  /** dir is the gateway's own folder: its store, live media and recordings. */
+  dir: string;
   /** logs holds every log line the gateway wrote (JSON text), when startGateway was asked to keep them. */
   logs: string[];
   /** restart stops the gateway (as a kill would, its clients cut off) and starts it again on the same store and port. */
@@ -90,7 +92,7 @@ export async function startGateway(opts: { cameras?: number; http?: Record<strin
   });
   const url = await gateway.listen();
   const made: TestGateway = {
-    gateway, simulator, url, logs,
+    gateway, simulator, url, logs, dir: dir.path,
     async restart() {
       const port = Number(new URL(made.url).port);
       await made.gateway.close();

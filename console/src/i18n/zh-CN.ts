@@ -146,7 +146,7 @@ export const zhCN = {
       'view.save': '保存视图', 'view.delete': '删除视图', 'event.ack': '确认事件', 'webhook.change': '修改事件推送',
       'wall.change': '修改电视墙', 'wall.assign': '上墙', 'wall.clear': '清除窗格', 'wall.swap': '交换窗格', 'wall.layout': '更改分屏', 'wall.window': '开窗/移动窗口',
       'wall.preset': '电视墙预案', 'wall.tour': '电视墙轮巡', 'wall.alarm': '报警上墙', 'wall.alarm.ack': '确认报警', 'wall.display': '登记/注销显示屏',
-      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议',
+      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议', 'room.record': '会议录制', 'room.recording.file': '录像文件指纹', 'recording.verify': '核验录像', 'case.create': '登记调解案件', 'case.update': '修改调解记录', 'case.confirm': '当事人确认协议', 'case.export': '导出调解记录',
       'audit.flood': '重复请求汇总', 'audit.keyed': '审计日志加密封存',
     },
     detail: {
@@ -155,7 +155,7 @@ export const zhCN = {
       added: '新增', updated: '更新', rejected: '拒绝', rows: '行', format: '格式', preset: '预置位', pan: '水平', tilt: '垂直', zoom: '变倍', count: '次数',
       push: '推流', seconds: '秒', transport: '传输', session: '会话', view: '视图', event: '事件', url: '地址', from: '从', to: '到',
       userAgent: '浏览器', unkeyedBefore: '此前未签名的条目', head: '链首', dryRun: '仅检查', expiresAt: '到期', group: '分组', job: '导入任务', layout: '分屏',
-      locked: '锁定', note: '说明', ownerUnit: '所属单位', parent: '上级授权', reGrant: '可转授', repeats: '重复次数', revoked: '已撤销', sessionsEnded: '结束的会话', shared: '共享', reason: '原因', message: '说明',
+      locked: '锁定', note: '说明', ownerUnit: '所属单位', parent: '上级授权', reGrant: '可转授', repeats: '重复次数', revoked: '已撤销', sessionsEnded: '结束的会话', shared: '共享', reason: '原因', message: '说明', recording: '录像', file: '文件', sha256: 'SHA-256', case: '案件编号', fields: '修改项', agreementSha256: '协议 SHA-256', outcome: '调解结果', party: '当事人', durationMs: '时长 (毫秒)', tracks: '分轨数', ok: '核验通过',
     },
     value: { main: '主码流', sub: '子码流', open: '开窗', move: '移动', raise: '置顶', close: '关闭', browser: '浏览器', decoder: '解码器', locked: '账号锁定', throttled: '地址限速', slowed: '账号放慢', rtmp: 'RTMP', rtsp: 'RTSP', 'ws-flv': 'WebSocket-FLV' },
   },
@@ -199,7 +199,7 @@ export const zhCN = {
     },
     reason: {
       'room-locked': '主持人已锁定会议室', 'room-waiting': '您在等候室中: 请等待主持人准入', 'room-host-guest': '访客不能担任主持人', 'room-no-members': '会议须邀请账号或单位',
-      'room-camera-gone': '该监控画面已不在会议室中 (或您已不在会议室)', 'room-camera-guest': '访客不能引入监控画面', 'room-camera-full': '会议室中的监控画面已达上限',
+      'room-camera-gone': '该监控画面已不在会议室中 (或您已不在会议室)', 'room-camera-guest': '访客不能引入监控画面', 'room-camera-full': '会议室中的监控画面已达上限', 'room-recording-on': '会议正在录制', 'room-recording-off': '会议没有在录制', 'case-party-only': '只有当事人确认调解协议', 'case-no-agreement': '还没有可确认的协议文本', 'case-agreement-changed': '协议文本已修改, 请重新阅读后确认', 'case-unknown': '您的辖区内没有该调解案件', 'case-mediator-only': '调解记录由其调解员或上级管理员修改', 'pdf-font-missing': '本机缺少中文字体, 无法导出 PDF: 请管理员安装中文字体', 'recording-unknown': '您可查看的录像中没有该录像', 'recording-file-unknown': '该录像中没有这个文件',
       'room-guest-ended': '您已不在该会议室 (被移出或会议已结束)', 'room-invite-unknown': '邀请链接无效 (或会议已结束)', 'room-invite-used': '该邀请链接已被使用: 请向主持人索取新链接', 'room-invite-expired': '该邀请链接已过期: 请向主持人索取新链接',
       'room-capacity': '本网关同时开放的会议室已达上限', 'room-unknown': '找不到该会议室, 或您未被邀请, 或已结束', 'room-removed': '主持人已将您移出该会议室',
       'room-full': '会议室人数已满', 'room-not-you': '该参会者不是您', 'room-host-only': '只有主持人可以执行此操作', 'room-participant-unknown': '会议室中没有该参会者',

@@ -122,6 +122,12 @@ export class AuditLog {
     return Number(r.lastInsertRowid);
   }
 
+  /** entry returns one entry by its id (a recording's file names the entry that holds its fingerprint). */
+  entry(id: number): AuditEntry | undefined {
+    const r = this.#db.prepare('SELECT * FROM audit_log WHERE id = ?').get(id) as Row | undefined;
+    return r ? toEntry(r) : undefined;
+  }
+
   /** query lists entries newest first, with the total that match. */
   query(q: AuditQuery): { total: number; entries: AuditEntry[] } {
     const where = [`(unit IN (SELECT value FROM json_each(@units)) OR camera_unit IN (SELECT value FROM json_each(@units))${q.unattributed ? ' OR (unit IS NULL AND camera_unit IS NULL)' : ''})`];

@@ -27,6 +27,8 @@ import type { SessionInfo, ViewRequest } from '../media/webrtc/webrtc-service.js
 import type { Walls } from '../wall/walls.js';
 import type { RoomViewers, WallDisplays } from './media-guard.js';
 import type { Rooms } from '../rooms/rooms.js';
+import type { RoomStore } from '../rooms/room-store.js';
+import type { RoomRecordings } from '../rooms/recordings.js';
 import type { RoomMedia } from '../media/webrtc/room-media.js';
 
 /** MediaHub is what routes ask of the stream hub. */
@@ -121,7 +123,7 @@ export interface HttpDeps {
   walls: Walls;
   displays: WallDisplays;
   /** rooms are the mediation and conference rooms, undefined when WebRTC is off. */
-  rooms?: { registry: Rooms; media: RoomMedia };
+  rooms?: { registry: Rooms; media: RoomMedia; store: RoomStore; recordings: RoomRecordings };
   /** roomViewers answers the media guard for the cameras brought into rooms. */
   roomViewers?: RoomViewers;
   events: EventCenter;

@@ -31,6 +31,7 @@ import { eventRoutes } from './routes/event-routes.js';
 import { upkeepRoutes } from './routes/upkeep-routes.js';
 import { wallRoutes } from '../wall/wall-routes.js';
 import { roomRoutes } from '../rooms/room-routes.js';
+import { caseRoutes } from '../rooms/case-routes.js';
 
 /** redactQuery hides media tokens and any password-like parameter in a logged URL. */
 export function redactQuery(url: string): string {
@@ -162,6 +163,7 @@ export async function buildServer(deps: HttpDeps, logger?: FastifyBaseLogger): P
   await app.register(upkeepRoutes, deps);
   await app.register(wallRoutes, deps);
   await app.register(roomRoutes, deps);
+  await app.register(caseRoutes, deps);
 
   if (deps.metrics) {
     const { registry, token } = deps.metrics;

@@ -1,4 +1,4 @@
-// Rooms over HTTP, first slice: a mediator (or an operator, an administrator) opens a room and invites accounts of
+// Rooms over HTTP: a mediator (or an operator, an administrator) opens a room and invites accounts of
 // her part of the tree; each joins, sends her camera and microphone (a sending SDP offer) and receives the others
 // (a receiving offer per participant); the host mutes and removes, and ends the room. Every step is audited.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -11,8 +11,9 @@ import { whepUrl } from '../http/routes/whep-routes.js';
 import { CameraId, ProfileName, UnitCode } from '../http/schemas.js';
 import type { Profile } from '../../../adapters/core/types.js';
 import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
-import { RoomMediaError, type RoomMedia } from '../media/webrtc/room-media.js';
-import { GUEST_PREFIX, ROOM_KINDS, RoomError, type Participant, type ParticipantRole, type Room, type RoomKind, type Rooms } from './rooms.js';
+import { RoomMediaError } from '../media/webrtc/room-media.js';
+import { agreementHash, DISPUTE_TYPES, type DisputeType } from './cases.js';
+import { GUEST_PREFIX, ROOM_KINDS, RoomError, type Participant, type ParticipantRole, type Room, type RoomKind } from './rooms.js';
 
 const Id = Type.String({ minLength: 8, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' });
 const RoomCreate = Type.Object({
@@ -23,18 +24,24 @@ const RoomCreate = Type.Object({
   units: Type.Optional(Type.Array(UnitCode, { maxItems: 64 })),
   /** waiting holds newcomers in a waiting room until the host admits them. */
   waiting: Type.Optional(Type.Boolean()),
+  /** disputeType and parties open a mediation's case (its number is given by the gateway). */
+  disputeType: Type.Optional(Type.Union(DISPUTE_TYPES.map((k) => Type.Literal(k)))),
+  parties: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 60 }), { maxItems: 20 })),
 }, { additionalProperties: false });
 const ParticipantBody = Type.Object({
   id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()),
   admitted: Type.Boolean(), hand: Type.Union([Type.Number(), Type.Null()]), guest: Type.Boolean(),
 });
 const RoomCameraBody = Type.Object({ camera: Type.String(), name: Type.String(), by: Type.String(), at: Type.Number() });
-const RoomBody = Type.Object({ receiving: Type.Optional(Type.Array(Type.String())), id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody), locked: Type.Boolean(), waiting: Type.Boolean(), broadcast: Type.Boolean() });
+const CaseSummary = Type.Object({ id: Type.Integer(), caseNo: Type.String(), agreement: Type.String(), agreementSha256: Type.String(), confirmedBy: Type.Array(Type.String()) });
+const RoomBody = Type.Object({
+  recording: Type.Union([Type.Object({ id: Type.String(), since: Type.Number() }), Type.Null()]), case: Type.Union([CaseSummary, Type.Null()]),
+  receiving: Type.Optional(Type.Array(Type.String())), id: Type.String(), kind: Type.String(), title: Type.String(), unit: Type.String(), host: Type.Integer(), createdAt: Type.Number(), participants: Type.Array(ParticipantBody), cameras: Type.Array(RoomCameraBody), locked: Type.Boolean(), waiting: Type.Boolean(), broadcast: Type.Boolean() });
 /** REVIEW_MS is how often the rights behind the cameras brought into rooms are asked again. */
 const REVIEW_MS = 1000;
 
 /** roomRoutes serves /api/rooms. */
-export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?: { registry: Rooms; media: RoomMedia } }): Promise<void> {
+export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const rooms = deps.rooms;
   const need = () => {
     if (!rooms) throw new AppError('stream-unavailable', 'rooms need WebRTC, which is off on this gateway (media.webrtc)', { reason: 'webrtc-off' });
@@ -50,9 +57,16 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
       throw err;
     }
   };
+  /** remember writes the room's record: who was invited (the right to its recordings and case), and when it ended. */
+  const remember = (room: Room) => need().store.saveRoom({ id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, members: [...room.members.keys()], createdAt: room.createdAt, endedAt: room.endedAt });
+  const caseOf = (room: Room) => {
+    const c = room.kind === 'mediation' ? need().store.caseOfRoom(room.id) : undefined;
+    return c ? { id: c.id, caseNo: c.caseNo, agreement: c.agreement, agreementSha256: agreementHash(c.agreement), confirmedBy: c.confirmations.filter((x) => x.agreementSha256 === agreementHash(c.agreement)).map((x) => x.party) } : null;
+  };
   const body = (room: Room) => {
     const sending = new Map(need().media.publishing(room.id).map((p) => [p.participant, p.kinds]));
     return {
+      recording: need().recordings.active(room.id) ?? null, case: caseOf(room),
       id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, createdAt: room.createdAt,
       locked: room.locked, waiting: room.waiting, broadcast: room.broadcast,
       participants: [...room.participants.values()].map((p) => ({
@@ -91,6 +105,10 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     return { room, me: await guard(() => r.registry.own(room, participant, user.id)) };
   };
 
+  const actorOf = (req: FastifyRequest) => {
+    const { user } = requireAuth(req);
+    return { userId: user.id, username: user.username, unit: user.unit, remote: req.ip };
+  };
   const admitted = (p: Participant) => {
     if (!p.admitted) throw new AppError('forbidden', 'you are in the waiting room: the host lets you in', { reason: 'room-waiting' });
   };
@@ -122,6 +140,16 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
       for (const a of deps.accounts.usersIn([u])) if (!a.disabled && a.unit === u && a.id !== user.id && !members.some((m) => m.userId === a.id)) members.push({ userId: a.id, role: 'party' });
     }
     const room = await guard(() => r.registry.create({ kind: b.kind, title: b.title, unit: user.unit, host: user.id, members, waiting: (req.body as { waiting?: boolean }).waiting ?? false, invitedUnits: units }));
+    remember(room);
+    if (room.kind === 'mediation') {
+      // A mediation opens its case: numbered by unit and year, the host its mediator.
+      const cb = req.body as { disputeType?: DisputeType; parties?: string[] };
+      const made = r.store.addCase({
+        caseNo: r.store.nextCaseNo(room.unit, new Date(room.createdAt).getFullYear()), room: room.id, unit: room.unit, title: room.title, disputeType: cb.disputeType ?? 'other',
+        mediator: user.id, mediatorName: user.displayName || user.username, parties: cb.parties ?? members.filter((m) => m.role === 'party').map((m) => { const a = deps.catalog.user(m.userId); return a?.displayName || a?.username || ''; }).filter(Boolean), startedAt: room.createdAt, endedAt: null, outcome: null, minutes: '', agreement: '', confirmations: [], updatedAt: room.createdAt,
+      });
+      auditBy(deps, req, 'case.create', { detail: { case: made.caseNo, room: room.id } });
+    }
     auditBy(deps, req, 'room.create', { detail: { room: room.id, kind: room.kind, title: room.title, members: members.length } });
     return reply.status(201).send(body(room));
   });
@@ -141,6 +169,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     const r = need();
     const { room, participant, replaced } = await guard(() => r.registry.join((req.params as { id: string }).id, { id: user.id, name: user.displayName || user.username, unit: user.unit }));
     if (replaced) r.media.removeParticipant(room.id, replaced);
+    remember(room);
     auditBy(deps, req, 'room.join', { detail: { room: room.id, role: participant.role } });
     return { participant: participant.id, role: participant.role };
   });
@@ -265,6 +294,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
   app.post('/api/rooms/:id/host', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ participant: Id }, { additionalProperties: false }) } }, async (req, reply) => {
     const room = await hostRoom(req);
     const p = await guard(() => need().registry.handOver(room, (req.body as { participant: string }).participant));
+    remember(room);
     auditBy(deps, req, 'room.host', { detail: { room: room.id, participant: p.name } });
     return reply.code(204).send();
   });
@@ -326,6 +356,8 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
       // A refused link is audited as any refusal (by the error handler), with its address.
       throw err instanceof AppError ? new AppError(err.code, err.message, err.details, { refusal: true }) : err;
     }
+    const c = made.room.kind === 'mediation' && made.participant.role === 'party' ? r.store.caseOfRoom(made.room.id) : undefined;
+    if (c && !c.parties.includes(made.participant.name)) r.store.updateCase(c.id, { parties: [...c.parties, made.participant.name] });
     deps.audit.record({ userId: null, username: `guest:${made.participant.name}`, unit: made.room.unit, action: 'room.join', detail: { room: made.room.id, role: made.participant.role, guest: true }, remote: req.ip });
     reply.header('cache-control', 'no-store');
     return { participant: made.participant.id, role: made.participant.role, name: made.participant.name, secret: made.secret };
@@ -359,13 +391,51 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps & { rooms?
     return reply.code(204).send();
   });
 
+  // Recording: the host starts and stops it; every participant's page shows the notice while it runs.
+  app.post('/api/rooms/:id/recording', {
+    schema: { tags: ['rooms'], params: Type.Object({ id: Id }), body: Type.Object({ on: Type.Boolean() }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String(), state: Type.String() }) } },
+  }, async (req) => {
+    const room = await hostRoom(req);
+    const r = need();
+    if ((req.body as { on: boolean }).on) {
+      const made = await guard(() => r.recordings.start(room, actorOf(req)));
+      return { id: made.id, state: 'recording' };
+    }
+    const rec = await guard(() => r.recordings.stop(room, actorOf(req)));
+    return { id: rec.id, state: rec.state };
+  });
+
+  // A party confirms the agreement as it stands (bound to its text by SHA-256): a changed text needs confirming again.
+  app.post('/api/rooms/:id/participants/:participant/confirm', {
+    config: { public: true }, schema: { tags: ['rooms'], params: pParams, body: Type.Object({ agreementSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const { id, participant } = req.params as { id: string; participant: string };
+    const { room, me: p } = await me(req, id, participant);
+    admitted(p);
+    if (p.role !== 'party') throw new AppError('forbidden', 'the parties confirm the agreement', { reason: 'case-party-only' });
+    const r = need();
+    const c = room.kind === 'mediation' ? r.store.caseOfRoom(room.id) : undefined;
+    if (!c || c.agreement.trim() === '') throw new AppError('conflict', 'there is no agreement text to confirm yet', { reason: 'case-no-agreement' });
+    const sha = agreementHash(c.agreement);
+    if ((req.body as { agreementSha256: string }).agreementSha256 !== sha) throw new AppError('conflict', 'the agreement was changed since you read it: read it again', { reason: 'case-agreement-changed' });
+    const confirmations = [...c.confirmations.filter((x) => x.participant !== p.id), { party: p.name, participant: p.id, userId: p.userId || null, at: Date.now(), agreementSha256: sha }];
+    r.store.updateCase(c.id, { confirmations });
+    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'case.confirm', detail: { case: c.caseNo, room: room.id, party: p.name, agreementSha256: sha }, remote: req.ip });
+    return reply.code(204).send();
+  });
+
   app.post('/api/rooms/:id/end', { schema: { tags: ['rooms'], params: Type.Object({ id: Id }) } }, async (req, reply) => {
     const { user } = requireAuth(req);
     const r = need();
     const room = await guard(() => r.registry.forMember((req.params as { id: string }).id, user.id));
     await guard(() => r.registry.hostOf(room, user.id));
+    // A recording running stops with the room (and is composed); the case keeps when the session ended.
+    if (r.recordings.active(room.id)) await guard(() => r.recordings.stop(room, actorOf(req)));
     r.registry.end(room);
     r.media.closeRoom(room.id);
+    remember(room);
+    const c = room.kind === 'mediation' ? r.store.caseOfRoom(room.id) : undefined;
+    if (c && c.endedAt === null) r.store.updateCase(c.id, { endedAt: room.endedAt });
     auditBy(deps, req, 'room.end', { detail: { room: room.id } });
     return reply.code(204).send();
   });

@@ -299,6 +299,52 @@ const MIGRATIONS: Migration[] = [
      acked_at INTEGER
    );
    CREATE INDEX wall_alarms_open ON wall_alarms(wall, state);`,
+  // 12: rooms as a record (who was in them: the right to their recordings), their recordings with each file's
+  // SHA-256 (and the audit entry that holds it), and the mediation cases with their agreement confirmations.
+  `CREATE TABLE room_records (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     title TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     host INTEGER,
+     members TEXT NOT NULL DEFAULT '[]',
+     created_at INTEGER NOT NULL,
+     ended_at INTEGER
+   );
+   CREATE INDEX room_records_unit ON room_records(unit, created_at);
+   CREATE TABLE room_recordings (
+     id TEXT PRIMARY KEY,
+     room TEXT NOT NULL REFERENCES room_records(id),
+     unit TEXT NOT NULL,
+     started_by INTEGER,
+     started_at INTEGER NOT NULL,
+     stopped_at INTEGER,
+     duration_ms INTEGER,
+     state TEXT NOT NULL,
+     progress REAL NOT NULL DEFAULT 0,
+     error TEXT,
+     files TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX room_recordings_room ON room_recordings(room);
+   CREATE TABLE mediation_cases (
+     id INTEGER PRIMARY KEY,
+     case_no TEXT NOT NULL UNIQUE,
+     room TEXT REFERENCES room_records(id),
+     unit TEXT NOT NULL,
+     title TEXT NOT NULL,
+     dispute_type TEXT NOT NULL,
+     mediator INTEGER,
+     mediator_name TEXT NOT NULL,
+     parties TEXT NOT NULL DEFAULT '[]',
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     outcome TEXT,
+     minutes TEXT NOT NULL DEFAULT '',
+     agreement TEXT NOT NULL DEFAULT '',
+     confirmations TEXT NOT NULL DEFAULT '[]',
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX mediation_cases_unit ON mediation_cases(unit, started_at);`,
 ];
 
 /** checkCaseTwins names the accounts that differ only in case, which migration 5 cannot index. */

@@ -32,7 +32,7 @@ const consoleSource = files('console/src', /\.tsx?$/).filter((f) => !f.includes(
 const gatewaySource = files('gateway/src', /\.ts$/).map((f) => readFileSync(f, 'utf8')).join('\n');
 
 // Words that are names or codes in any language: protocols, formats, units, the standard a camera id follows.
-const ALLOWED_LATIN = /\b(?:HLS|LL-HLS|WebRTC|ONVIF|RTSP|RTMP|TCP|UDP|CSV|JSON|UTF-8|GBK|GB18030|WS-Discovery|GB\/T|H\.265|H\.264|MB|ms|Media Source Extensions|PageDown|PageUp|Delete|Enter|Tab|Ctrl|F|Webhook|https?|rtsp|main_url|onvif_url|auto|tcp|udp|SIM|IP|PTZ|FLV|WebSocket-FLV|device_service|onvif|RTP)\b/g;
+const ALLOWED_LATIN = /\b(?:HLS|LL-HLS|WebRTC|ONVIF|RTSP|RTMP|TCP|UDP|CSV|JSON|UTF-8|GBK|GB18030|WS-Discovery|GB\/T|H\.265|H\.264|MB|ms|Media Source Extensions|PageDown|PageUp|Delete|Enter|Tab|Ctrl|F|Webhook|https?|rtsp|main_url|onvif_url|auto|tcp|udp|SIM|IP|PTZ|FLV|WebSocket-FLV|device_service|onvif|RTP|SHA-256|PDF)\b/g;
 
 describe('console languages', () => {
   it('hold the same keys in Chinese and English, none of them empty but the one meant to be', () => {

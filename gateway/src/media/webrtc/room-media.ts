@@ -7,6 +7,7 @@ import type * as ms from 'mediasoup/node/lib/types.js';
 import type { WorkerPool, WorkerSlot } from './workers.js';
 import { parseOffer, writeAnswer, SdpError, type AnswerConsumer } from './whep-sdp.js';
 import { parsePublish, writePublishAnswer } from './publish-sdp.js';
+import { RoomRecorder, RecorderError, type TrackFile } from './room-recorder.js';
 
 /** ROOM_CODECS are what a room's router takes and sends: Opus, VP8 and Constrained Baseline H.264 (every browser). */
 export const ROOM_CODECS: ms.RtpCodecCapability[] = [
@@ -47,6 +48,8 @@ interface Room {
 export interface RoomMediaEvents {
   publishing: [{ room: string; participant: string; kinds: Array<'audio' | 'video'> }];
   ended: [{ room: string; session: string; participant: string; reason: 'left' | 'disconnected' | 'worker-died' | 'closed' }];
+  /** recordingFault: a publication could not be recorded (the recording goes on with the others). */
+  recordingFault: [{ room: string; message: string }];
 }
 
 /** RoomMedia holds every room's router and sessions. */
@@ -55,6 +58,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   readonly #rooms = new Map<string, Room>();
   readonly #sessions = new Map<string, Session>();
   readonly #maxSessions: number;
+  readonly #recorders = new Map<string, RoomRecorder>();
 
   constructor(pool: WorkerPool, opts: { maxSessions: number }) {
     super();
@@ -117,6 +121,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     }
     const answer = writePublishAnswer(offer, transport, offer.sections.map((x) => x.mid));
     const kinds = s.producers.map((p) => p.kind);
+    this.#recorders.get(room)?.add(s.id, participant, router, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
     this.emit('publishing', { room, participant, kinds });
     return { id: s.id, answer, kinds };
   }
@@ -183,6 +188,35 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     return n;
   }
 
+  /**
+   * startRecording records the room into dir from now on: every publication now and to come gets its own track file
+   * (room-recorder.ts) until stopRecording, which returns the tracks for composing.
+   */
+  async startRecording(room: string, opts: { dir: string; ffmpegPath: string; log?: (msg: string) => void }): Promise<number> {
+    if (this.#recorders.has(room)) throw new RoomMediaError('bad-request', 'this room is being recorded already');
+    const rec = new RoomRecorder({ dir: opts.dir, ffmpegPath: opts.ffmpegPath, ...(opts.log ? { log: opts.log } : {}) });
+    this.#recorders.set(room, rec);
+    const r = this.#rooms.get(room);
+    const router = r ? await r.router.catch(() => undefined) : undefined;
+    for (const s of r && router ? [...r.sessions.values()] : []) {
+      if (s.direction === 'send') await rec.add(s.id, s.participant, router!, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
+    }
+    return rec.startedAt;
+  }
+
+  /** recording says whether a room is being recorded (since when), or undefined. */
+  recording(room: string): number | undefined {
+    return this.#recorders.get(room)?.startedAt;
+  }
+
+  /** stopRecording ends a room's recording: every track file is finished and listed. */
+  async stopRecording(room: string): Promise<{ durationMs: number; tracks: TrackFile[] }> {
+    const rec = this.#recorders.get(room);
+    if (!rec) throw new RecorderError('this room is not being recorded');
+    this.#recorders.delete(room);
+    return rec.stop();
+  }
+
   /** leave ends one session. */
   leave(id: string): boolean {
     const s = this.#sessions.get(id);
@@ -214,6 +248,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     if (!this.#sessions.delete(s.id)) return;
     this.#rooms.get(s.room)?.sessions.delete(s.id);
     if (!s.transport.closed) s.transport.close();
+    if (s.direction === 'send') void this.#recorders.get(s.room)?.end(s.id);
     if (s.direction === 'send') {
       // Those receiving her end with her publication.
       for (const other of [...(this.#rooms.get(s.room)?.sessions.values() ?? [])]) if (other.from === s.participant) this.#end(other, reason === 'worker-died' ? reason : 'closed');
