@@ -194,4 +194,68 @@ describe('a recorded mediation', () => {
     expect(verdict.ok).toBe(false);
     expect(verdict.files.filter((f) => !f.ok)).toEqual([expect.objectContaining({ name: track.name, fault: 'altered' })]);
   }, 180_000);
+
+  it('runs in the console: the host records (everyone sees the notice), writes the agreement, the party confirms it; the case is found, its recording played and checked', async () => {
+    const host = await loggedIn('county-admin');
+    await host.click('[data-testid=nav-rooms]');
+    await host.fill('[data-testid=room-form-title]', '邻里漏水纠纷');
+    await host.fill('[data-testid=room-form-members]', 'township-operator');
+    await host.selectOption('[data-testid=room-form-dispute]', 'neighbour');
+    await host.click('[data-testid=room-form-submit]');
+    await host.waitForSelector('[data-testid=room-case]');
+    const party = await loggedIn('township-operator');
+    party.on('dialog', (d) => void d.accept());
+    await party.click('[data-testid=nav-rooms]');
+    await party.click('[data-testid=room-item][data-title="邻里漏水纠纷"] [data-testid=room-enter]');
+    await party.waitForSelector('[data-testid=room-view]');
+    const playing = (page: Page) => page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLVideoElement>('[data-testid=room-remote] video'))
+      .some((v) => v.getVideoPlaybackQuality().totalVideoFrames > 10), undefined, { timeout: 30_000, polling: 200 });
+    await playing(host);
+    await playing(party);
+
+    await host.click('[data-testid=room-record]');
+    for (const page of [host, party]) expect(await (await page.waitForSelector('[data-testid=room-recording]')).textContent()).toContain('正在录音录像');
+    await host.fill('[data-testid=case-agreement]', '楼上住户承担维修费用 800 元。');
+    await host.selectOption('[data-testid=case-outcome]', 'settled');
+    await host.click('[data-testid=case-save]');
+    await host.waitForSelector('[data-testid=case-saved]');
+    await party.waitForFunction(() => document.querySelector('[data-testid=case-agreement-text]')?.textContent?.includes('800'), undefined, { timeout: 10_000 });
+    await party.click('[data-testid=case-confirm]');
+    await party.waitForSelector('[data-testid=case-confirmed]');
+    const partyName = (() => { const u = gw.gateway.catalog.userWithHash('township-operator')!.user; return u.displayName || u.username; })();
+    await host.waitForFunction((n) => document.querySelector('[data-testid=case-confirmed-by]')?.textContent?.includes(n), partyName, { timeout: 10_000 });
+    const begun = Date.now();
+    await waitFor('three seconds recorded', async () => Date.now() - begun >= 3000, 10_000, 250);
+    await host.click('[data-testid=room-record]');
+    for (const page of [host, party]) await page.waitForSelector('[data-testid=room-recording]', { state: 'detached', timeout: 10_000 });
+    host.on('dialog', (d) => void d.accept());
+    await host.click('[data-testid=room-view] button:has-text("结束会议")');
+
+    // The mediation records page: found by a word of the agreement, opened, its recording played and checked.
+    await host.click('[data-testid=nav-cases]');
+    await host.fill('[data-testid=cases-q]', '维修费用');
+    await host.click('[data-testid=cases-search]');
+    const row = await host.waitForSelector('[data-testid=case-row]');
+    expect(await row.textContent()).toContain('调解成功');
+    await row.click();
+    await host.waitForSelector('[data-testid=case-recording][data-state=ready]', { timeout: 60_000 });
+    const played = await host.evaluate(async () => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid=case-recording-video]')!;
+      v.muted = true;
+      await v.play();
+      await new Promise((r) => setTimeout(r, 1500));
+      return { duration: v.duration, time: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames };
+    });
+    expect(played.duration).toBeGreaterThan(2.5);
+    expect(played.frames).toBeGreaterThan(5);
+    expect(played.time).toBeGreaterThan(0.5);
+    await host.click('[data-testid=case-verify]');
+    expect(await (await host.waitForSelector('[data-testid=case-verdict]')).getAttribute('data-ok')).toBe('true');
+    const pdf = await host.evaluate(async () => {
+      const a = document.querySelector<HTMLAnchorElement>('[data-testid=case-pdf]')!;
+      const res = await fetch(a.href);
+      return { status: res.status, head: new TextDecoder().decode((await res.arrayBuffer()).slice(0, 5)) };
+    });
+    expect(pdf).toEqual({ status: 200, head: '%PDF-' });
+  }, 180_000);
 });

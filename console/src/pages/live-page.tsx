@@ -17,6 +17,7 @@ import { MapPage } from './map-page.js';
 import { CamerasPage } from './cameras-page.js';
 import { WallPage } from './wall-page.js';
 import { RoomsPage } from './rooms-page.js';
+import { CasesPage } from './cases-page.js';
 
 /** LivePage is what a logged-in user works in. */
 export function LivePage() {
@@ -35,6 +36,7 @@ export function LivePage() {
           {nav('live', t('nav.live'))}
           {(user.roles.includes('operator') || user.roles.includes('admin')) && nav('wall', t('nav.wall'))}
           {nav('rooms', t('nav.rooms'))}
+          {nav('cases', t('nav.cases'))}
           {nav('map', t('nav.map'))}
           <button class={state.page.value === 'events' ? 'active' : ''} onClick={() => { state.page.value = 'events'; }} data-testid="nav-events"
             title={t('events.badge', { n: state.events.unacked.value })}>
@@ -74,7 +76,7 @@ export function LivePage() {
         <Tree />
         {/* The grid stays mounted on every page: its video keeps playing, and coming back shows it at once. */}
         <Grid active={state.page.value === 'live'} />
-        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: null, wall: <WallPage />, rooms: <RoomsPage />, map: <MapPage />, events: <EventsPage />, cameras: <CamerasPage /> }[state.page.value]}
+        {{ health: <HealthPage />, import: <ImportPage />, onboard: <OnboardPage />, grants: <GrantsPage />, users: <UsersPage />, audit: <AuditPage />, live: null, wall: <WallPage />, rooms: <RoomsPage />, cases: <CasesPage />, map: <MapPage />, events: <EventsPage />, cameras: <CamerasPage /> }[state.page.value]}
       </div>
     </div>
   );

@@ -25,7 +25,7 @@ export function RoomsPage() {
   const [rooms, setRooms] = useState<RoomSummary[]>([]);
   const [client, setClient] = useState<RoomClient | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [form, setForm] = useState({ kind: 'mediation', title: '', members: '', unit: '', waiting: false });
+  const [form, setForm] = useState({ kind: 'mediation', title: '', members: '', unit: '', waiting: false, disputeType: 'other', parties: '' });
   const load = () => call<{ rooms: RoomSummary[] }>('GET', '/api/rooms').then((r) => setRooms(r.rooms), setError);
   useEffect(() => { void load(); }, []);
   const enter = (id: string) => {
@@ -47,7 +47,9 @@ export function RoomsPage() {
         <form class="room-form" data-testid="room-form" onSubmit={(e) => {
           e.preventDefault();
           const members = form.members.split(/[\s,，、]+/).filter(Boolean).map((username) => ({ username, role: 'party' }));
-          call<{ id: string }>('POST', '/api/rooms', { kind: form.kind, title: form.title, members, ...(form.unit ? { units: [form.unit] } : {}), waiting: form.waiting })
+          const parties = form.parties.split(/[,，、]+/).map((x) => x.trim()).filter(Boolean);
+          const mediation = form.kind === 'mediation' ? { disputeType: form.disputeType, ...(parties.length ? { parties } : {}) } : {};
+          call<{ id: string }>('POST', '/api/rooms', { kind: form.kind, title: form.title, members, ...(form.unit ? { units: [form.unit] } : {}), waiting: form.waiting, ...mediation })
             .then((r) => { void load(); enter(r.id); }, setError);
         }}>
           <select value={form.kind} onChange={(e) => setForm({ ...form, kind: (e.target as HTMLSelectElement).value })}>
@@ -55,6 +57,14 @@ export function RoomsPage() {
           </select>
           <input placeholder={t('room.titlePlaceholder')} value={form.title} required maxLength={100} onInput={(e) => setForm({ ...form, title: (e.target as HTMLInputElement).value })} data-testid="room-form-title" />
           <input placeholder={t('room.membersPlaceholder')} value={form.members} onInput={(e) => setForm({ ...form, members: (e.target as HTMLInputElement).value })} data-testid="room-form-members" />
+          {form.kind === 'mediation' && (
+            <>
+              <select value={form.disputeType} title={t('case.disputeOption')} onChange={(e) => setForm({ ...form, disputeType: (e.target as HTMLSelectElement).value })} data-testid="room-form-dispute">
+                {['neighbour', 'family', 'land', 'labour', 'property', 'traffic', 'consumer', 'other'].map((d) => <option key={d} value={d}>{t(`case.dispute.${d}`)}</option>)}
+              </select>
+              <input placeholder={t('case.partiesPlaceholder')} value={form.parties} maxLength={400} onInput={(e) => setForm({ ...form, parties: (e.target as HTMLInputElement).value })} data-testid="room-form-parties" />
+            </>
+          )}
           <UnitPicker value={form.unit} onChange={(code) => setForm({ ...form, unit: code })} testid="room-form-unit" />
           <label><input type="checkbox" checked={form.waiting} onChange={() => setForm({ ...form, waiting: !form.waiting })} />{t('room.waitingOption')}</label>
           <button type="submit" disabled={!form.title} data-testid="room-form-submit">{t('room.create')}</button>

@@ -17,7 +17,7 @@ export interface TileCamera {
 }
 
 /** PAGES are the console's views. */
-export type Page = 'live' | 'wall' | 'rooms' | 'health' | 'map' | 'events' | 'import' | 'onboard' | 'cameras' | 'grants' | 'users' | 'audit';
+export type Page = 'live' | 'wall' | 'rooms' | 'cases' | 'health' | 'map' | 'events' | 'import' | 'onboard' | 'cameras' | 'grants' | 'users' | 'audit';
 
 /** Source is a unit dropped on the grid: its cameras fill the tiles a page at a time. */
 export interface Source {

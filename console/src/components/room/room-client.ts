@@ -9,6 +9,10 @@ export interface RoomState {
   id: string; kind: string; title: string; unit: string; host: number; createdAt: number; locked: boolean; waiting: boolean; broadcast: boolean;
   participants: Array<{ id: string; name: string; unit: string; role: string; joinedAt: number; muted: boolean; sending: string[]; admitted: boolean; hand: number | null; guest: boolean }>;
   cameras: Array<{ camera: string; name: string; by: string; at: number }>;
+  /** recording is the recording running (everyone is shown the notice), or null. */
+  recording: { id: string; since: number } | null;
+  /** case is a mediation's case: the agreement text as it stands, its SHA-256 and who confirmed that text. */
+  case: { id: number; caseNo: string; agreement: string; agreementSha256: string; confirmedBy: string[] } | null;
 }
 
 /** Remote is one received stream: a participant or a camera. */

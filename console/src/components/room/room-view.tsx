@@ -1,12 +1,13 @@
 // A room on screen: every participant's picture (grid, or the speaker large), the cameras brought in, names with
-// muted and raised-hand badges; the host's controls (admit, mute, remove, lock, broadcast, invite link, end) and
-// everyone's (raise hand, leave).
+// muted and raised-hand badges; the host's controls (admit, mute, remove, lock, broadcast, invite link, record, end) and
+// everyone's (raise hand, leave); the recording's notice while it runs, and a mediation's case (case-panel.tsx).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { RoomClient, RoomClientError } from './room-client.js';
+import { CasePanel } from './case-panel.js';
 import { has, t } from '../../i18n/i18n.js';
 import './room.css';
 
-function say(err: unknown): string {
+export function say(err: unknown): string {
   if (err instanceof RoomClientError) {
     const reason = typeof err.details?.reason === 'string' ? err.details.reason : '';
     if (reason && has(`errors.reason.${reason}`)) return t(`errors.reason.${reason}`, err.details);
@@ -63,11 +64,13 @@ export function RoomView({ client, onLeave }: { client: RoomClient; onLeave: () 
             <button onClick={() => {
               client.act('POST', `/api/rooms/${s.id}/invites`, { name: t('room.guest'), role: 'party', minutes: 60 }).then((r) => setLink(new URL((r as { url: string }).url, location.href).toString()), (err: unknown) => setNotice(say(err)));
             }} data-testid="room-invite">{t('room.invite')}</button>
+            <button onClick={() => act('POST', '/recording', { on: !s.recording })} data-testid="room-record">{s.recording ? t('room.recordStop') : t('room.recordStart')}</button>
             <button onClick={() => { if (window.confirm(t('room.endConfirm'))) act('POST', '/end'); }}>{t('room.end')}</button>
           </>
         )}
         <button onClick={() => { client.close(); onLeave(); }} data-testid="room-leave">{t('room.leave')}</button>
       </header>
+      {s.recording && <div class="room-recording" role="status" data-testid="room-recording">● {t('room.recordingNotice', { time: new Date(s.recording.since).toLocaleTimeString() })}</div>}
       {notice && <div class="room-notice" data-testid="room-notice">{notice}</div>}
       {link && <div class="room-link" data-testid="room-invite-link">{t('room.inviteOnce')} {link}</div>}
       {me && !me.admitted && <p class="room-waiting" data-testid="room-waiting">{t('room.waitingRoom')}</p>}
@@ -86,6 +89,7 @@ export function RoomView({ client, onLeave }: { client: RoomClient; onLeave: () 
         ))}
         {s.cameras.map((c) => <Video key={c.camera} stream={remote(`c:${c.camera}`)} muted label={`📹 ${c.name} (${c.by})`} testid="room-camera" />)}
       </div>
+      {s.case && me && <CasePanel client={client} room={s.id} me={me} host={host} summary={s.case} onError={(err) => setNotice(say(err))} />}
       {host && s.participants.some((p) => !p.admitted) && (
         <ul class="room-waiting-list">
           {s.participants.filter((p) => !p.admitted).map((p) => (
