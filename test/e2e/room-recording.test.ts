@@ -19,7 +19,8 @@ beforeAll(async () => {
   gw = await startGateway({ cameras: 200, withConsole: true });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    // The fake screen answers getDisplayMedia (a shared screen) as the fake camera answers getUserMedia.
+    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--auto-select-desktop-capture-source=Entire screen'],
   });
 }, 120_000);
 afterAll(async () => {
@@ -195,7 +196,7 @@ describe('a recorded mediation', () => {
     expect(verdict.files.filter((f) => !f.ok)).toEqual([expect.objectContaining({ name: track.name, fault: 'altered' })]);
   }, 180_000);
 
-  it('runs in the console: the host records (everyone sees the notice), writes the agreement, the party confirms it; the case is found, its recording played and checked', async () => {
+  it('runs in the console: the host shares her screen and records (everyone sees the notice), writes the agreement, the party confirms it; the case is found, its recording played and checked', async () => {
     const host = await loggedIn('county-admin');
     await host.click('[data-testid=nav-rooms]');
     await host.fill('[data-testid=room-form-title]', '邻里漏水纠纷');
@@ -213,6 +214,14 @@ describe('a recorded mediation', () => {
     await playing(host);
     await playing(party);
 
+    // The host shares her screen (a map, a document): the party sees it beside the pictures; a second share waits its turn.
+    await host.click('[data-testid=room-share]');
+    await host.waitForSelector('[data-testid=room-own-screen]');
+    await party.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid=room-screen] video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 10, undefined, { timeout: 30_000, polling: 200 });
+    expect(await party.textContent('[data-testid=room-screen]')).toContain('共享屏幕');
+    await party.click('[data-testid=room-share]');
+    expect(await (await party.waitForSelector('[data-testid=room-notice]')).textContent()).toContain('同一时间只能一人共享');
+
     await host.click('[data-testid=room-record]');
     for (const page of [host, party]) expect(await (await page.waitForSelector('[data-testid=room-recording]')).textContent()).toContain('正在录音录像');
     await host.fill('[data-testid=case-agreement]', '楼上住户承担维修费用 800 元。');
@@ -228,6 +237,8 @@ describe('a recorded mediation', () => {
     await waitFor('three seconds recorded', async () => Date.now() - begun >= 3000, 10_000, 250);
     await host.click('[data-testid=room-record]');
     for (const page of [host, party]) await page.waitForSelector('[data-testid=room-recording]', { state: 'detached', timeout: 10_000 });
+    await host.click('[data-testid=room-share]');
+    await party.waitForSelector('[data-testid=room-screen]', { state: 'detached', timeout: 10_000 });
     host.on('dialog', (d) => void d.accept());
     await host.click('[data-testid=room-view] button:has-text("结束会议")');
 
@@ -249,6 +260,11 @@ describe('a recorded mediation', () => {
     expect(played.duration).toBeGreaterThan(2.5);
     expect(played.frames).toBeGreaterThan(5);
     expect(played.time).toBeGreaterThan(0.5);
+    // The screen was recorded as a track of its own (and has its own cell in the composed picture).
+    const recId = await host.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid=case-recording-video]')!.src.split('/').at(-3)!);
+    const rec = (await call(host, 'GET', `/api/recordings/${recId}`)).body as { files: Array<{ kind: string; participantName?: string }> };
+    expect(rec.files.filter((f) => f.kind === 'track').map((f) => f.participantName ?? '').filter((n) => n.endsWith('(screen)'))).toHaveLength(1);
+    expect(rec.files.filter((f) => f.kind === 'track')).toHaveLength(3);
     await host.click('[data-testid=case-verify]');
     expect(await (await host.waitForSelector('[data-testid=case-verdict]')).getAttribute('data-ok')).toBe('true');
     const pdf = await host.evaluate(async () => {

@@ -146,7 +146,7 @@ export const zhCN = {
       'view.save': '保存视图', 'view.delete': '删除视图', 'event.ack': '确认事件', 'webhook.change': '修改事件推送',
       'wall.change': '修改电视墙', 'wall.assign': '上墙', 'wall.clear': '清除窗格', 'wall.swap': '交换窗格', 'wall.layout': '更改分屏', 'wall.window': '开窗/移动窗口',
       'wall.preset': '电视墙预案', 'wall.tour': '电视墙轮巡', 'wall.alarm': '报警上墙', 'wall.alarm.ack': '确认报警', 'wall.display': '登记/注销显示屏',
-      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议', 'room.record': '会议录制', 'room.recording.file': '录像文件指纹', 'recording.verify': '核验录像', 'case.create': '登记调解案件', 'case.update': '修改调解记录', 'case.confirm': '当事人确认协议', 'case.export': '导出调解记录',
+      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议', 'room.share': '共享屏幕', 'room.record': '会议录制', 'room.recording.file': '录像文件指纹', 'recording.verify': '核验录像', 'case.create': '登记调解案件', 'case.update': '修改调解记录', 'case.confirm': '当事人确认协议', 'case.export': '导出调解记录',
       'audit.flood': '重复请求汇总', 'audit.keyed': '审计日志加密封存',
     },
     detail: {
@@ -183,7 +183,7 @@ export const zhCN = {
     gridView: '宫格视图', speakerView: '主讲视图', raiseHand: '举手', lowerHand: '放下手', lock: '锁定', unlock: '解锁', broadcast: '广播模式', broadcastOff: '结束广播',
     invite: '生成邀请链接', inviteOnce: '邀请链接 (一次有效, 1 小时内):', guest: '受邀当事人', end: '结束会议', endConfirm: '结束会议? 所有人将离开。', leave: '离开',
     waitingRoom: '您在等候室中, 请等待主持人准入…', you: '我', mute: '静音', unmute: '取消静音', remove: '移出', admit: '准入',
-    recordStart: '开始录制', recordStop: '停止录制', recordingNotice: '本会议正在录音录像 (自 {{time}} 起), 录像将存档备查', left: '您已离开会议室。', linkRefused: '该邀请链接无效、已使用或已过期: 请向主持人索取新链接。',
+    share: '共享屏幕', stopShare: '停止共享', yourScreen: '我的共享屏幕', screenOf: '{{name}} 的共享屏幕', recordStart: '开始录制', recordStop: '停止录制', recordingNotice: '本会议正在录音录像 (自 {{time}} 起), 录像将存档备查', left: '您已离开会议室。', linkRefused: '该邀请链接无效、已使用或已过期: 请向主持人索取新链接。',
   },
   case: {
     title: '调解案件', records: '调解记录', minutes: '调解记录 (笔录)', agreement: '调解协议', outcome: '调解结果', save: '保存', saved: '已保存',
@@ -212,7 +212,7 @@ export const zhCN = {
     },
     reason: {
       'room-locked': '主持人已锁定会议室', 'room-waiting': '您在等候室中: 请等待主持人准入', 'room-host-guest': '访客不能担任主持人', 'room-no-members': '会议须邀请账号或单位',
-      'room-camera-gone': '该监控画面已不在会议室中 (或您已不在会议室)', 'room-camera-guest': '访客不能引入监控画面', 'room-camera-full': '会议室中的监控画面已达上限', 'room-recording-on': '会议正在录制', 'room-recording-off': '会议没有在录制', 'case-party-only': '只有当事人确认调解协议', 'case-no-agreement': '还没有可确认的协议文本', 'case-agreement-changed': '协议文本已修改, 请重新阅读后确认', 'case-unknown': '您的辖区内没有该调解案件', 'case-mediator-only': '调解记录由其调解员或上级管理员修改', 'pdf-font-missing': '本机缺少中文字体, 无法导出 PDF: 请管理员安装中文字体', 'recording-unknown': '您可查看的录像中没有该录像', 'recording-file-unknown': '该录像中没有这个文件',
+      'room-camera-gone': '该监控画面已不在会议室中 (或您已不在会议室)', 'room-camera-guest': '访客不能引入监控画面', 'room-camera-full': '会议室中的监控画面已达上限', 'room-share-busy': '已有人在共享屏幕: 同一时间只能一人共享', 'room-recording-on': '会议正在录制', 'room-recording-off': '会议没有在录制', 'case-party-only': '只有当事人确认调解协议', 'case-no-agreement': '还没有可确认的协议文本', 'case-agreement-changed': '协议文本已修改, 请重新阅读后确认', 'case-unknown': '您的辖区内没有该调解案件', 'case-mediator-only': '调解记录由其调解员或上级管理员修改', 'pdf-font-missing': '本机缺少中文字体, 无法导出 PDF: 请管理员安装中文字体', 'recording-unknown': '您可查看的录像中没有该录像', 'recording-file-unknown': '该录像中没有这个文件',
       'room-guest-ended': '您已不在该会议室 (被移出或会议已结束)', 'room-invite-unknown': '邀请链接无效 (或会议已结束)', 'room-invite-used': '该邀请链接已被使用: 请向主持人索取新链接', 'room-invite-expired': '该邀请链接已过期: 请向主持人索取新链接',
       'room-capacity': '本网关同时开放的会议室已达上限', 'room-unknown': '找不到该会议室, 或您未被邀请, 或已结束', 'room-removed': '主持人已将您移出该会议室',
       'room-full': '会议室人数已满', 'room-not-you': '该参会者不是您', 'room-host-only': '只有主持人可以执行此操作', 'room-participant-unknown': '会议室中没有该参会者',

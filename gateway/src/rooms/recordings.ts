@@ -98,6 +98,8 @@ export class RoomRecordings {
 
   async #finish(id: string, dir: string, room: Room, tracks: TrackFile[], durationMs: number, names: Map<string, string>, interrupted: boolean): Promise<void> {
     const files: RecordingFile[] = [];
+    // A shared screen's track is "<participant>-screen".
+    const nameOf = (p: string) => { const m = /^(.{12})-screen$/.exec(p); return m ? `${names.get(m[1]!) ?? ''} (screen)` : names.get(p) ?? ''; };
     const fingerprint = async (f: Omit<RecordingFile, 'bytes' | 'sha256' | 'auditId'>) => {
       const path = join(dir, f.name);
       const sha256 = await sha256Of(path);
@@ -106,7 +108,7 @@ export class RoomRecordings {
       files.push({ ...f, bytes, sha256, auditId });
       this.#store.updateRecording(id, { files });
     };
-    for (const t of tracks) await fingerprint({ name: t.name, kind: 'track', participant: t.participant, participantName: names.get(t.participant) ?? '', kinds: t.kinds, startMs: t.startMs, endMs: t.endMs });
+    for (const t of tracks) await fingerprint({ name: t.name, kind: 'track', participant: t.participant, participantName: nameOf(t.participant), kinds: t.kinds, startMs: t.startMs, endMs: t.endMs });
     if (interrupted) return;
     if (tracks.length === 0) {
       this.#store.updateRecording(id, { state: 'failed', error: 'nothing was sent while the room was recorded' });

@@ -30,7 +30,7 @@ const RoomCreate = Type.Object({
 }, { additionalProperties: false });
 const ParticipantBody = Type.Object({
   id: Type.String(), name: Type.String(), unit: Type.String(), role: Type.String(), joinedAt: Type.Number(), muted: Type.Boolean(), sending: Type.Array(Type.String()),
-  admitted: Type.Boolean(), hand: Type.Union([Type.Number(), Type.Null()]), guest: Type.Boolean(),
+  admitted: Type.Boolean(), hand: Type.Union([Type.Number(), Type.Null()]), guest: Type.Boolean(), sharing: Type.Boolean(),
 });
 const RoomCameraBody = Type.Object({ camera: Type.String(), name: Type.String(), by: Type.String(), at: Type.Number() });
 const CaseSummary = Type.Object({ id: Type.Integer(), caseNo: Type.String(), agreement: Type.String(), agreementSha256: Type.String(), confirmedBy: Type.Array(Type.String()) });
@@ -65,12 +65,13 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
   };
   const body = (room: Room) => {
     const sending = new Map(need().media.publishing(room.id).map((p) => [p.participant, p.kinds]));
+    const sharing = new Set(need().media.publishing(room.id, 'screen').map((p) => p.participant));
     return {
       recording: need().recordings.active(room.id) ?? null, case: caseOf(room),
       id: room.id, kind: room.kind, title: room.title, unit: room.unit, host: room.host, createdAt: room.createdAt,
       locked: room.locked, waiting: room.waiting, broadcast: room.broadcast,
       participants: [...room.participants.values()].map((p) => ({
-        id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [], admitted: p.admitted, hand: p.hand, guest: p.userId === 0,
+        id: p.id, name: p.name, unit: p.unit, role: p.role, joinedAt: p.joinedAt, muted: p.muted, sending: sending.get(p.id) ?? [], admitted: p.admitted, hand: p.hand, guest: p.userId === 0, sharing: sharing.has(p.id),
       })),
       cameras: [...room.cameras.entries()].map(([camera, c]) => ({ camera, name: deps.catalog.summary(camera)?.name ?? camera, by: room.participants.get(c.participant)?.name ?? '', at: c.at })),
     };
@@ -186,13 +187,29 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
-  app.post('/api/rooms/:id/participants/:participant/receive/:from', { config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }) } }, async (req, reply) => {
+  // A shared screen (a document, a map): one at a time in a room, by a participant who sends.
+  app.post('/api/rooms/:id/participants/:participant/share', { config: { public: true }, schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const { room, me: p } = await me(req, id, participant);
+    admitted(p);
+    if (p.role === 'observer') throw new AppError('forbidden', 'observers watch and listen: they send nothing', { reason: 'room-observer' });
+    const other = r.media.publishing(room.id, 'screen').find((x) => x.participant !== p.id);
+    if (other) throw new AppError('conflict', `${room.participants.get(other.participant)?.name ?? ''} is sharing a screen: one at a time`, { reason: 'room-share-busy' });
+    const made = await guard(() => r.media.publish(room.id, p.id, sdpBody(req), 'screen'));
+    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.share', detail: { room: room.id, participant: p.name }, remote: req.ip });
+    return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
+  });
+
+  app.post('/api/rooms/:id/participants/:participant/receive/:from', {
+    config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }), querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('camera'), Type.Literal('screen')])) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
     const r = need();
     const { id, participant, from } = req.params as { id: string; participant: string; from: string };
     const { room, me: p } = await me(req, id, participant);
     admitted(p);
     if (!room.participants.has(from)) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
-    const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req)));
+    const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req), (req.query as { source?: 'camera' | 'screen' }).source ?? 'camera'));
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 

@@ -7,7 +7,7 @@ export interface RoomState {
   /** receiving are the participants whose media the gateway sends her now. */
   receiving?: string[];
   id: string; kind: string; title: string; unit: string; host: number; createdAt: number; locked: boolean; waiting: boolean; broadcast: boolean;
-  participants: Array<{ id: string; name: string; unit: string; role: string; joinedAt: number; muted: boolean; sending: string[]; admitted: boolean; hand: number | null; guest: boolean }>;
+  participants: Array<{ id: string; name: string; unit: string; role: string; joinedAt: number; muted: boolean; sending: string[]; admitted: boolean; hand: number | null; guest: boolean; sharing: boolean }>;
   cameras: Array<{ camera: string; name: string; by: string; at: number }>;
   /** recording is the recording running (everyone is shown the notice), or null. */
   recording: { id: string; since: number } | null;
@@ -42,6 +42,7 @@ export class RoomClient {
   #local: MediaStream | null = null;
   #send: RTCPeerConnection | null = null;
   #sentAt = 0;
+  #screen: { pc: RTCPeerConnection; stream: MediaStream; location: string | null } | null = null;
   #remotes = new Map<string, Remote>();
   #timer?: number;
   #closed = false;
@@ -101,9 +102,11 @@ export class RoomClient {
     if (me?.admitted) {
       const want = new Set<string>();
       for (const p of this.state.participants) if (p.id !== this.participant && p.sending.length > 0) want.add(`p:${p.id}`);
+      for (const p of this.state.participants) if (p.id !== this.participant && p.sharing) want.add(`s:${p.id}`);
       for (const c of this.state.cameras) want.add(`c:${c.camera}`);
       for (const [k, r] of this.#remotes) {
-        const gone = k.startsWith('p:') && this.state.receiving !== undefined && !this.state.receiving.includes(k.slice(2)) && Date.now() - r.since > 3000;
+        const said = k.startsWith('s:') ? `${k.slice(2)}:screen` : k.slice(2);
+        const gone = !k.startsWith('c:') && this.state.receiving !== undefined && !this.state.receiving.includes(said) && Date.now() - r.since > 3000;
         const dead = gone || r.pc.connectionState === 'failed' || r.pc.connectionState === 'closed';
         if (!want.has(k) || dead) { r.pc.close(); this.#remotes.delete(k); }
       }
@@ -136,8 +139,9 @@ export class RoomClient {
     this.#remotes.set(key, { key, stream, pc, since: Date.now() });
     await pc.setLocalDescription(await pc.createOffer());
     let answer: string;
-    if (key.startsWith('p:')) {
-      answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/receive/${key.slice(2)}`, undefined, pc.localDescription!.sdp)).data;
+    if (key.startsWith('p:') || key.startsWith('s:')) {
+      const source = key.startsWith('s:') ? '?source=screen' : '';
+      answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/receive/${key.slice(2)}${source}`, undefined, pc.localDescription!.sdp)).data;
     } else {
       const m = (await this.#call<{ whepUrl?: string }>('GET', `/api/rooms/${this.room}/participants/${this.participant}/cameras/${key.slice(2)}/media?profile=sub`)).data;
       if (!m.whepUrl) throw new RoomClientError(503, { code: 'stream-unavailable', details: { reason: 'webrtc-off' } });
@@ -146,6 +150,44 @@ export class RoomClient {
       answer = await res.text();
     }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  /** sharing is her own shared screen, or null. */
+  get sharing(): MediaStream | null {
+    return this.#screen?.stream ?? null;
+  }
+
+  /** share sends her screen (the browser asks which) as a second publication; the browser's own stop ends it too. */
+  async share(): Promise<void> {
+    if (this.#screen) return;
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { width: 1920, height: 1080, frameRate: 15 }, audio: false });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const track = stream.getVideoTracks()[0]!;
+    track.contentHint = 'detail';
+    pc.addTransceiver(track, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    try {
+      const r = await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/share`, undefined, pc.localDescription!.sdp);
+      await pc.setRemoteDescription({ type: 'answer', sdp: r.data });
+      this.#screen = { pc, stream, location: r.location };
+    } catch (err) {
+      pc.close();
+      for (const t of stream.getTracks()) t.stop();
+      throw err;
+    }
+    track.addEventListener('ended', () => void this.stopSharing());
+    await this.refresh();
+  }
+
+  /** stopSharing ends her shared screen. */
+  async stopSharing(): Promise<void> {
+    const s = this.#screen;
+    if (!s) return;
+    this.#screen = null;
+    s.pc.close();
+    for (const t of s.stream.getTracks()) t.stop();
+    if (s.location) await this.#call('DELETE', s.location).catch(() => undefined);
+    await this.refresh();
   }
 
   /** act sends one of the room's commands (the host's, or her own hand). */
@@ -159,6 +201,8 @@ export class RoomClient {
     this.#closed = true;
     window.clearInterval(this.#timer);
     this.#send?.close();
+    this.#screen?.pc.close();
+    for (const t of this.#screen?.stream.getTracks() ?? []) t.stop();
     for (const r of this.#remotes.values()) r.pc.close();
     this.#remotes.clear();
     for (const t of this.#local?.getTracks() ?? []) t.stop();

@@ -56,6 +56,9 @@ export function RoomView({ client, onLeave }: { client: RoomClient; onLeave: () 
         {s.broadcast && <span class="room-flag" data-testid="room-broadcast">{t('room.broadcastOn')}</span>}
         {s.locked && <span class="room-flag">{t('room.lockedOn')}</span>}
         <button onClick={() => setSpeaker(!speaker)}>{speaker ? t('room.gridView') : t('room.speakerView')}</button>
+        {me && me.role !== 'observer' && me.admitted && (
+          <button onClick={() => { (client.sharing ? client.stopSharing() : client.share()).catch((err: unknown) => setNotice(say(err))); }} data-testid="room-share">{client.sharing ? t('room.stopShare') : t('room.share')}</button>
+        )}
         {me && <button onClick={() => act('POST', `/participants/${me.id}/hand`, { raised: !me.hand })} data-testid="room-hand">{me.hand ? t('room.lowerHand') : t('room.raiseHand')}</button>}
         {host && (
           <>
@@ -74,6 +77,12 @@ export function RoomView({ client, onLeave }: { client: RoomClient; onLeave: () 
       {notice && <div class="room-notice" data-testid="room-notice">{notice}</div>}
       {link && <div class="room-link" data-testid="room-invite-link">{t('room.inviteOnce')} {link}</div>}
       {me && !me.admitted && <p class="room-waiting" data-testid="room-waiting">{t('room.waitingRoom')}</p>}
+      {(client.sharing || s.participants.some((p) => p.sharing && p.id !== client.participant)) && (
+        <div class="room-screens">
+          {client.sharing && <Video stream={client.sharing} muted label={`🖥 ${t('room.yourScreen')}`} testid="room-own-screen" />}
+          {s.participants.filter((p) => p.sharing && p.id !== client.participant).map((p) => <Video key={p.id} stream={remote(`s:${p.id}`)} muted label={`🖥 ${t('room.screenOf', { name: p.name })}`} testid="room-screen" />)}
+        </div>
+      )}
       <div class={`room-grid ${speaker ? 'speaker' : ''}`}>
         {me?.role !== 'observer' && <Video stream={client.local} muted label={`${me?.name ?? ''} (${t('room.you')})`} testid="room-self" />}
         {others.map((p) => (

@@ -16,6 +16,9 @@ export const ROOM_CODECS: ms.RtpCodecCapability[] = [
   { kind: 'video', mimeType: 'video/H264', clockRate: 90000, preferredPayloadType: 102, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } },
 ];
 
+/** Source is what a participant sends: her camera and microphone, or her shared screen. */
+export type Source = 'camera' | 'screen';
+
 /** RoomMediaError is a refusal with a stable code. */
 export class RoomMediaError extends Error {
   override name = 'RoomMediaError';
@@ -31,6 +34,8 @@ interface Session {
   room: string;
   participant: string;
   direction: 'send' | 'receive';
+  /** source is what a publication carries: her camera and microphone, or her screen (a document, a map). */
+  source: Source;
   /** from is the participant received (receive sessions). */
   from?: string;
   transport: ms.WebRtcTransport;
@@ -101,13 +106,14 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   }
 
   /** publish takes a participant's sending offer: her earlier publication ends, the new one's producers begin. */
-  async publish(room: string, participant: string, offerText: string): Promise<{ id: string; answer: string; kinds: Array<'audio' | 'video'> }> {
+  async publish(room: string, participant: string, offerText: string, source: Source = 'camera'): Promise<{ id: string; answer: string; kinds: Array<'audio' | 'video'> }> {
     const r = this.#room(room);
     const router = await r.router;
     const offer = parsePublish(offerText, router.rtpCapabilities);
-    for (const old of [...r.sessions.values()]) if (old.participant === participant && old.direction === 'send') this.#end(old, 'left');
+    if (source === 'screen' && offer.sections.some((x) => x.kind !== 'video')) throw new RoomMediaError('bad-request', 'a shared screen is one video section');
+    for (const old of [...r.sessions.values()]) if (old.participant === participant && old.direction === 'send' && old.source === source) this.#end(old, 'left');
     const transport = await this.#transport(r);
-    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, direction: 'send', transport, producers: [], consumers: [] };
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, direction: 'send', source, transport, producers: [], consumers: [] };
     this.#track(s, r);
     try {
       await transport.connect({ dtlsParameters: offer.dtlsParameters });
@@ -121,20 +127,20 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     }
     const answer = writePublishAnswer(offer, transport, offer.sections.map((x) => x.mid));
     const kinds = s.producers.map((p) => p.kind);
-    this.#recorders.get(room)?.add(s.id, participant, router, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
+    this.#recorders.get(room)?.add(s.id, source === 'screen' ? `${participant}-screen` : participant, router, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
     this.emit('publishing', { room, participant, kinds });
     return { id: s.id, answer, kinds };
   }
 
   /** subscribe takes a receiving offer for what `from` sends (her audio and video, each to the offer's first section of its kind). */
-  async subscribe(room: string, participant: string, from: string, offerText: string): Promise<{ id: string; answer: string }> {
+  async subscribe(room: string, participant: string, from: string, offerText: string, what: Source = 'camera'): Promise<{ id: string; answer: string }> {
     const r = this.#rooms.get(room);
-    const source = r ? [...r.sessions.values()].find((x) => x.participant === from && x.direction === 'send') : undefined;
+    const source = r ? [...r.sessions.values()].find((x) => x.participant === from && x.direction === 'send' && x.source === what) : undefined;
     if (!r || !source) throw new RoomMediaError('not-found', `${from} sends nothing in this room now`);
     const offer = parseOffer(offerText);
     const router = await r.router;
     const transport = await this.#transport(r);
-    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', transport, producers: [], consumers: [] };
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', source: what, transport, producers: [], consumers: [] };
     this.#track(s, r);
     const answered: AnswerConsumer[] = [];
     try {
@@ -161,21 +167,22 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   }
 
   /** session says who a session belongs to, or undefined once it ended. */
-  session(id: string): Pick<Session, 'id' | 'room' | 'participant' | 'direction' | 'from'> | undefined {
+  session(id: string): Pick<Session, 'id' | 'room' | 'participant' | 'direction' | 'from' | 'source'> | undefined {
     const s = this.#sessions.get(id);
-    return s ? { id: s.id, room: s.room, participant: s.participant, direction: s.direction, from: s.from } : undefined;
+    return s ? { id: s.id, room: s.room, participant: s.participant, direction: s.direction, from: s.from, source: s.source } : undefined;
   }
 
   /** publishing lists who sends in a room, and what. */
-  publishing(room: string): Array<{ participant: string; kinds: Array<'audio' | 'video'> }> {
+  publishing(room: string, source: Source = 'camera'): Array<{ participant: string; kinds: Array<'audio' | 'video'> }> {
     const r = this.#rooms.get(room);
-    return r ? [...r.sessions.values()].filter((s) => s.direction === 'send').map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
+    return r ? [...r.sessions.values()].filter((s) => s.direction === 'send' && s.source === source).map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
   }
 
   /** receiving lists whom a participant receives now (her receive sessions alive on the gateway). */
   receiving(room: string, participant: string): string[] {
     const r = this.#rooms.get(room);
-    return r ? [...r.sessions.values()].filter((s) => s.participant === participant && s.direction === 'receive').map((s) => s.from!) : [];
+    // A shared screen received is said as "<participant>:screen".
+    return r ? [...r.sessions.values()].filter((s) => s.participant === participant && s.direction === 'receive').map((s) => (s.source === 'screen' ? `${s.from!}:screen` : s.from!)) : [];
   }
 
   /** setAudio pauses (false) or resumes a participant's microphone for everyone (the host's mute). */
@@ -199,7 +206,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     const r = this.#rooms.get(room);
     const router = r ? await r.router.catch(() => undefined) : undefined;
     for (const s of r && router ? [...r.sessions.values()] : []) {
-      if (s.direction === 'send') await rec.add(s.id, s.participant, router!, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
+      if (s.direction === 'send') await rec.add(s.id, s.source === 'screen' ? `${s.participant}-screen` : s.participant, router!, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
     }
     return rec.startedAt;
   }
@@ -251,8 +258,8 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     if (s.direction === 'send') void this.#recorders.get(s.room)?.end(s.id);
     if (s.direction === 'send') {
       // Those receiving her end with her publication.
-      for (const other of [...(this.#rooms.get(s.room)?.sessions.values() ?? [])]) if (other.from === s.participant) this.#end(other, reason === 'worker-died' ? reason : 'closed');
-      this.emit('publishing', { room: s.room, participant: s.participant, kinds: [] });
+      for (const other of [...(this.#rooms.get(s.room)?.sessions.values() ?? [])]) if (other.from === s.participant && other.source === s.source) this.#end(other, reason === 'worker-died' ? reason : 'closed');
+      if (s.source === 'camera') this.emit('publishing', { room: s.room, participant: s.participant, kinds: [] });
     }
     this.emit('ended', { room: s.room, session: s.id, participant: s.participant, reason });
   }
