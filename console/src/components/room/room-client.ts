@@ -1,6 +1,6 @@
 // A participant's side of a room: her place (an account's, or a guest's by her invite link), her camera and
 // microphone sent, each other participant and each camera brought in received, the room's state read every second;
-// a connection that drops is offered again by itself.
+// a connection that drops (failed, or disconnected for seconds) is made again by itself.
 
 /** RoomState is what the gateway says of a room. */
 export interface RoomState {
@@ -32,6 +32,17 @@ export class RoomClientError extends Error {
 }
 
 const STATE_MS = 1000;
+/** DOWN_MS is how long a connection may stay disconnected (its network dropped) before it is made again. */
+const DOWN_MS = 2000;
+
+/** down says whether a connection is lost: failed, closed, or disconnected for DOWN_MS (the path it used is gone). */
+function down(pc: RTCPeerConnection): boolean {
+  const w = pc as RTCPeerConnection & { __downSince?: number };
+  if (pc.connectionState === 'failed' || pc.connectionState === 'closed') return true;
+  if (pc.connectionState !== 'disconnected') { w.__downSince = undefined; return false; }
+  w.__downSince ??= Date.now();
+  return Date.now() - w.__downSince > DOWN_MS;
+}
 
 /** RoomClient is one participant in one room. */
 export class RoomClient {
@@ -107,13 +118,14 @@ export class RoomClient {
       for (const [k, r] of this.#remotes) {
         const said = k.startsWith('s:') ? `${k.slice(2)}:screen` : k.slice(2);
         const gone = !k.startsWith('c:') && this.state.receiving !== undefined && !this.state.receiving.includes(said) && Date.now() - r.since > 3000;
-        const dead = gone || r.pc.connectionState === 'failed' || r.pc.connectionState === 'closed';
+        const dead = gone || down(r.pc);
         if (!want.has(k) || dead) { r.pc.close(); this.#remotes.delete(k); }
       }
       for (const k of want) if (!this.#remotes.has(k)) await this.#receive(k).catch((err: unknown) => this.onError(err));
     }
-    if (this.#send && (this.#send.connectionState === 'failed' || this.#send.connectionState === 'closed')) {
-      // Her network dropped: she sends again.
+    if (this.#send && down(this.#send)) {
+      // Her network dropped: she sends again (the gateway ends her earlier publication as the new one begins).
+      this.#send.close();
       this.#send = null;
     }
     this.onChange();

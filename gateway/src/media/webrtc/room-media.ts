@@ -138,6 +138,8 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     const source = r ? [...r.sessions.values()].find((x) => x.participant === from && x.direction === 'send' && x.source === what) : undefined;
     if (!r || !source) throw new RoomMediaError('not-found', `${from} sends nothing in this room now`);
     const offer = parseOffer(offerText);
+    // A participant receiving the same source again (her network dropped and her page made a new connection) ends the old one.
+    for (const old of [...r.sessions.values()]) if (old.direction === 'receive' && old.participant === participant && old.from === from && old.source === what) this.#end(old, 'left');
     const router = await r.router;
     const transport = await this.#transport(r);
     const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', source: what, transport, producers: [], consumers: [] };
