@@ -141,7 +141,8 @@ describe('a participant whose network drops', () => {
     expect(gw.gateway.roomMedia!.publishing(room).map((p) => p.participant).sort()).toEqual(before);
     const state = await host.evaluate(async (id) => (await (await fetch(`/api/rooms/${id}`)).json()) as { participants: unknown[] }, room);
     expect(state.participants).toHaveLength(2);
-    expect(back, `back ${back} ms after the cut`).toBeLessThan(20_000);
+    // About 12 s on an idle 2-core machine (Chromium's own ICE says 'disconnected' first), more under the whole suite.
+    expect(back, `back ${back} ms after the cut`).toBeLessThan(30_000);
     console.log(`network drop: both pictures moving again ${back} ms after the cut`);
   }, 150_000);
 });

@@ -30,22 +30,34 @@ const call = (page: Page, method: string, path: string, body?: unknown) => page.
 }, [method, path, body] as const);
 
 /** send has the page send its fake camera and microphone into the room. */
-function send(page: Page, room: string, me: string, auth = ''): Promise<{ status: number; text: string }> {
-  return page.evaluate(async ([room, me, auth]) => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+function send(page: Page, room: string, me: string, auth = '', simulcast = false): Promise<{ status: number; text: string }> {
+  return page.evaluate(async ([room, me, auth, simulcast]) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: simulcast ? { width: 1280, height: 720 } : { width: 640, height: 360 }, audio: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    // Simulcast as the console sends it: 180p, 360p and 720p layers.
+    const layers = [{ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 }, { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 }, { rid: 'f', maxBitrate: 1_500_000 }];
+    for (const t of stream.getTracks()) {
+      const tr = pc.addTransceiver(t, simulcast && t.kind === 'video' ? { direction: 'sendonly', sendEncodings: layers } : { direction: 'sendonly' });
+      if (simulcast && t.kind === 'video') {
+        const set = t.getSettings();
+        (window as unknown as { __sent: string }).__sent = `${set.width}x${set.height}`;
+        // A busy machine lowers the frame rate, not the layers' sizes (as the console asks).
+        const params = tr.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+        params.degradationPreference = 'maintain-resolution';
+        await tr.sender.setParameters(params);
+      }
+    }
     await pc.setLocalDescription(await pc.createOffer());
     const res = await fetch(`/api/rooms/${room}/participants/${me}/send`, { method: 'POST', headers: { 'content-type': 'application/sdp', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: pc.localDescription!.sdp });
     const text = await res.text();
     if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: text });
     return { status: res.status, text };
-  }, [room, me, auth] as const);
+  }, [room, me, auth, simulcast] as const);
 }
 
 /** receive has the page receive one participant; its decoded frames and audio packets are counted. */
-function receive(page: Page, room: string, me: string, from: string): Promise<number> {
-  return page.evaluate(async ([room, me, from]) => {
+function receive(page: Page, room: string, me: string, from: string, query = ''): Promise<number> {
+  return page.evaluate(async ([room, me, from, query]) => {
     const w = window as unknown as { __rx?: Record<string, { frames: number; pc: RTCPeerConnection }> };
     w.__rx ??= {};
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
@@ -62,10 +74,11 @@ function receive(page: Page, room: string, me: string, from: string): Promise<nu
     const onFrame = () => { rx.frames++; video.requestVideoFrameCallback(onFrame); };
     video.requestVideoFrameCallback(onFrame);
     await pc.setLocalDescription(await pc.createOffer());
-    const res = await fetch(`/api/rooms/${room}/participants/${me}/receive/${from}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    (rx as unknown as { video: HTMLVideoElement }).video = video;
+    const res = await fetch(`/api/rooms/${room}/participants/${me}/receive/${from}${query}`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
     if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     return res.status;
-  }, [room, me, from] as const);
+  }, [room, me, from, query] as const);
 }
 const frames = (page: Page, from: string) => page.evaluate((f) => (window as unknown as { __rx: Record<string, { frames: number }> }).__rx[f]?.frames ?? 0, from);
 const audioPackets = (page: Page, from: string) => page.evaluate(async (f) => {
@@ -266,4 +279,36 @@ describe('a mediation room', () => {
       }, 40_000, 250);
     }
   }, 120_000);
+
+  it('sends a camera in simulcast layers: a viewer asking for 360p gets the half-size layer (640×360 of 720p), one asking for 720p the full one, from one publication', async () => {
+    const host = await loggedIn('county-admin');
+    const party = await loggedIn('township-operator');
+    const made = await call(host, 'POST', '/api/rooms', { kind: 'conference', title: '分层', members: [{ username: 'township-operator', role: 'party' }] });
+    const room = (made.body as { id: string }).id;
+    const h = (await call(host, 'POST', `/api/rooms/${room}/join`)).body as { participant: string };
+    const pa = (await call(party, 'POST', `/api/rooms/${room}/join`)).body as { participant: string };
+    expect((await send(host, room, h.participant, '', true)).status).toBe(201);
+    expect(await receive(party, room, pa.participant, h.participant, '?quality=mid')).toBe(201);
+    const size = (page: Page, from: string) => page.evaluate((f) => {
+      const v = (window as unknown as { __rx: Record<string, { video: HTMLVideoElement }> }).__rx[f]!.video;
+      return `${v.videoWidth}x${v.videoHeight}`;
+    }, from);
+    let seen = '';
+    // The camera as the browser opened it (1280×720 asked; a fake device shared with other pages may give another size).
+    const [w, hgt] = (await host.evaluate(() => (window as unknown as { __sent: string }).__sent)).split('x').map(Number) as [number, number];
+    expect(w).toBeGreaterThanOrEqual(640);
+    await waitFor('the 360p layer', async () => (seen = await size(party, h.participant)) === `${w / 2}x${hgt / 2}`, 30_000, 200).catch((err: Error) => { throw new Error(`${err.message} (the picture was ${seen})`); });
+    // The same viewer asks again for 720p: her earlier view of that source ends, the new one gets the top layer.
+    expect(await receive(party, room, pa.participant, h.participant, '?quality=high')).toBe(201);
+    // The top layer whenever the browser sends it: a busy machine's browser may hold it back (its bandwidth estimate
+    // still rising, or its encoder short of time), and then the viewer has the best layer there is, never less.
+    const full = await waitFor('the 720p layer', async () => (seen = await size(party, h.participant)) === `${w}x${hgt}`, 30_000, 200).catch(() => false);
+    if (!full) {
+      const layers = await gw.gateway.roomMedia!.layersSent(room, h.participant);
+      expect(layers.find((l) => l.rid === 'f')?.bitrate ?? 0, `the picture stayed ${seen}; layers sent ${JSON.stringify(layers)}`).toBeLessThan(100_000);
+      expect(seen).toBe(`${w / 2}x${hgt / 2}`);
+    }
+    expect(gw.gateway.roomMedia!.receiving(room, pa.participant)).toEqual([h.participant]);
+    expect((await call(host, 'POST', `/api/rooms/${room}/end`)).status).toBe(204);
+  }, 90_000);
 });

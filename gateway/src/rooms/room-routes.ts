@@ -202,14 +202,17 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
   });
 
   app.post('/api/rooms/:id/participants/:participant/receive/:from', {
-    config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }), querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('camera'), Type.Literal('screen')])) }, { additionalProperties: false }) },
+    config: { public: true }, schema: { tags: ['rooms'], params: Type.Object({ id: Id, participant: Id, from: Id }), querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('camera'), Type.Literal('screen')])), quality: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('mid'), Type.Literal('high')])) }, { additionalProperties: false }) },
   }, async (req, reply) => {
     const r = need();
     const { id, participant, from } = req.params as { id: string; participant: string; from: string };
     const { room, me: p } = await me(req, id, participant);
     admitted(p);
     if (!room.participants.has(from)) throw new AppError('not-found', 'no such participant in the room', { reason: 'room-participant-unknown' });
-    const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req), (req.query as { source?: 'camera' | 'screen' }).source ?? 'camera'));
+    const q = req.query as { source?: 'camera' | 'screen'; quality?: 'low' | 'mid' | 'high' };
+    // Unsaid, a camera comes at 360p once the grid holds more than four pictures (the tiles are small), else at 720p.
+    const quality = q.quality ?? ([...room.participants.values()].filter((x) => x.admitted).length > 4 ? 'mid' : 'high');
+    const made = await guard(() => r.media.subscribe(room.id, p.id, from, sdpBody(req), q.source ?? 'camera', q.source === 'screen' ? 'high' : quality));
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 

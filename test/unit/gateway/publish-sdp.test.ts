@@ -8,6 +8,7 @@ import { SdpError } from '../../../gateway/src/media/webrtc/whep-sdp.js';
 import { ROOM_CODECS } from '../../../gateway/src/media/webrtc/room-media.js';
 
 const OFFER = readFileSync(new URL('../../fixtures/sdp/chromium-send-offer.sdp', import.meta.url), 'utf8');
+const SIMULCAST = readFileSync(new URL('../../fixtures/sdp/chromium-simulcast-offer.sdp', import.meta.url), 'utf8');
 const ROUTER: ms.RtpCapabilities = { codecs: ROOM_CODECS, headerExtensions: [] };
 
 describe('a sending offer', () => {
@@ -57,5 +58,31 @@ describe('a sending offer', () => {
   ])('refuses a faulty offer naming what is wrong (%#)', (offer, message) => {
     expect(() => parsePublish(offer, ROUTER)).toThrow(SdpError);
     expect(() => parsePublish(offer, ROUTER)).toThrow(message);
+  });
+
+  it('reads a simulcast camera (Chromium, three rids) into layers known by rid, and takes each layer in its answer', () => {
+    const p = parsePublish(SIMULCAST, ROUTER);
+    const video = p.sections.find((x) => x.kind === 'video')!;
+    expect(video.layers).toEqual(['q', 'h', 'f']);
+    expect(video.rtpParameters.encodings).toEqual([{ rid: 'q' }, { rid: 'h' }, { rid: 'f' }]);
+    expect(video.rtpParameters.headerExtensions!.map((e) => e.uri)).toEqual(expect.arrayContaining(['urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id', 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id']));
+    expect(p.sections.find((x) => x.kind === 'audio')!.layers).toEqual([]);
+    const answer = writePublishAnswer(p, {
+      iceParameters: { usernameFragment: 'u', password: 'p', iceLite: true },
+      iceCandidates: [{ foundation: 'f', priority: 1, ip: '127.0.0.1', protocol: 'udp', port: 40000, type: 'host', tcpType: undefined }],
+      dtlsParameters: { role: 'auto', fingerprints: [{ algorithm: 'sha-256', value: 'AA:BB:CC:DD' }] },
+    }, p.sections.map((s) => s.mid));
+    for (const line of ['a=rid:q recv', 'a=rid:h recv', 'a=rid:f recv', 'a=simulcast:recv q;h;f']) expect(answer).toContain(`${line}\r\n`);
+  });
+
+  it('refuses a simulcast naming a layer it does not declare, too many layers, or a layer twice', () => {
+    const cases: Array<[string, RegExp]> = [
+      [SIMULCAST.replace('a=simulcast:send q;h;f', 'a=simulcast:send q;h;x'), /layer "x" has no a=rid:x send/],
+      [SIMULCAST.replace('a=rid:f send', 'a=rid:f send\r\na=rid:g send').replace('a=simulcast:send q;h;f', 'a=simulcast:send q;h;f;g'), /4 simulcast layers, at most 3/],
+      [SIMULCAST.replace('a=simulcast:send q;h;f', 'a=simulcast:send q;q'), /named twice/],
+      [SIMULCAST.replace('a=simulcast:send q;h;f', 'a=simulcast:recv q;h;f'), /must say send/],
+    ];
+    for (const [offer, message] of cases) expect(() => parsePublish(offer, ROUTER)).toThrow(message);
+    expect(() => parsePublish(cases[0]![0], ROUTER)).toThrow(SdpError);
   });
 });

@@ -32,6 +32,12 @@ export class RoomClientError extends Error {
 }
 
 const STATE_MS = 1000;
+/** SIMULCAST are the layers of her camera, lowest first (as the gateway reads them). */
+const SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', maxBitrate: 1_500_000 },
+];
 /** DOWN_MS is how long a connection may stay disconnected (its network dropped) before it is made again. */
 const DOWN_MS = 2000;
 
@@ -134,7 +140,16 @@ export class RoomClient {
   async #startSending(): Promise<void> {
     this.#local ??= await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-    for (const t of this.#local.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    for (const t of this.#local.getTracks()) {
+      // Her camera goes in three layers (180p, 360p, 720p): each viewer gets the one her tile needs.
+      const tr = pc.addTransceiver(t, t.kind === 'video' ? { direction: 'sendonly', sendEncodings: SIMULCAST } : { direction: 'sendonly' });
+      if (t.kind === 'video') {
+        // A busy computer lowers her frame rate rather than the layers' sizes (a viewer's 360p stays 360p).
+        const params = tr.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: RTCDegradationPreference };
+        params.degradationPreference = 'maintain-resolution';
+        await tr.sender.setParameters(params).catch(() => undefined);
+      }
+    }
     await pc.setLocalDescription(await pc.createOffer());
     const answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/send`, undefined, pc.localDescription!.sdp)).data;
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });

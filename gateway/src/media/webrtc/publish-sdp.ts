@@ -15,13 +15,33 @@ const HEADER_EXTENSIONS = new Set([
   'urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
   'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01', 'urn:ietf:params:rtp-hdrext:ssrc-audio-level',
   'urn:3gpp:video-orientation', 'urn:ietf:params:rtp-hdrext:toffset',
+  // Simulcast: which layer (rid) a packet belongs to, and its retransmissions'.
+  'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id', 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id',
 ]);
+/** RID names a simulcast layer; MAX_LAYERS bounds them. */
+const RID = /^[A-Za-z0-9_-]{1,16}$/;
+const MAX_LAYERS = 3;
+
+/** layersOf reads a section's simulcast (a=simulcast:send with its a=rid lines): the layers' rids, lowest first as sent. */
+function layersOf(m: SessionDescription['media'][number], where: string): string[] {
+  if (!m.simulcast) return [];
+  const sim = m.simulcast as { dir1?: string; list1?: string };
+  if (sim.dir1 !== 'send' || typeof sim.list1 !== 'string') throw new SdpError(`${where}: a=simulcast must say send and its layers`);
+  const declared = new Set((m.rids ?? []).filter((r) => r.direction === 'send').map((r) => String(r.id)));
+  const rids = sim.list1.split(';').map((alt) => alt.split(',')[0]!.replace(/^~/, ''));
+  if (rids.length > MAX_LAYERS) throw new SdpError(`${where}: ${rids.length} simulcast layers, at most ${MAX_LAYERS}`);
+  for (const r of rids) if (!RID.test(r) || !declared.has(r)) throw new SdpError(`${where}: simulcast layer "${r.slice(0, 20)}" has no a=rid:${r.slice(0, 20)} send`);
+  if (new Set(rids).size !== rids.length) throw new SdpError(`${where}: a simulcast layer is named twice`);
+  return rids;
+}
 
 /** PublishSection is one sending m-section, ready to produce. */
 export interface PublishSection {
   mid: string;
   kind: 'audio' | 'video';
   rtpParameters: ms.RtpParameters;
+  /** layers are the simulcast layers' rids (lowest first), or empty for one stream. */
+  layers: string[];
 }
 
 /** ParsedPublish is what a sending offer says. */
@@ -76,16 +96,22 @@ export function parsePublish(text: string, router: ms.RtpCapabilities): ParsedPu
       ...(kind === 'audio' ? { channels: Number(chosen.encoding) > 0 ? Number(chosen.encoding) : 1 } : {}),
     }];
     if (rtx) codecs.push({ mimeType: `${kind}/rtx`, payloadType: rtx.payload, clockRate: rtx.rate ?? chosen.rate!, parameters: { apt: pt }, rtcpFeedback: [] });
-    // The SSRCs: the first a=ssrc, its RTX from the FID group.
+    // Simulcast layers are known by their rids; one stream by its SSRC (the first a=ssrc, its RTX from the FID group).
+    const layers = kind === 'video' ? layersOf(m, where) : [];
     const ssrcs = (m.ssrcs ?? []).filter((s) => Number.isInteger(Number(s.id)));
     const fid = (m.ssrcGroups ?? []).find((g) => g.semantics === 'FID')?.ssrcs.split(' ').map(Number);
     const ssrc = fid?.[0] ?? Number(ssrcs[0]?.id);
-    if (!Number.isInteger(ssrc) || ssrc <= 0 || ssrc > 0xffffffff) throw new SdpError(`${where} names no a=ssrc to receive`);
-    const cname = ssrcs.find((s) => Number(s.id) === ssrc && s.attribute === 'cname')?.value;
-    const encodings: ms.RtpEncodingParameters[] = [{ ssrc, ...(rtx && fid?.[1] ? { rtx: { ssrc: fid[1] } } : {}) }];
+    let encodings: ms.RtpEncodingParameters[];
+    if (layers.length > 0) {
+      encodings = layers.map((rid) => ({ rid }));
+    } else {
+      if (!Number.isInteger(ssrc) || ssrc <= 0 || ssrc > 0xffffffff) throw new SdpError(`${where} names no a=ssrc to receive`);
+      encodings = [{ ssrc, ...(rtx && fid?.[1] ? { rtx: { ssrc: fid[1] } } : {}) }];
+    }
+    const cname = ssrcs.find((s) => s.attribute === 'cname')?.value;
     const headerExtensions = (m.ext ?? []).filter((e) => Number.isInteger(e.value) && e.value >= 1 && e.value <= 14 && HEADER_EXTENSIONS.has(e.uri))
       .map((e) => ({ uri: e.uri as ms.RtpHeaderExtensionParameters['uri'], id: e.value, encrypt: false, parameters: {} }));
-    sections.push({ mid, kind, rtpParameters: { mid, codecs, headerExtensions, encodings, rtcp: { cname: cname && TOKEN.test(cname) ? cname : `p${ssrc}`, reducedSize: true } } });
+    sections.push({ mid, kind, layers, rtpParameters: { mid, codecs, headerExtensions, encodings, rtcp: { cname: cname && TOKEN.test(cname) ? cname : `p${mid}`, reducedSize: true } } });
   });
   if (sections.length === 0) throw new SdpError('the offer sends nothing (no a=sendonly or a=sendrecv audio or video section)');
   checkFingerprints(fingerprints);
@@ -115,6 +141,8 @@ export function writePublishAnswer(offer: ParsedPublish, transport: { iceParamet
       iceUfrag: transport.iceParameters.usernameFragment, icePwd: transport.iceParameters.password,
       setup: offer.dtlsParameters.role === 'client' ? 'passive' : 'active', candidates, endOfCandidates: 'end-of-candidates',
       rtp: [], fmtp: [], rtcpFb: [], ext: (rp.headerExtensions ?? []).map((e) => ({ value: e.id, uri: e.uri })),
+      // Simulcast taken: each layer received.
+      ...(p.layers.length > 0 ? { rids: p.layers.map((id) => ({ id, direction: 'recv' })), simulcast: { dir1: 'recv', list1: p.layers.join(';') } } : {}),
     };
     for (const c of rp.codecs) {
       m.rtp.push({ payload: c.payloadType, codec: c.mimeType.split('/')[1]!, rate: c.clockRate, ...(c.channels && c.channels > 1 ? { encoding: c.channels } : {}) });

@@ -16,6 +16,10 @@ export const ROOM_CODECS: ms.RtpCodecCapability[] = [
   { kind: 'video', mimeType: 'video/H264', clockRate: 90000, preferredPayloadType: 102, parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } },
 ];
 
+/** Quality is the simulcast layer a viewer asks for: low (180p), mid (360p), high (720p) of a 720p camera. */
+export type Quality = 'low' | 'mid' | 'high';
+const QUALITY_LAYER: Record<Quality, number> = { low: 0, mid: 1, high: 2 };
+
 /** Source is what a participant sends: her camera and microphone, or her shared screen. */
 export type Source = 'camera' | 'screen';
 
@@ -133,7 +137,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   }
 
   /** subscribe takes a receiving offer for what `from` sends (her audio and video, each to the offer's first section of its kind). */
-  async subscribe(room: string, participant: string, from: string, offerText: string, what: Source = 'camera'): Promise<{ id: string; answer: string }> {
+  async subscribe(room: string, participant: string, from: string, offerText: string, what: Source = 'camera', quality: Quality = 'high'): Promise<{ id: string; answer: string }> {
     const r = this.#rooms.get(room);
     const source = r ? [...r.sessions.values()].find((x) => x.participant === from && x.direction === 'send' && x.source === what) : undefined;
     if (!r || !source) throw new RoomMediaError('not-found', `${from} sends nothing in this room now`);
@@ -151,7 +155,10 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
       for (const p of source.producers) {
         const section = free.find((x) => x.kind === p.kind && !answered.some((a) => a.mid === x.mid));
         if (!section || !router.canConsume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities })) continue;
-        const c = await transport.consume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities, mid: section.mid });
+        // A simulcast sender: the layer the viewer's tile needs (360p in a grid of many, 720p large), lower when her bandwidth falls.
+        const layers = p.rtpParameters.encodings?.length ?? 1;
+        const spatialLayer = Math.min(layers - 1, QUALITY_LAYER[quality]);
+        const c = await transport.consume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities, mid: section.mid, ...(p.kind === 'video' && layers > 1 ? { preferredLayers: { spatialLayer } } : {}) });
         s.consumers.push(c);
         c.observer.once('close', () => { if (s.consumers.every((x) => x.closed)) this.#end(s, 'left'); });
         answered.push({ mid: section.mid, kind: p.kind, rtpParameters: c.rtpParameters });
@@ -178,6 +185,14 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   publishing(room: string, source: Source = 'camera'): Array<{ participant: string; kinds: Array<'audio' | 'video'> }> {
     const r = this.#rooms.get(room);
     return r ? [...r.sessions.values()].filter((s) => s.direction === 'send' && s.source === source).map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
+  }
+
+  /** layersSent lists the simulcast layers (rids) a participant's camera sends now, with their bitrates (bits/s). */
+  async layersSent(room: string, participant: string): Promise<Array<{ rid: string; bitrate: number }>> {
+    const s = [...(this.#rooms.get(room)?.sessions.values() ?? [])].find((x) => x.participant === participant && x.direction === 'send' && x.source === 'camera');
+    const video = s?.producers.find((p) => p.kind === 'video');
+    if (!video) return [];
+    return (await video.getStats()).filter((x) => x.rid).map((x) => ({ rid: x.rid!, bitrate: x.bitrate }));
   }
 
   /** receiving lists whom a participant receives now (her receive sessions alive on the gateway). */
