@@ -1,12 +1,12 @@
 // Rooms, measured: join time (an invite link opened to the first remote frame on the guest's page), and a 1-to-N
-// conference (the host sending 720p from a fake camera, N pages receiving it): the mediasoup worker's and the
-// gateway's CPU, and the frame rate the receivers show.
+// conference (the host sending simulcast from a fake camera, 720p on top, N pages receiving its 360p layer): the
+// mediasoup worker's and the gateway's CPU, and the frame rate and picture size the receivers show.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, login, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 import { children, cpuSeconds, memoryKb } from './proc-stats.js';
 import { fixed, log, machineLine, quantiles } from './bench-util.js';
 
-export interface RoomsBenchOptions { samples: number; receivers: number; windowS: number }
+export interface RoomsBenchOptions { samples: number; receivers: number; windowS: number; simulcast?: boolean }
 
 async function hostRoom(gw: TestGateway, cookie: string): Promise<{ room: string; host: string }> {
   const made = await gw.gateway.http.inject({ method: 'POST', url: '/api/rooms', headers: { cookie }, payload: { kind: 'mediation', title: 'bench', members: [] } });
@@ -21,8 +21,10 @@ async function invite(gw: TestGateway, cookie: string, room: string): Promise<st
 }
 
 /** hostPage logs the host in and has her room page send her fake camera (720p). */
-async function hostPage(gw: TestGateway, browser: Browser, room: string): Promise<Page> {
+async function hostPage(gw: TestGateway, browser: Browser, room: string, simulcast: boolean): Promise<Page> {
   const page = await browser.newPage();
+  // The console's client reads this switch before it sends (RoomClient.simulcast).
+  if (simulcast) await page.addInitScript(() => { (window as unknown as { __roomSimulcast: boolean }).__roomSimulcast = true; });
   await page.goto(gw.url);
   await page.fill('input[name=username]', 'county-admin');
   await page.fill('input[name=password]', 'Demo#2026');
@@ -43,11 +45,14 @@ const remoteFrames = (page: Page) => page.evaluate(() => Array.from(document.que
 export async function runRoomsBench(o: RoomsBenchOptions): Promise<void> {
   log(`rooms benchmark on ${machineLine()}`);
   const gw = await startGateway({ cameras: 200, withConsole: true, media: { webrtc: { workers: 1, port: 0, maxViewers: 500 } } });
+  let hostBrowser: Browser | undefined;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
   try {
     const cookie = await login(gw, 'county-admin');
     const { room } = await hostRoom(gw, cookie);
-    const host = await hostPage(gw, browser, room);
+    // The host has a browser of her own (her own computer): the receivers' decoding does not starve her encoder's process.
+    hostBrowser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+    const host = await hostPage(gw, hostBrowser, room, o.simulcast ?? false);
     await waitFor('the host sending', () => gw.gateway.roomMedia!.publishing(room).length > 0 ? true : undefined, 20_000);
     // Join time: each guest opens a fresh link in a browser of its own, to the host's first frame decoded.
     const times: number[] = [];
@@ -68,12 +73,13 @@ export async function runRoomsBench(o: RoomsBenchOptions): Promise<void> {
     const pages: Page[] = [];
     for (let i = 0; i < o.receivers; i++) {
       const page = await (await browser.newContext({ viewport: { width: 640, height: 360 } })).newPage();
-      await page.goto(gw.url + await invite(gw, cookie, room));
+      await page.goto(gw.url + await invite(gw, cookie, room), { timeout: 120_000 });
       pages.push(page);
     }
     await Promise.all(pages.map((p) => p.waitForFunction(() => Array.from(document.querySelectorAll<HTMLVideoElement>('[data-testid=room-remote] video')).some((v) => v.getVideoPlaybackQuality().totalVideoFrames > 10), undefined, { timeout: 60_000, polling: 250 })));
     const worker = gw.gateway.webrtc!.pool.pids()[0]!;
     const browserPid = children(process.pid).find((c) => /chrom/i.test(c.cmd))?.pid;
+    void browserPid;
     const f0 = await Promise.all(pages.map(remoteFrames));
     const w0 = cpuSeconds(worker);
     const n0 = process.cpuUsage();
@@ -85,11 +91,18 @@ export async function runRoomsBench(o: RoomsBenchOptions): Promise<void> {
     const n1 = process.cpuUsage(n0);
     const fps = f1.map((f, i) => (f - f0[i]!) / secs);
     const fq = quantiles(fps);
-    log(`1-to-${o.receivers} conference (the host's fake 720p camera to ${o.receivers} receiving pages, no simulcast: each gets what the host sends) over ${fixed(secs, 0)} s:`);
+    const sizes = await Promise.all(pages.map((p) => p.evaluate(() => { const v = document.querySelector<HTMLVideoElement>('[data-testid=room-remote] video'); return v ? `${v.videoWidth}x${v.videoHeight}` : '-'; })));
+    const bySize = [...new Set(sizes)].map((z) => `${sizes.filter((x) => x === z).length} at ${z}`).join(', ');
+    const layers = await gw.gateway.roomMedia!.layersSent(room, (await host.getAttribute('[data-testid=room-view]', 'data-me')) ?? '');
+    log(o.simulcast
+      ? `1-to-${o.receivers} conference (the host's fake camera in simulcast, 720p on top, to ${o.receivers} receiving pages, each given the 360p layer a grid tile needs) over ${fixed(secs, 0)} s:`
+      : `1-to-${o.receivers} conference (the host's fake 720p camera as one stream to ${o.receivers} receiving pages) over ${fixed(secs, 0)} s:`);
+    log(`  pictures received: ${bySize}; the host sends ${layers.map((l) => `${l.rid} ${fixed(l.bitrate / 1000, 0)} kb/s`).join(', ') || '(layers not read)'}`);
     log(`  mediasoup worker ${fixed((w1 - w0) / secs, 3)} CPU-s/s, RSS ${fixed(memoryKb(worker).rss / 1024, 0)} MB; gateway process ${fixed((n1.user + n1.system) / 1e6 / secs, 3)} CPU-s/s`);
     log(`  receivers' frame rate: p50 ${fixed(fq.median, 1)} fps, min ${fixed(Math.min(...fps), 1)} fps${browserPid ? ' (all the pages in one headless Chromium on this machine)' : ''}`);
     void host;
   } finally {
+    await hostBrowser?.close();
     await browser.close();
     await gw.close();
   }

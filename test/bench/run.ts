@@ -34,6 +34,7 @@ const { positionals, values } = parseArgs({
     searches: { type: 'string', default: '40' },
     steps: { type: 'string', default: '5' },
     receivers: { type: 'string', default: '10' },
+    simulcast: { type: 'boolean', default: false },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -62,7 +63,7 @@ if (command === 'wall') {
   await runWallBench({ samples: Number(values.samples === '5' ? '20' : values.samples), windowS: Number(values.window), steps: Number(values.steps), parts });
 }
 if (command === 'rooms') {
-  await runRoomsBench({ samples: Number(values.samples === '5' ? '10' : values.samples), receivers: Number(values.receivers), windowS: Number(values.window) });
+  await runRoomsBench({ samples: Number(values.samples === '5' ? '10' : values.samples), receivers: Number(values.receivers), windowS: Number(values.window), simulcast: values.simulcast === true });
 }
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();

@@ -41,7 +41,7 @@ function send(page: Page, room: string, me: string, auth = '', simulcast = false
       if (simulcast && t.kind === 'video') {
         const set = t.getSettings();
         (window as unknown as { __sent: string }).__sent = `${set.width}x${set.height}`;
-        // A busy machine lowers the frame rate, not the layers' sizes (as the console asks).
+        // A busy machine lowers the frame rate, not the layers' sizes: the layer a viewer gets is then known by its size.
         const params = tr.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
         params.degradationPreference = 'maintain-resolution';
         await tr.sender.setParameters(params);

@@ -64,11 +64,18 @@ export class RoomClient {
   #timer?: number;
   #closed = false;
   state: RoomState | null = null;
+  /**
+   * simulcast sends her camera in layers. Off by default: on a 2-core machine the three software encodes held the
+   * sender at 5 fps where one 720p stream keeps 18 (npm run bench -- rooms, test/bench/README.md).
+   */
+  simulcast = false;
   onChange: () => void = () => undefined;
   onError: (err: unknown) => void = () => undefined;
 
   constructor(room: string) {
     this.room = room;
+    // A benchmark (or a room's administrator, later) turns layers on for this page.
+    this.simulcast = (window as unknown as { __roomSimulcast?: boolean }).__roomSimulcast === true;
   }
 
   async #call<T>(method: string, path: string, body?: unknown, sdp?: string): Promise<{ data: T; location: string | null }> {
@@ -141,14 +148,9 @@ export class RoomClient {
     this.#local ??= await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     for (const t of this.#local.getTracks()) {
-      // Her camera goes in three layers (180p, 360p, 720p): each viewer gets the one her tile needs.
-      const tr = pc.addTransceiver(t, t.kind === 'video' ? { direction: 'sendonly', sendEncodings: SIMULCAST } : { direction: 'sendonly' });
-      if (t.kind === 'video') {
-        // A busy computer lowers her frame rate rather than the layers' sizes (a viewer's 360p stays 360p).
-        const params = tr.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: RTCDegradationPreference };
-        params.degradationPreference = 'maintain-resolution';
-        await tr.sender.setParameters(params).catch(() => undefined);
-      }
+      // Her camera goes in three layers (180p, 360p, 720p) when the room asks for them (each viewer then gets the
+      // one her tile needs); otherwise as one 720p stream, which costs her computer the least.
+      pc.addTransceiver(t, t.kind === 'video' && this.simulcast ? { direction: 'sendonly', sendEncodings: SIMULCAST } : { direction: 'sendonly' });
     }
     await pc.setLocalDescription(await pc.createOffer());
     const answer = (await this.#call<string>('POST', `/api/rooms/${this.room}/participants/${this.participant}/send`, undefined, pc.localDescription!.sdp)).data;

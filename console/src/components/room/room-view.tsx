@@ -50,7 +50,7 @@ export function RoomView({ client, onLeave }: { client: RoomClient; onLeave: () 
   const remote = (key: string) => client.remotes.find((r) => r.key === key)?.stream ?? null;
   const badge = (p: (typeof s.participants)[number]) => [p.role === 'host' ? t('room.role.host') : p.role === 'observer' ? t('room.role.observer') : '', p.muted ? t('room.muted') : '', p.hand ? '✋' : ''].filter(Boolean).join(' · ');
   return (
-    <section class="room" data-testid="room-view" data-room={s.id}>
+    <section class="room" data-testid="room-view" data-room={s.id} data-me={client.participant}>
       <header class="room-bar">
         <strong>{s.title}</strong> <span>{t(`room.kind.${s.kind}`)}</span>
         {s.broadcast && <span class="room-flag" data-testid="room-broadcast">{t('room.broadcastOn')}</span>}
