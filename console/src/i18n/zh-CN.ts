@@ -146,7 +146,7 @@ export const zhCN = {
       'view.save': '保存视图', 'view.delete': '删除视图', 'event.ack': '确认事件', 'webhook.change': '修改事件推送',
       'wall.change': '修改电视墙', 'wall.assign': '上墙', 'wall.clear': '清除窗格', 'wall.swap': '交换窗格', 'wall.layout': '更改分屏', 'wall.window': '开窗/移动窗口',
       'wall.preset': '电视墙预案', 'wall.tour': '电视墙轮巡', 'wall.alarm': '报警上墙', 'wall.alarm.ack': '确认报警', 'wall.display': '登记/注销显示屏',
-      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议', 'room.share': '共享屏幕', 'room.record': '会议录制', 'room.recording.file': '录像文件指纹', 'recording.verify': '核验录像', 'case.create': '登记调解案件', 'case.update': '修改调解记录', 'case.confirm': '当事人确认协议', 'case.export': '导出调解记录',
+      'room.camera': '会议室中的监控画面', 'room.admit': '准入参会者', 'room.lock': '锁定会议室', 'room.host': '移交主持', 'room.broadcast': '广播模式', 'room.invite': '生成邀请链接', 'room.create': '开设会议室', 'room.join': '进入会议室', 'room.mute': '静音参会者', 'room.remove': '移出参会者', 'room.end': '结束会议', 'room.leave': '离开会议室', 'room.share': '共享屏幕', 'room.record': '会议录制', 'room.recording.file': '录像文件指纹', 'recording.verify': '核验录像', 'case.create': '登记调解案件', 'case.update': '修改调解记录', 'case.confirm': '当事人确认协议', 'case.export': '导出调解记录',
       'audit.flood': '重复请求汇总', 'audit.keyed': '审计日志加密封存',
     },
     detail: {

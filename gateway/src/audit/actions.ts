@@ -10,7 +10,7 @@ export const AUDIT_ACTIONS = [
   'view.save', 'view.delete', 'event.ack', 'webhook.change',
   'wall.change', 'wall.assign', 'wall.clear', 'wall.swap', 'wall.layout', 'wall.window', 'wall.preset', 'wall.tour',
   'wall.alarm', 'wall.alarm.ack', 'wall.display',
-  'room.create', 'room.invite', 'room.join', 'room.mute', 'room.remove', 'room.camera', 'room.admit', 'room.lock', 'room.host', 'room.broadcast', 'room.end', 'room.share', 'room.record', 'room.recording.file', 'recording.verify', 'case.create', 'case.update', 'case.confirm', 'case.export',
+  'room.create', 'room.invite', 'room.join', 'room.mute', 'room.remove', 'room.camera', 'room.admit', 'room.lock', 'room.host', 'room.broadcast', 'room.end', 'room.share', 'room.leave', 'room.record', 'room.recording.file', 'recording.verify', 'case.create', 'case.update', 'case.confirm', 'case.export',
   'audit.flood', 'audit.keyed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -216,6 +216,16 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
+  app.post('/api/rooms/:id/participants/:participant/leave', { config: { public: true }, schema: { tags: ['rooms'], params: pParams } }, async (req, reply) => {
+    const r = need();
+    const { id, participant } = req.params as { id: string; participant: string };
+    const { room, me: p } = await me(req, id, participant);
+    await guard(() => r.registry.leave(room, p.id));
+    r.media.removeParticipant(room.id, p.id);
+    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.leave', detail: { room: room.id, participant: p.name }, remote: req.ip });
+    return reply.code(204).send();
+  });
+
   app.get('/api/rooms/:id/participants/:participant/room', { config: { public: true }, schema: { tags: ['rooms'], params: pParams, response: { 200: RoomBody } } }, async (req) => {
     const { id, participant } = req.params as { id: string; participant: string };
     const { room, me: p } = await me(req, id, participant);

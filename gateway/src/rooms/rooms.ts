@@ -1,6 +1,6 @@
-// Mediation and conference rooms, first slice: a room with a host and its invited accounts, who join as
-// participants and send and receive through the room's media (media/webrtc/room-media.ts). Held in memory; the
-// store, invite links, waiting room, observers, cameras in the room, recording and the case record come next.
+// Mediation and conference rooms: a room with a host and its invited accounts (and guests by invite link), who join
+// as participants and send and receive through the room's media (media/webrtc/room-media.ts). The open rooms are
+// held in memory; their records, recordings and cases in the store (room-store.ts).
 import { createHash, randomBytes } from 'node:crypto';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -187,6 +187,14 @@ export class Rooms {
     if (p.userId === room.host) throw new RoomError('conflict', 'room-host-stays', 'the host ends the room instead');
     room.participants.delete(participant);
     room.removed.add(p.userId);
+    return p;
+  }
+
+  /** leave takes a participant out at her own wish: an account may join again, a guest's spent link stays spent. */
+  leave(room: Room, participant: string): Participant {
+    const p = room.participants.get(participant);
+    if (!p) throw new RoomError('not-found', 'room-participant-unknown', 'no such participant in the room');
+    room.participants.delete(participant);
     return p;
   }
 

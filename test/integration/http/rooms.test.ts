@@ -28,7 +28,7 @@ describe('a conference across levels', () => {
     expect((await req('POST', '/api/rooms', 'township-operator', { kind: 'conference', title: 'x', members: [], units: [unitOf('county-admin')] })).json()).toMatchObject({ details: { reason: 'unit-unknown' } });
 
     const host = (await req('POST', `/api/rooms/${room}/join`, 'county-admin')).json<{ participant: string }>().participant;
-    const op = (await req('POST', `/api/rooms/${room}/join`, 'township-operator')).json<{ participant: string }>().participant;
+    let op = (await req('POST', `/api/rooms/${room}/join`, 'township-operator')).json<{ participant: string }>().participant;
     const state = async () => (await req('GET', `/api/rooms/${room}`, 'county-admin')).json<RoomT>();
     expect((await state()).participants.find((p) => p.id === op)!.admitted).toBe(false);
     // Waiting, she may neither send nor receive.
@@ -37,6 +37,12 @@ describe('a conference across levels', () => {
     expect((await req('POST', `/api/rooms/${room}/participants/${op}/admit`, 'township-operator')).json()).toMatchObject({ details: { reason: 'room-host-only' } });
     expect((await req('POST', `/api/rooms/${room}/participants/${op}/admit`, 'county-admin')).statusCode).toBe(204);
     expect((await state()).participants.find((p) => p.id === op)!.admitted).toBe(true);
+    // She leaves by herself (audited) and may come back: her account is not removed.
+    expect((await req('POST', `/api/rooms/${room}/participants/${op}/leave`, 'township-operator')).statusCode).toBe(204);
+    expect((await state()).participants.some((p) => p.id === op)).toBe(false);
+    expect(gw.gateway.audit.query({ units: [unitOf('county-admin')], action: 'room.leave', limit: 5, offset: 0 }).entries[0]).toMatchObject({ username: 'township-operator', detail: { room } });
+    op = (await req('POST', `/api/rooms/${room}/join`, 'township-operator')).json<{ participant: string }>().participant;
+    expect((await req('POST', `/api/rooms/${room}/participants/${op}/admit`, 'county-admin')).statusCode).toBe(204);
 
     // The roll: the township present, the village's clerk absent.
     const roll = (await req('GET', `/api/rooms/${room}/rollcall`, 'county-admin')).json<{ units: Array<{ unit: string; present: string[]; absent: string[] }> }>().units;

@@ -227,6 +227,12 @@ export class RoomClient {
   }
 
   close(): void {
+    if (!this.#closed && this.participant) {
+      // She leaves: the gateway ends her sessions and says so in the audit trail (the request outlives the page).
+      void fetch(`/api/rooms/${this.room}/participants/${this.participant}/leave`, {
+        method: 'POST', keepalive: true, credentials: this.#secret ? 'omit' : 'same-origin', headers: this.#secret ? { authorization: `Bearer ${this.#secret}` } : {},
+      }).catch(() => undefined);
+    }
     this.#closed = true;
     window.clearInterval(this.#timer);
     this.#send?.close();
