@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { errorText, t } from '../i18n/i18n.js';
 import { ApiError } from '../api/client.js';
 import '../components/room/room.css';
+import { DISPUTE_TYPES, OUTCOMES } from '../components/room/case-kinds.js';
 
 interface CaseRow {
   id: number; caseNo: string; unitName: string; title: string; disputeType: string; mediatorName: string; parties: string[]; startedAt: number; endedAt: number | null;
@@ -43,11 +44,11 @@ export function CasesPage() {
         <input placeholder={t('case.searchPlaceholder')} value={q.text} maxLength={100} onInput={(e) => setQ({ ...q, text: (e.target as HTMLInputElement).value })} data-testid="cases-q" />
         <select value={q.outcome} onChange={(e) => setQ({ ...q, outcome: (e.target as HTMLSelectElement).value })} data-testid="cases-outcome">
           <option value="">{t('case.anyOutcome')}</option>
-          {['settled', 'not-settled', 'referred'].map((o) => <option key={o} value={o}>{t(`case.outcomes.${o}`)}</option>)}
+          {OUTCOMES.map((o) => <option key={o} value={o}>{t(`case.outcomes.${o}`)}</option>)}
         </select>
         <select value={q.disputeType} onChange={(e) => setQ({ ...q, disputeType: (e.target as HTMLSelectElement).value })}>
           <option value="">{t('case.anyDispute')}</option>
-          {['neighbour', 'family', 'land', 'labour', 'property', 'traffic', 'consumer', 'other'].map((d) => <option key={d} value={d}>{t(`case.dispute.${d}`)}</option>)}
+          {DISPUTE_TYPES.map((d) => <option key={d} value={d}>{t(`case.dispute.${d}`)}</option>)}
         </select>
         <button type="submit" data-testid="cases-search">{t('case.search')}</button>
       </form>

@@ -7,6 +7,7 @@ import { RoomClient } from '../components/room/room-client.js';
 import { RoomView } from '../components/room/room-view.js';
 import { errorText, t } from '../i18n/i18n.js';
 import { ApiError } from '../api/client.js';
+import { DISPUTE_TYPES } from '../components/room/case-kinds.js';
 
 interface RoomSummary { id: string; kind: string; title: string; participants: unknown[] }
 
@@ -60,7 +61,7 @@ export function RoomsPage() {
           {form.kind === 'mediation' && (
             <>
               <select value={form.disputeType} title={t('case.disputeOption')} onChange={(e) => setForm({ ...form, disputeType: (e.target as HTMLSelectElement).value })} data-testid="room-form-dispute">
-                {['neighbour', 'family', 'land', 'labour', 'property', 'traffic', 'consumer', 'other'].map((d) => <option key={d} value={d}>{t(`case.dispute.${d}`)}</option>)}
+                {DISPUTE_TYPES.map((d) => <option key={d} value={d}>{t(`case.dispute.${d}`)}</option>)}
               </select>
               <input placeholder={t('case.partiesPlaceholder')} value={form.parties} maxLength={400} onInput={(e) => setForm({ ...form, parties: (e.target as HTMLInputElement).value })} data-testid="room-form-parties" />
             </>

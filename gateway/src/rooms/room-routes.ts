@@ -106,6 +106,10 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     return { room, me: await guard(() => r.registry.own(room, participant, user.id)) };
   };
 
+  /** auditParticipant records a participant's own step: an account by her username, a guest as guest:<name>. */
+  const auditParticipant = (p: Participant, room: Room, req: FastifyRequest, e: { action: string; camera?: string; detail: Record<string, unknown> }) => {
+    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, ...e, remote: req.ip });
+  };
   const actorOf = (req: FastifyRequest) => {
     const { user } = requireAuth(req);
     return { userId: user.id, username: user.username, unit: user.unit, remote: req.ip };
@@ -197,7 +201,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const other = r.media.publishing(room.id, 'screen').find((x) => x.participant !== p.id);
     if (other) throw new AppError('conflict', `${room.participants.get(other.participant)?.name ?? ''} is sharing a screen: one at a time`, { reason: 'room-share-busy' });
     const made = await guard(() => r.media.publish(room.id, p.id, sdpBody(req), 'screen'));
-    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.share', detail: { room: room.id, participant: p.name }, remote: req.ip });
+    auditParticipant(p, room, req, { action: 'room.share', detail: { room: room.id, participant: p.name } });
     return reply.code(201).header('location', `/api/rooms/${room.id}/participants/${p.id}/sessions/${made.id}`).header('cache-control', 'no-store').type('application/sdp').send(made.answer);
   });
 
@@ -222,7 +226,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     const { room, me: p } = await me(req, id, participant);
     await guard(() => r.registry.leave(room, p.id));
     r.media.removeParticipant(room.id, p.id);
-    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.leave', detail: { room: room.id, participant: p.name }, remote: req.ip });
+    auditParticipant(p, room, req, { action: 'room.leave', detail: { room: room.id, participant: p.name } });
     return reply.code(204).send();
   });
 
@@ -272,7 +276,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     if (!c) throw new AppError('not-found', 'that camera is not in the room', { reason: 'room-camera-gone' }, { refusal: false });
     if (c.participant !== p.id && room.host !== p.userId) throw new AppError('forbidden', 'only the host or who brought it takes a camera out', { reason: 'room-host-only' });
     room.cameras.delete(camera);
-    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'room.camera', camera, detail: { room: room.id, removed: true }, remote: req.ip });
+    auditParticipant(p, room, req, { action: 'room.camera', camera, detail: { room: room.id, removed: true } });
     return reply.code(204).send();
   });
 
@@ -450,7 +454,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     if ((req.body as { agreementSha256: string }).agreementSha256 !== sha) throw new AppError('conflict', 'the agreement was changed since you read it: read it again', { reason: 'case-agreement-changed' });
     const confirmations = [...c.confirmations.filter((x) => x.participant !== p.id), { party: p.name, participant: p.id, userId: p.userId || null, at: Date.now(), agreementSha256: sha }];
     r.store.updateCase(c.id, { confirmations });
-    deps.audit.record({ userId: p.userId || null, username: p.userId ? deps.catalog.user(p.userId)?.username ?? '' : `guest:${p.name}`, unit: room.unit, action: 'case.confirm', detail: { case: c.caseNo, room: room.id, party: p.name, agreementSha256: sha }, remote: req.ip });
+    auditParticipant(p, room, req, { action: 'case.confirm', detail: { case: c.caseNo, room: room.id, party: p.name, agreementSha256: sha } });
     return reply.code(204).send();
   });
 

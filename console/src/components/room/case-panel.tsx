@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RoomClient, RoomState } from './room-client.js';
 import { t } from '../../i18n/i18n.js';
+import { OUTCOMES } from './case-kinds.js';
 
 type Summary = NonNullable<RoomState['case']>;
 interface Draft { minutes: string; agreement: string; outcome: string }
@@ -33,7 +34,7 @@ export function CasePanel({ client, room, me, host, summary, onError }: { client
           <label>{t('case.outcome')}
             <select value={draft.outcome} onChange={(e) => { setSaved(false); setDraft({ ...draft, outcome: (e.target as HTMLSelectElement).value }); }} data-testid="case-outcome">
               <option value="">{t('case.outcomes.none')}</option>
-              {['settled', 'not-settled', 'referred'].map((o) => <option key={o} value={o}>{t(`case.outcomes.${o}`)}</option>)}
+              {OUTCOMES.map((o) => <option key={o} value={o}>{t(`case.outcomes.${o}`)}</option>)}
             </select>
           </label>
           <button type="submit" data-testid="case-save">{t('case.save')}</button> {saved && <span data-testid="case-saved">{t('case.saved')}</span>}
