@@ -1,6 +1,7 @@
 // A participant's side of a room: her place (an account's, or a guest's by her invite link), her camera and
 // microphone sent, each other participant and each camera brought in received, the room's state read every second;
-// a connection that drops (failed, or disconnected for seconds) is made again by itself.
+// a connection that drops (failed, or disconnected for seconds) is made again by itself, and all of them at once when
+// nothing has come on her connections for seconds (her network went away).
 
 /** RoomState is what the gateway says of a room. */
 export interface RoomState {
@@ -41,6 +42,25 @@ const SIMULCAST: RTCRtpEncodingParameters[] = [
 /** DOWN_MS is how long a connection may stay disconnected (its network dropped) before it is made again. */
 const DOWN_MS = 2000;
 
+/** SILENT_MS is how long a connection may receive nothing at all (no media, no RTCP, no ICE answer) before it is lost. */
+const SILENT_MS = 2500;
+/** heard remembers, for each connection, the bytes it had received at the last look and when they last grew. */
+const heard = new WeakMap<RTCPeerConnection, { bytes: number; at: number }>();
+
+/**
+ * silentMs says how long a connection has received nothing: its transport's bytes received (the gateway's RTP, its
+ * RTCP reports and feedback, its ICE answers) not grown since. 0 while it has not connected yet.
+ */
+async function silentMs(pc: RTCPeerConnection): Promise<number> {
+  if (pc.connectionState !== 'connected' && pc.connectionState !== 'disconnected') return 0;
+  let bytes = 0;
+  (await pc.getStats()).forEach((r: { type: string; bytesReceived?: number }) => { if (r.type === 'transport') bytes += r.bytesReceived ?? 0; });
+  const now = Date.now();
+  const h = heard.get(pc);
+  if (!h || bytes !== h.bytes) { heard.set(pc, { bytes, at: now }); return 0; }
+  return now - h.at;
+}
+
 /** down says whether a connection is lost: failed, closed, or disconnected for DOWN_MS (the path it used is gone). */
 function down(pc: RTCPeerConnection): boolean {
   const w = pc as RTCPeerConnection & { __downSince?: number };
@@ -63,6 +83,8 @@ export class RoomClient {
   #remotes = new Map<string, Remote>();
   #timer?: number;
   #closed = false;
+  #refreshing: Promise<void> = Promise.resolve();
+  #queued = 0;
   state: RoomState | null = null;
   /**
    * simulcast sends her camera in layers. Off by default: on a 2-core machine the three software encodes held the
@@ -103,7 +125,7 @@ export class RoomClient {
       this.role = j.role;
     }
     await this.refresh();
-    this.#timer = window.setInterval(() => void this.refresh().catch((err: unknown) => this.onError(err)), STATE_MS);
+    this.#timer = window.setInterval(() => { if (this.#queued === 0) void this.refresh().catch((err: unknown) => this.onError(err)); }, STATE_MS);
   }
 
   /** local is her own camera and microphone (for the self view). */
@@ -115,8 +137,19 @@ export class RoomClient {
     return [...this.#remotes.values()];
   }
 
-  /** refresh reads the room and follows it: her sending once admitted, a receiver per sender and per camera. */
-  async refresh(): Promise<void> {
+  /**
+   * refresh reads the room and follows it. One runs at a time (the timer's, a command's, a shared screen's come one
+   * after another), so that two of them never make the same connection twice; the timer's is skipped while one waits.
+   */
+  refresh(): Promise<void> {
+    const run = this.#refreshing.catch(() => undefined).then(() => this.#follow()).finally(() => { this.#queued--; });
+    this.#queued++;
+    this.#refreshing = run;
+    return run;
+  }
+
+  /** #follow reads the room once and follows it: her sending once admitted, a receiver per sender and per camera. */
+  async #follow(): Promise<void> {
     if (this.#closed) return;
     this.state = (await this.#call<RoomState>('GET', `/api/rooms/${this.room}/participants/${this.participant}/room`)).data;
     const me = this.state.participants.find((p) => p.id === this.participant);
@@ -136,12 +169,37 @@ export class RoomClient {
       }
       for (const k of want) if (!this.#remotes.has(k)) await this.#receive(k).catch((err: unknown) => this.onError(err));
     }
+    if (await this.#networkLost()) {
+      // Nothing came on any of her connections for seconds: her network went away (a phone off its Wi-Fi, a cable
+      // pulled) and whatever comes back is another path. Every connection is made again at once, without waiting for
+      // the browser's own ICE to give up.
+      this.#send?.close();
+      this.#send = null;
+      for (const r of this.#remotes.values()) r.pc.close();
+      this.#remotes.clear();
+      this.onChange();
+      await this.#follow();
+      return;
+    }
     if (this.#send && down(this.#send)) {
       // Her network dropped: she sends again (the gateway ends her earlier publication as the new one begins).
       this.#send.close();
       this.#send = null;
     }
     this.onChange();
+  }
+
+  /**
+   * #networkLost says whether her own network is gone: her sending connection has heard nothing from the gateway
+   * (its reports and feedback come many times a second) for SILENT_MS, or, when she sends nothing (an observer), none
+   * of her receiving connections has. One silent receiver alone is its sender's trouble, not hers.
+   */
+  async #networkLost(): Promise<boolean> {
+    if (this.#send) return (await silentMs(this.#send)) > SILENT_MS;
+    const pcs = [...this.#remotes.values()].map((r) => r.pc);
+    if (pcs.length === 0) return false;
+    const quiet = await Promise.all(pcs.map(silentMs));
+    return quiet.every((ms) => ms > SILENT_MS);
   }
 
   async #startSending(): Promise<void> {
