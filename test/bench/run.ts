@@ -1,4 +1,4 @@
-// npm run bench [-- core|webrtc|hls|simulator|console|wall|rooms|import|import-flood|sweep|storm|access] [--cameras 33000 --minutes 60 --searches 40] [--viewers 50,100,250,500] [--streams 20] [--parts glass,ttff,worker,gateway] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
+// npm run bench [-- core|webrtc|hls|simulator|console|wall|rooms|room-capacity|import|import-flood|sweep|storm|access] [--cameras 33000 --minutes 60 --searches 40] [--viewers 50,100,250,500] [--streams 20] [--parts glass,ttff,worker,gateway] [--mb 50 --files 1] [--sizes 10,50,100] [--samples 5] [--window 15]
 // [--glass 20]: benchmarks that print figures. With no name, core and simulator run (the others take minutes each: name
 // them; hls is the ffmpeg fallback's path).
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { runWebRtcBench } from './webrtc-bench.js';
 import { runConsoleBench } from './console-bench.js';
 import { runWallBench } from './wall-bench.js';
 import { runRoomsBench } from './rooms-bench.js';
+import { runRoomCapacityBench } from './room-capacity-bench.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -65,6 +66,7 @@ if (command === 'wall') {
 if (command === 'rooms') {
   await runRoomsBench({ samples: Number(values.samples === '5' ? '10' : values.samples), receivers: Number(values.receivers), windowS: Number(values.window), simulcast: values.simulcast === true });
 }
+if (command === 'room-capacity') await runRoomCapacityBench({ sizes: sizes('5,10,15,20,25,30,40,50,64'), windowS: Number(values.window) });
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();
 if (command === 'import-flood') await runImportFloodBench({ sizeMb: Number(values.mb), files: Number(values.files) });
@@ -72,7 +74,7 @@ if (command === 'sweep') await runSweepBench(sizes('100,200,500'));
 if (command === 'storm') {
   await runStormBench({ storm: Number(values.storm), intervalS: Number(values.interval), backoffMaxS: Number(values['backoff-max']), downS: Number(values.down) });
 }
-if (!['core', 'webrtc', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access', 'console', 'wall', 'rooms'].includes(command)) {
-  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | webrtc | hls | simulator | console | wall | rooms | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
+if (!['core', 'webrtc', 'hls', 'simulator', 'all', 'import', 'import-flood', 'sweep', 'storm', 'access', 'console', 'wall', 'rooms', 'room-capacity'].includes(command)) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(command)} (use: core | webrtc | hls | simulator | console | wall | rooms | room-capacity | import | import-flood | sweep | storm | access, or nothing for core and simulator)\n`);
   process.exit(2);
 }
