@@ -265,6 +265,7 @@ export class Gateway {
       const recordings = roomMedia ? new RoomRecordings({
         store: roomStore, media: roomMedia, audit, ffmpegPath: config.media.ffmpegPath,
         dir: config.rooms.recordingDir || join(dirname(resolve(config.store.path)), 'recordings'), log: (msg) => logger.warn({ part: 'rooms' }, msg),
+        cameras: recordedCameras(hub, catalog, access),
       }) : undefined;
       const walls = createWalls(db, { access, catalog, health: health.monitor, devices, events, audit: auditView }, logger.child({ part: 'wall' }), config.demo.enabled && config.demo.wall);
       const displays = { displayViewer: (display: number, camera: string) => walls.displayViewer(display, camera) };
@@ -504,6 +505,22 @@ function roomViewersOf(rooms: Rooms, catalog: Catalog, access: AccessIndex) {
       if (!room || !p || !by || by.disabled || !access.may(subjectOf(by), 'live', camera)) return undefined;
       return { id: 0, username: `room:${p.name}`, displayName: p.name, unit: room.unit, roles: ['viewer' as const], disabled: false };
     },
+  };
+}
+
+/**
+ * recordedCameras give a room's recording the frame bus of each camera brought in: the sub stream the room's tiles
+ * show (the media core's one pull), opened as a viewer of its own while the account that brought it still may view it.
+ */
+function recordedCameras(hub: StreamHub, catalog: Catalog, access: AccessIndex) {
+  return {
+    feed: (camera: string, by: number, key: string) => {
+      const user = catalog.user(by);
+      if (!user || user.disabled || !access.may(subjectOf(user), 'live', camera)) return undefined;
+      const info = hub.open(camera, 'sub', { key, user: key, unit: user.unit });
+      return info.state === 'live' ? hub.bus(camera, 'sub') : undefined;
+    },
+    name: (camera: string) => catalog.summary(camera)?.name ?? camera,
   };
 }
 

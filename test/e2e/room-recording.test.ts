@@ -5,7 +5,7 @@
 // in the session and the case, searched in the subtree, is exported as a PDF that pdftotext reads.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -92,6 +92,10 @@ describe('a recorded mediation', () => {
     expect(await send(host, room, h.participant)).toBe(201);
     expect(await send(guest, room, g.participant, g.secret)).toBe(201);
     await waitFor('both sending', async () => (await sentFrames(host)) > 10 && (await sentFrames(guest)) > 10, 20_000);
+    // The site of the dispute: a camera of the county the host brings in; it is recorded from the stream the room sees.
+    const camera = gw.gateway.access.camerasUnder(admin.unit).find((x) => !gw.gateway.catalog.camera(x)?.mainUrl?.startsWith('rtmp-push:'))!;
+    expect((await call(host, 'POST', `/api/rooms/${room}/participants/${h.participant}/cameras`, { camera })).status).toBe(204);
+    const cameraName = gw.gateway.catalog.summary(camera)!.name;
 
     // Only the host records; while it runs every participant's state says so (the page shows the notice).
     expect((await call(guest, 'POST', `/api/rooms/${room}/recording`, { on: true }, g.secret)).status).toBe(401);
@@ -103,6 +107,9 @@ describe('a recorded mediation', () => {
       expect(state.body, `${me} ${bearer}`).toMatchObject({ recording: { id: recId } });
     }
     expect((await call(host, 'POST', `/api/rooms/${room}/recording`, { on: true })).body).toMatchObject({ details: { reason: 'room-recording-on' } });
+    // No one watched the camera yet: its stream opens for the recording, whose track begins with its first picture.
+    const recDir = join(gw.dir, 'recordings', room, recId);
+    await waitFor("the camera's track begun", () => readdirSync(recDir).some((f) => f.includes('-camera-')) || undefined, 20_000, 100);
     // Six seconds of the session (the machine's clock: what the files must last).
     const begun = Date.now();
     await waitFor('six seconds recorded', async () => Date.now() - begun >= 6000, 10_000, 250);
@@ -112,8 +119,10 @@ describe('a recorded mediation', () => {
     const rec = (await call(host, 'GET', `/api/recordings/${recId}`)).body as { state: string; durationMs: number; error: string | null; files: Array<{ name: string; kind: string; participantName?: string; sha256: string; bytes: number; auditId: number }> };
     expect(rec.state, rec.error ?? '').toBe('ready');
     expect(rec.durationMs).toBeGreaterThanOrEqual(6000);
-    expect(rec.files.map((f) => f.kind).sort()).toEqual(['composed', 'track', 'track']);
-    expect(rec.files.filter((f) => f.kind === 'track').map((f) => f.participantName).sort()).toEqual([hostName, '王某'].sort());
+    expect(rec.files.map((f) => f.kind).sort()).toEqual(['composed', 'track', 'track', 'track']);
+    expect(rec.files.filter((f) => f.kind === 'track').map((f) => f.participantName).sort()).toEqual([hostName, '王某', cameraName].sort());
+    // The camera's picture came from the pull the room's tiles show: one stream of it is open, its sub stream.
+    expect(gw.gateway.hub.list().filter((x) => x.camera === camera).map((x) => x.profile)).toEqual(['sub']);
 
     const dir = join(gw.dir, 'recordings', room, recId);
     const seconds = rec.durationMs / 1000;
@@ -125,6 +134,14 @@ describe('a recorded mediation', () => {
       expect(bytes.length).toBe(f.bytes);
       expect(gw.gateway.audit.entry(f.auditId)).toMatchObject({ action: 'room.recording.file', detail: { recording: recId, file: f.name, sha256: f.sha256 } });
       const p = await probe(path);
+      if (f.participantName === cameraName) {
+        // The camera's track: its own H.264 as the camera sent it, from its first keyframe after the stream opened.
+        expect(p.streams.map((s) => `${s.codec_type}:${s.codec_name}`), f.name).toEqual(['video:h264']);
+        expect(p.duration, f.name).toBeGreaterThan(6 - 1);
+        expect(p.duration, f.name).toBeLessThan(seconds + 2.5);
+        expect(await decodedSeconds(path), f.name).toBeGreaterThan(6 - 1);
+        continue;
+      }
       expect(p.streams.map((s) => s.codec_type).sort(), f.name).toEqual(['audio', 'video']);
       if (f.kind === 'composed') {
         expect(p.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
@@ -186,7 +203,7 @@ describe('a recorded mediation', () => {
     for (const words of ['人民调解记录', kase.caseNo, '宅基地界址纠纷', '土地承包纠纷', '调解成功', '王某', '李某于十日内拆除越界围墙', composed.sha256]) expect(text, words).toContain(words.replace(/\s+/g, ''));
 
     // A byte changed in a track is found: verify names the file.
-    const track = rec.files.find((f) => f.kind === 'track')!;
+    const track = rec.files.find((f) => f.kind === 'track' && f.participantName !== cameraName)!;
     const bytes = readFileSync(join(dir, track.name));
     const at = Math.floor(bytes.length / 2);
     bytes[at] = bytes[at]! ^ 0xff;

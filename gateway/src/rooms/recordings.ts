@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { privateDir } from '../store/private-files.js';
 import { compose, COMPOSED, type TrackFile } from '../media/webrtc/room-recorder.js';
 import type { RoomMedia } from '../media/webrtc/room-media.js';
+import type { FrameBus } from '../media/core/frame-bus.js';
 import type { RecordingFile, RecordingRecord, RoomStore } from './room-store.js';
 import { RoomError, type Room } from './rooms.js';
 
@@ -25,6 +26,19 @@ export interface Actor { userId: number | null; username: string; unit: string |
 /** FileCheck is what verify found for one file. */
 export interface FileCheck { name: string; ok: boolean; fault?: 'missing' | 'altered' | 'audit-mismatch'; sha256?: string }
 
+/**
+ * CameraFeeds give a recording the frame bus of a camera brought into a room, through the media core's one pull of
+ * its sub stream (what the room's tiles show): feed(camera, by, key) opens or keeps the stream for the recording, as
+ * a viewer of the account that brought it, and answers its bus once live (undefined until then, or when it cannot).
+ */
+export interface CameraFeeds {
+  feed(camera: string, by: number, key: string): FrameBus | undefined;
+  name(camera: string): string;
+}
+
+/** CAMERA_SYNC_MS is how often a recording looks at the room's cameras (brought in, taken out, still live). */
+const CAMERA_SYNC_MS = 1000;
+
 /** RoomRecordings starts, stops, composes and checks recordings. */
 export class RoomRecordings {
   readonly #store: RoomStore;
@@ -34,17 +48,22 @@ export class RoomRecordings {
   readonly #ffmpegPath: string;
   readonly #log: (msg: string) => void;
   /** #active is the recording running in each room. */
-  readonly #active = new Map<string, { id: string; since: number; dir: string; room: Room }>();
+  readonly #active = new Map<string, { id: string; since: number; dir: string; room: Room; cameras: Set<string> }>();
   readonly #composing = new Map<string, Promise<void>>();
   readonly #abort = new AbortController();
+  readonly #feeds: CameraFeeds | undefined;
+  readonly #timer: NodeJS.Timeout;
 
-  constructor(o: { store: RoomStore; media: RoomMedia; audit: AuditLog; dir: string; ffmpegPath: string; log: (msg: string) => void }) {
+  constructor(o: { store: RoomStore; media: RoomMedia; audit: AuditLog; dir: string; ffmpegPath: string; log: (msg: string) => void; cameras?: CameraFeeds }) {
     this.#store = o.store;
     this.#media = o.media;
     this.#audit = o.audit;
     this.#dir = o.dir;
     this.#ffmpegPath = o.ffmpegPath;
     this.#log = o.log;
+    this.#feeds = o.cameras;
+    this.#timer = setInterval(() => this.#syncCameras(), CAMERA_SYNC_MS);
+    this.#timer.unref();
     // What a stopped gateway left recording or composing is kept as it is, marked interrupted.
     for (const r of this.#store.unfinished()) this.#store.updateRecording(r.id, { state: 'interrupted', error: 'the gateway stopped while it was being made' });
   }
@@ -60,7 +79,7 @@ export class RoomRecordings {
     const id = randomBytes(9).toString('base64url');
     const dir = join(this.#dir, room.id, id);
     privateDir(dir);
-    this.#active.set(room.id, { id, since: Date.now(), dir, room });
+    this.#active.set(room.id, { id, since: Date.now(), dir, room, cameras: new Set() });
     let since: number;
     try {
       since = await this.#media.startRecording(room.id, { dir, ffmpegPath: this.#ffmpegPath, log: this.#log });
@@ -68,10 +87,36 @@ export class RoomRecordings {
       this.#active.delete(room.id);
       throw err;
     }
-    this.#active.set(room.id, { id, since, dir, room });
+    this.#active.get(room.id)!.since = since;
+    this.#syncCameras();
     this.#store.addRecording({ id, room: room.id, unit: room.unit, startedBy: by.userId, startedAt: since });
     this.#audit.record({ ...by, action: 'room.record', detail: { room: room.id, recording: id, on: true } });
     return { id, since };
+  }
+
+  /**
+   * #syncCameras follows each recorded room's cameras: one brought in gets a track from the moment its picture is
+   * there, one taken out (or whose right was withdrawn) has its track finished, the others' streams are kept open.
+   */
+  #syncCameras(): void {
+    if (!this.#feeds) return;
+    for (const a of this.#active.values()) {
+      for (const camera of [...a.cameras]) {
+        if (a.room.cameras.has(camera)) continue;
+        a.cameras.delete(camera);
+        void this.#media.endCamera(a.room.id, camera);
+      }
+      for (const [camera, c] of a.room.cameras) {
+        let bus: FrameBus | undefined;
+        try {
+          bus = this.#feeds.feed(camera, c.by, `room-recording:${a.id}`);
+        } catch (err) {
+          this.#log(`recording ${a.id}: camera ${camera} cannot be recorded now: ${(err as Error).message}`);
+          continue;
+        }
+        if (!a.cameras.has(camera) && bus && this.#media.recordCamera(a.room.id, camera, bus)) a.cameras.add(camera);
+      }
+    }
   }
 
   /** stop ends the room's recording; its tracks are fingerprinted and composed in the background. */
@@ -99,7 +144,11 @@ export class RoomRecordings {
   async #finish(id: string, dir: string, room: Room, tracks: TrackFile[], durationMs: number, names: Map<string, string>, interrupted: boolean): Promise<void> {
     const files: RecordingFile[] = [];
     // A shared screen's track is "<participant>-screen".
-    const nameOf = (p: string) => { const m = /^(.{12})-screen$/.exec(p); return m ? `${names.get(m[1]!) ?? ''} (screen)` : names.get(p) ?? ''; };
+    const nameOf = (p: string) => {
+      if (p.startsWith('camera:')) return this.#feeds?.name(p.slice(7)) ?? p.slice(7);
+      const m = /^(.{12})-screen$/.exec(p);
+      return m ? `${names.get(m[1]!) ?? ''} (screen)` : names.get(p) ?? '';
+    };
     const fingerprint = async (f: Omit<RecordingFile, 'bytes' | 'sha256' | 'auditId'>) => {
       const path = join(dir, f.name);
       const sha256 = await sha256Of(path);
@@ -157,6 +206,7 @@ export class RoomRecordings {
 
   /** close stops every running recording (tracks kept, marked interrupted) and any composing. */
   async close(): Promise<void> {
+    clearInterval(this.#timer);
     this.#abort.abort();
     await Promise.all([...this.#active.values()].map((a) => this.stop(a.room, null, true).catch(() => undefined)));
     await Promise.all([...this.#composing.values()]);

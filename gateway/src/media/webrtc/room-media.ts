@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type * as ms from 'mediasoup/node/lib/types.js';
+import type { FrameBus } from '../core/frame-bus.js';
 import type { WorkerPool, WorkerSlot } from './workers.js';
 import { parseOffer, writeAnswer, SdpError, type AnswerConsumer } from './whep-sdp.js';
 import { parsePublish, writePublishAnswer } from './publish-sdp.js';
@@ -226,6 +227,19 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
       if (s.direction === 'send') await rec.add(s.id, s.source === 'screen' ? `${s.participant}-screen` : s.participant, router!, s.producers).catch((err: Error) => this.emit('recordingFault', { room, message: err.message }));
     }
     return rec.startedAt;
+  }
+
+  /**
+   * recordCamera writes a camera brought into a room (its frame bus: the media core's one pull) into the room's
+   * recording as a track of its own; false when the room is not being recorded or the camera has no picture yet.
+   */
+  recordCamera(room: string, camera: string, bus: FrameBus): boolean {
+    return this.#recorders.get(room)?.addBus(`camera:${camera}`, camera, bus) ?? false;
+  }
+
+  /** endCamera finishes a camera's track (it left the room). */
+  async endCamera(room: string, camera: string): Promise<void> {
+    await this.#recorders.get(room)?.end(`camera:${camera}`);
   }
 
   /** recording says whether a room is being recorded (since when), or undefined. */

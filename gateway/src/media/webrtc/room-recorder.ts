@@ -1,12 +1,18 @@
 // Recording a room: each participant's publication (her camera and microphone) is consumed onto loopback plain
 // RTP transports and written by ffmpeg as it arrives, codecs copied, into a Matroska track of its own; when the
 // recording stops, the tracks are composed into one MP4 (a grid of the participants' pictures, their voices mixed,
-// each placed at the moment it began). rooms/ keeps the record of the files; only media/ touches mediasoup and ffmpeg.
+// each placed at the moment it began). A surveillance camera brought into the room is written from the media core's
+// frame bus (its one pull, as everyone in the room sees it) into a fragmented MP4 of its own, no process and no copy of
+// the picture. rooms/ keeps the record of the files; only media/ touches mediasoup and ffmpeg.
 import { createSocket } from 'node:dgram';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type * as ms from 'mediasoup/node/lib/types.js';
+import type { AccessUnit } from '../core/access-unit.js';
+import type { Consumer as BusConsumer, FrameBus } from '../core/frame-bus.js';
+import { fragment, initSegment, type Mp4Sample } from '../core/fmp4.js';
 
 /** TrackFile is one participant's publication as recorded: a Matroska file with her audio, her video, or both. */
 export interface TrackFile {
@@ -72,12 +78,26 @@ interface Track {
   timers: NodeJS.Timeout[];
 }
 
+/** BusTrack is a camera's picture being written from its frame bus. */
+interface BusTrack {
+  file: TrackFile;
+  consumer: BusConsumer;
+  out: WriteStream;
+  /** flush writes what is held back (the last sample, whose length the next one tells) and closes the file. */
+  finish: () => Promise<void>;
+}
+
+/** FRAGMENT_MS is how much picture one fragment of a camera's track holds at most (it also starts at each keyframe). */
+const FRAGMENT_MS = 1000;
+
 /** RoomRecorder records one room while it runs. */
 export class RoomRecorder {
   readonly dir: string;
   readonly startedAt: number;
   readonly #ffmpegPath: string;
   readonly #tracks = new Map<string, Track>();
+  readonly #buses = new Map<string, BusTrack>();
+  readonly #ending = new Set<Promise<void>>();
   readonly #finished: TrackFile[] = [];
   readonly #log: (msg: string) => void;
   #stopped = false;
@@ -149,8 +169,92 @@ export class RoomRecorder {
     for (const c of consumers) c.observer.once('close', () => { if (consumers.every((x) => x.closed)) void this.end(session); });
   }
 
-  /** end finishes one publication's file. */
-  async end(session: string): Promise<void> {
+  /**
+   * addBus records a camera's picture from its frame bus until end(key) or stop(): the bus's cached GOP first (the
+   * file starts on a keyframe at once), each unit as the bus publishes it. Timestamps that start over (the camera
+   * reconnected) go on from where they were; a camera whose picture changes size ends its file (a new one may follow).
+   */
+  addBus(key: string, camera: string, bus: FrameBus): boolean {
+    if (this.#stopped || this.#buses.has(key) || this.#tracks.has(key) || bus.ended || bus.videoTrack < 0) return false;
+    const video = bus.videoTrack;
+    const params = bus.tracks[video]!.params;
+    if (params.kind !== 'video') return false;
+    const name = `track-${String(++this.#seq).padStart(3, '0')}-camera-${camera.replace(/[^A-Za-z0-9_-]/g, '_')}.mp4`;
+    const cached = bus.gopCache().filter((u) => u.track === video);
+    const spanMs = cached.length > 1 ? (cached[cached.length - 1]!.dts - cached[0]!.dts) / 90 : 0;
+    const file: TrackFile = { name, participant: `camera:${camera}`, kinds: ['video'], startMs: Math.max(0, Date.now() - this.startedAt - spanMs), endMs: 0 };
+    const out = createWriteStream(join(this.dir, name), { mode: 0o600 });
+    out.on('error', (err) => this.#log(`recording track ${name}: ${err.message}`));
+    out.write(initSegment([{ id: 1, timescale: 90000, params }]));
+    const consumer = bus.subscribe();
+    let held: AccessUnit | undefined;
+    let offset = 0;
+    let lastDts = -1;
+    let lastDuration = 3600;
+    let samples: Mp4Sample[] = [];
+    let baseDts = 0;
+    let sequence = 0;
+    const flush = () => {
+      if (samples.length === 0) return;
+      for (const c of fragment(++sequence, [{ id: 1, baseDts, samples }]).chunks) out.write(c);
+      samples = [];
+    };
+    const take = (au: AccessUnit) => {
+      if (au.track !== video) return;
+      // The file's clock starts at 0 with its first picture.
+      if (lastDts < 0) offset = -au.dts;
+      let dts = au.dts + offset;
+      // The upstream began again: its clock starts over, the file's goes on one frame later.
+      if (lastDts >= 0 && dts <= lastDts) { offset += lastDts + lastDuration - dts; dts = lastDts + lastDuration; }
+      if (held) {
+        const duration = Math.max(1, dts - lastDts);
+        lastDuration = duration;
+        if (samples.length > 0 && (held.key || (lastDts - baseDts) / 90 >= FRAGMENT_MS)) flush();
+        if (samples.length === 0) baseDts = lastDts;
+        samples.push({ duration, cto: held.pts - held.dts, key: held.key, data: held.data });
+      }
+      held = au;
+      lastDts = dts;
+    };
+    const drain = () => { for (let au = consumer.read(); au; au = consumer.read()) take(au); };
+    consumer.onReadable = drain;
+    let finished: Promise<void> | undefined;
+    const finish = () => finished ??= new Promise<void>((resolve) => {
+      drain();
+      consumer.onReadable = undefined;
+      consumer.close();
+      if (held) {
+        if (samples.length === 0) baseDts = lastDts;
+        samples.push({ duration: lastDuration, cto: held.pts - held.dts, key: held.key, data: held.data });
+        held = undefined;
+      }
+      flush();
+      file.endMs = Date.now() - this.startedAt;
+      this.#finished.push(file);
+      out.end(() => resolve());
+    });
+    consumer.onEnd = () => { if (this.#buses.get(key)?.consumer === consumer) void this.end(key); };
+    const onParams = (track: number) => { if (track === video) void this.end(key); };
+    bus.on('params', onParams);
+    this.#buses.set(key, { file, consumer, out, finish: () => { bus.off('params', onParams); return finish(); } });
+    drain();
+    return true;
+  }
+
+  /** end finishes one publication's (or camera's) file; stop() waits for it too. */
+  end(session: string): Promise<void> {
+    const ending = this.#end(session).finally(() => this.#ending.delete(ending));
+    this.#ending.add(ending);
+    return ending;
+  }
+
+  async #end(session: string): Promise<void> {
+    const b = this.#buses.get(session);
+    if (b) {
+      this.#buses.delete(session);
+      await b.finish();
+      return;
+    }
     const t = this.#tracks.get(session);
     if (!t) return;
     this.#tracks.delete(session);
@@ -164,7 +268,9 @@ export class RoomRecorder {
   async stop(): Promise<{ durationMs: number; tracks: TrackFile[] }> {
     this.#stopped = true;
     const durationMs = Date.now() - this.startedAt;
-    await Promise.all([...this.#tracks.keys()].map((s) => this.end(s)));
+    await Promise.all([...this.#tracks.keys(), ...this.#buses.keys()].map((s) => this.end(s)));
+    // Files that were finishing as the recording stopped (a camera taken out, a participant gone) are waited for too.
+    await Promise.all([...this.#ending]);
     const tracks = this.#finished.map((f) => ({ ...f, endMs: Math.min(f.endMs, durationMs) })).sort((a, b) => a.startMs - b.startMs);
     return { durationMs, tracks };
   }
