@@ -6,7 +6,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import { privateDir } from '../store/private-files.js';
-import { compose, COMPOSED, type TrackFile } from '../media/webrtc/room-recorder.js';
+import { compose, COMPOSED, reapRecorders, type TrackFile } from '../media/webrtc/room-recorder.js';
 import type { RoomMedia } from '../media/webrtc/room-media.js';
 import type { FrameBus } from '../media/core/frame-bus.js';
 import type { RecordingFile, RecordingRecord, RoomStore } from './room-store.js';
@@ -64,7 +64,10 @@ export class RoomRecordings {
     this.#feeds = o.cameras;
     this.#timer = setInterval(() => this.#syncCameras(), CAMERA_SYNC_MS);
     this.#timer.unref();
-    // What a stopped gateway left recording or composing is kept as it is, marked interrupted.
+    // What a stopped gateway left recording or composing is kept as it is, marked interrupted; the ffmpeg processes a
+    // killed one left writing there are ended.
+    const reaped = reapRecorders(this.#dir);
+    if (reaped > 0) this.#log(`ended ${reaped} recording processes a stopped gateway left running`);
     for (const r of this.#store.unfinished()) this.#store.updateRecording(r.id, { state: 'interrupted', error: 'the gateway stopped while it was being made' });
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccessUnit, VideoParams } from '../../../gateway/src/media/core/access-unit.js';
 import { FrameBus } from '../../../gateway/src/media/core/frame-bus.js';
-import { RoomRecorder } from '../../../gateway/src/media/webrtc/room-recorder.js';
+import { reapRecorders, RoomRecorder } from '../../../gateway/src/media/webrtc/room-recorder.js';
 
 const params = (width = 1280, height = 720): VideoParams => ({
   kind: 'video', codec: 'H264', sps: Buffer.from('Z2QAH6y0AoAt2AiAAAADAIAAABkHjBlQ', 'base64'), pps: Buffer.from('aO88sA==', 'base64'),
@@ -110,5 +110,33 @@ describe("a camera's track in a room's recording", () => {
     // A bus with no picture yet, or ended, gives no track.
     const empty = new FrameBus();
     expect(rec.addBus('camera:d', 'd', empty)).toBe(false);
+  });
+});
+
+describe('recorders a killed gateway left', () => {
+  it('are ended by the next start: an ffmpeg writing under the recordings folder, and only that one', async () => {
+    const { spawn } = await import('node:child_process');
+    const root = mkdtempSync(join(tmpdir(), 'seg-reap-'));
+    dirs.push(root);
+    const mine = join(root, 'recordings');
+    const other = join(root, 'elsewhere');
+    const { mkdirSync } = await import('node:fs');
+    for (const d of [join(mine, 'room', 'rec'), other]) mkdirSync(d, { recursive: true });
+    const run = (out: string) => {
+      const p = spawn('ffmpeg', ['-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'anullsrc', '-f', 'matroska', '-y', out], { stdio: 'ignore' });
+      return { p, spawned: new Promise<void>((resolve) => p.once('spawn', () => resolve())), exit: new Promise<string | null>((resolve) => p.once('exit', (_code, signal) => resolve(signal))) };
+    };
+    const { p: left, spawned: leftUp, exit: leftExit } = run(join(mine, 'room', 'rec', 'track-001-x.mkv'));
+    const { p: stranger, spawned: strangerUp } = run(join(other, 'x.mkv'));
+    try {
+      await Promise.all([leftUp, strangerUp]);
+      expect(reapRecorders(mine)).toBe(1);
+      expect(await leftExit).toBe('SIGKILL');
+      expect(stranger.exitCode).toBeNull();
+      expect(reapRecorders(mine)).toBe(0);
+    } finally {
+      stranger.kill('SIGKILL');
+      left.kill('SIGKILL');
+    }
   });
 });

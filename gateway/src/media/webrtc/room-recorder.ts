@@ -5,7 +5,7 @@
 // frame bus (its one pull, as everyone in the room sees it) into a fragmented MP4 of its own, no process and no copy of
 // the picture. rooms/ keeps the record of the files; only media/ touches mediasoup and ffmpeg.
 import { createSocket } from 'node:dgram';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
@@ -274,6 +274,34 @@ export class RoomRecorder {
     const tracks = this.#finished.map((f) => ({ ...f, endMs: Math.min(f.endMs, durationMs) })).sort((a, b) => a.startMs - b.startMs);
     return { durationMs, tracks };
   }
+}
+
+/**
+ * reapRecorders kills the ffmpeg processes a gateway that was killed left writing under dir (its recordings folder):
+ * they would listen on their loopback ports and hold their files open for ever. Recognised by their command line,
+ * which names a file under dir; it returns how many were killed.
+ */
+export function reapRecorders(dir: string): number {
+  const prefix = `${dir.replace(/\/+$/, '')}/`;
+  let killed = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return 0; // no /proc: nothing to look at
+  }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!/ffmpeg$/.test(argv[0] ?? '') || !argv.some((a) => a.startsWith(prefix))) continue;
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      continue; // ended while being read, or not ours to end
+    }
+  }
+  return killed;
 }
 
 /** COMPOSED is the composed recording's file name; its size, frame rate and the grid's cells follow. */
