@@ -13,6 +13,7 @@ import type { Profile } from '../../../adapters/core/types.js';
 import { SdpError, MAX_OFFER_BYTES } from '../media/webrtc/whep-sdp.js';
 import { RoomMediaError } from '../media/webrtc/room-media.js';
 import { agreementHash, DISPUTE_TYPES, type DisputeType } from './cases.js';
+import { roomSockets } from './room-socket.js';
 import { GUEST_PREFIX, ROOM_KINDS, RoomError, type Participant, type ParticipantRole, type Room, type RoomKind } from './rooms.js';
 
 const Id = Type.String({ minLength: 8, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' });
@@ -473,4 +474,7 @@ export async function roomRoutes(app: FastifyInstance, deps: HttpDeps): Promise<
     auditBy(deps, req, 'room.end', { detail: { room: room.id } });
     return reply.code(204).send();
   });
+
+  // Her page follows the room over a WebSocket: her state sent as it changes (room-socket.ts).
+  if (rooms) roomSockets(app, deps, { registry: rooms.registry, bodyOf: body, receivingOf: (room, p) => rooms.media.receiving(room.id, p.id) });
 }

@@ -1,5 +1,6 @@
 // A participant's side of a room: her place (an account's, or a guest's by her invite link), her camera and
-// microphone sent, each other participant and each camera brought in received, the room's state read every second;
+// microphone sent, each other participant and each camera brought in received, the room's state pushed to her page
+// over a WebSocket as it changes (and asked for every few seconds, or every second without the socket);
 // a connection that drops (failed, or disconnected for seconds) is made again by itself, and all of them at once when
 // nothing has come on her connections for seconds (her network went away).
 
@@ -32,7 +33,9 @@ export class RoomClientError extends Error {
   }
 }
 
+/** STATE_MS is how often her page looks at her room and her connections; RECHECK_MS how often it asks, with a socket. */
 const STATE_MS = 1000;
+const RECHECK_MS = 5000;
 /** SIMULCAST are the layers of her camera, lowest first (as the gateway reads them). */
 const SIMULCAST: RTCRtpEncodingParameters[] = [
   { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
@@ -85,6 +88,9 @@ export class RoomClient {
   #closed = false;
   #refreshing: Promise<void> = Promise.resolve();
   #queued = 0;
+  #socket: WebSocket | null = null;
+  #pushed: RoomState | null = null;
+  #askedAt = 0;
   state: RoomState | null = null;
   /**
    * simulcast sends her camera in layers. Off by default: on a 2-core machine the three software encodes held the
@@ -125,7 +131,31 @@ export class RoomClient {
       this.role = j.role;
     }
     await this.refresh();
-    this.#timer = window.setInterval(() => { if (this.#queued === 0) void this.refresh().catch((err: unknown) => this.onError(err)); }, STATE_MS);
+    this.#follow$();
+    this.#timer = window.setInterval(() => { if (this.#queued === 0) void this.refresh(false).catch((err: unknown) => this.onError(err)); }, STATE_MS);
+  }
+
+  /**
+   * #follow$ opens her WebSocket: the gateway sends her state as it changes, so the page need not ask every second
+   * (it still looks at her connections every second, and asks every RECHECK_MS in case). A guest says who she is in
+   * the first message; a lost socket is opened again, unless the gateway said she is no longer in the room.
+   */
+  #follow$(): void {
+    if (this.#closed || this.#socket) return;
+    const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/rooms/${this.room}/participants/${this.participant}/ws`);
+    this.#socket = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', ...(this.#secret ? { secret: this.#secret } : {}) }));
+    ws.onmessage = (e) => {
+      const m = JSON.parse(String(e.data)) as { type: string; room?: RoomState };
+      if (m.type !== 'room' || !m.room) return;
+      this.#pushed = m.room;
+      // One follow waiting is enough: it takes the newest state pushed.
+      if (this.#queued < 2) void this.refresh(false).catch((err: unknown) => this.onError(err));
+    };
+    ws.onclose = (e) => {
+      if (this.#socket === ws) this.#socket = null;
+      if (!this.#closed && e.code !== 4401) window.setTimeout(() => this.#follow$(), 2000);
+    };
   }
 
   /** local is her own camera and microphone (for the self view). */
@@ -141,17 +171,26 @@ export class RoomClient {
    * refresh reads the room and follows it. One runs at a time (the timer's, a command's, a shared screen's come one
    * after another), so that two of them never make the same connection twice; the timer's is skipped while one waits.
    */
-  refresh(): Promise<void> {
-    const run = this.#refreshing.catch(() => undefined).then(() => this.#follow()).finally(() => { this.#queued--; });
+  refresh(ask = true): Promise<void> {
+    const run = this.#refreshing.catch(() => undefined).then(() => this.#follow(ask)).finally(() => { this.#queued--; });
     this.#queued++;
     this.#refreshing = run;
     return run;
   }
 
-  /** #follow reads the room once and follows it: her sending once admitted, a receiver per sender and per camera. */
-  async #follow(): Promise<void> {
+  /**
+   * #follow takes the room's state (pushed over her socket, or asked for: always when ask, else when the socket is
+   * down or RECHECK_MS passed) and follows it: her sending once admitted, a receiver per sender and per camera.
+   */
+  async #follow(ask = true): Promise<void> {
     if (this.#closed) return;
-    this.state = (await this.#call<RoomState>('GET', `/api/rooms/${this.room}/participants/${this.participant}/room`)).data;
+    const pushed = this.#pushed;
+    this.#pushed = null;
+    if (pushed && !ask) this.state = pushed;
+    else if (ask || !this.state || this.#socket?.readyState !== WebSocket.OPEN || Date.now() - this.#askedAt > RECHECK_MS) {
+      this.#askedAt = Date.now();
+      this.state = (await this.#call<RoomState>('GET', `/api/rooms/${this.room}/participants/${this.participant}/room`)).data;
+    }
     const me = this.state.participants.find((p) => p.id === this.participant);
     // The gateway no longer has her sending (a worker died, her network dropped): she sends again.
     if (this.#send && me && me.sending.length === 0 && Date.now() - this.#sentAt > 3000) { this.#send.close(); this.#send = null; }
@@ -178,7 +217,7 @@ export class RoomClient {
       for (const r of this.#remotes.values()) r.pc.close();
       this.#remotes.clear();
       this.onChange();
-      await this.#follow();
+      await this.#follow(false);
       return;
     }
     if (this.#send && down(this.#send)) {
@@ -293,6 +332,7 @@ export class RoomClient {
     }
     this.#closed = true;
     window.clearInterval(this.#timer);
+    this.#socket?.close();
     this.#send?.close();
     this.#screen?.pc.close();
     for (const t of this.#screen?.stream.getTracks() ?? []) t.stop();
