@@ -16,7 +16,7 @@ export interface WorkerOptions {
   /** listenIp is where ICE listens; announcedIp what the answer tells browsers (a NAT's public address). */
   listenIp: string;
   announcedIp?: string;
-  /** port is the first worker's WebRtcServer port (UDP and TCP); worker i listens on port + i. */
+  /** port is the first worker's WebRtcServer port (UDP and TCP); worker i listens on port + i (0: each a free one). */
   port: number;
   /** udp false listens for ICE over TCP alone. */
   udp?: boolean;
@@ -159,15 +159,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   async #spawn(index: number): Promise<WorkerSlot> {
     const o = this.#opts;
     const worker = await this.#ms.createWorker({ logLevel: o.logLevel ?? 'error' });
+    const port = o.port === 0 ? 0 : o.port + index;
     try {
-      const listen = { ip: o.listenIp, ...(o.announcedIp ? { announcedIp: o.announcedIp } : {}), port: o.port + index };
+      const listen = { ip: o.listenIp, ...(o.announcedIp ? { announcedIp: o.announcedIp } : {}), port };
       const server = await worker.createWebRtcServer({ listenInfos: [...(o.udp === false ? [] : [{ protocol: 'udp' as const, ...listen }]), { protocol: 'tcp', ...listen }] });
       const slot: WorkerSlot = { index, worker, server, load: 0, routers: new Map() };
       worker.on('died', (err) => this.#died(slot, err));
       return slot;
     } catch (err) {
       worker.close();
-      throw new Error(`mediasoup worker ${index} could not listen on ${o.listenIp}:${o.port + index} (media.webrtc.port): ${(err as Error).message}`);
+      throw new Error(`mediasoup worker ${index} could not listen on ${o.listenIp}:${port} (media.webrtc.port): ${(err as Error).message}`);
     }
   }
 
