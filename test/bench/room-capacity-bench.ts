@@ -2,24 +2,25 @@
 // every other one's 360p layer (a conference in grid view): the browsers are left out (on 2 cores their encoders
 // and decoders were the limit, test/bench/README.md), their media is not. Each participant is a guest of a real
 // room (joined by an invite link, her page's state request every second); her camera is three VP8 layers replayed
-// without encoding into a producer of a router made as a room's is (ROOM_CODECS, on one of the gateway's mediasoup
-// workers), and she receives each other participant on a transport of her own (as the console's page has one
-// connection per remote), SRTP-encrypted by the worker as for a browser. Sizes grow until the worker misses its
-// marks: a consumer not on the 360p layer, fewer than 99% of the layer's packets sent on, or the worker's one core
-// spent (a room's router lives on one worker, one thread).
+// without encoding into a producer on the room's own first router (RoomMedia.sendRouter), and she receives each
+// other participant on a transport of her own (as the console's page has one connection per remote), placed by
+// the room over the gateway's workers (RoomMedia.place: the least loaded, the sender's media piped there),
+// SRTP-encrypted by the worker as for a browser. Sizes grow until the room misses its marks: a consumer not on the
+// 360p layer, fewer than 99% of the layer's packets sent on, or a worker's one core spent. --workers 1 keeps the
+// room on one worker (one thread).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type * as ms from 'mediasoup/node/lib/types.js';
-import { ROOM_CODECS } from '../../gateway/src/media/webrtc/room-media.js';
+import type { WorkerSlot } from '../../gateway/src/media/webrtc/workers.js';
 import { login, startGateway, waitFor, type TestGateway } from '../support/harness.js';
 import { cpuSeconds, memoryKb } from './proc-stats.js';
 import { fixed, log, machineLine, quantiles } from './bench-util.js';
 import { makeClips } from './vp8-rtp.js';
 import type { LoadCommand, LoadReply, LoadSender } from './room-load.js';
 
-export interface RoomCapacityOptions { sizes: number[]; windowS: number }
+export interface RoomCapacityOptions { sizes: number[]; windowS: number; workers: number }
 
 /** Load is the participants' process. */
 class Load {
@@ -47,7 +48,7 @@ class Load {
 
 const ssrc = (): number => (randomBytes(4).readUInt32BE(0) >>> 1) | 1;
 
-interface Pair { from: number; to: number; video: ms.Consumer; audio: ms.Consumer; transport: ms.PlainTransport }
+interface Pair { from: number; to: number; video: ms.Consumer; audio: ms.Consumer; transport: ms.PlainTransport; slot: WorkerSlot }
 
 /** Figures of one size. */
 interface Row { n: number; holds: boolean; why: string[]; line: string }
@@ -65,8 +66,9 @@ async function runSize(gw: TestGateway, cookie: string, clips: string[], n: numb
     const { participant, secret } = g.json<{ participant: string; secret: string }>();
     polls.push({ url: `${gw.url}/api/rooms/${room}/participants/${participant}/room`, secret });
   }
-  const slot = gw.gateway.webrtc!.pool.pick();
-  const router = await slot.worker.createRouter({ mediaCodecs: ROOM_CODECS });
+  const media = gw.gateway.roomMedia!;
+  // The room's own routers: its publications on the first, its viewers placed over the workers as a room's are.
+  const router = await media.sendRouter(room);
   const load = new Load();
   try {
     const ports = (await load.next('ports')).ports;
@@ -93,26 +95,31 @@ async function runSize(gw: TestGateway, cookie: string, clips: string[], n: numb
     for (let to = 0; to < n; to++) {
       for (let from = 0; from < n; from++) {
         if (from === to) continue;
-        const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' });
+        const place = await media.place(room);
+        await place.take(cameras[from]!.video.id);
+        await place.take(cameras[from]!.audio.id);
+        const transport = await place.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' });
         await transport.connect({ ip: '127.0.0.1', port: ports[to % ports.length]!, srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: randomBytes(30).toString('base64') } });
-        const video = await transport.consume({ producerId: cameras[from]!.video.id, rtpCapabilities: router.rtpCapabilities, preferredLayers: { spatialLayer: 1 } });
-        const audio = await transport.consume({ producerId: cameras[from]!.audio.id, rtpCapabilities: router.rtpCapabilities });
-        pairs.push({ from, to, video, audio, transport });
+        const video = await transport.consume({ producerId: cameras[from]!.video.id, rtpCapabilities: place.router.rtpCapabilities, preferredLayers: { spatialLayer: 1 } });
+        const audio = await transport.consume({ producerId: cameras[from]!.audio.id, rtpCapabilities: place.router.rtpCapabilities });
+        // Counted on the worker's load as a browser's two consumers are (the next viewer is placed by it).
+        place.slot.load += 2;
+        pairs.push({ from, to, video, audio, transport, slot: place.slot });
       }
     }
     // Every consumer on the 360p layer (it switches on the layer's next keyframe, within 2 s).
     await waitFor('every consumer on the 360p layer', () => (pairs.every((x) => x.video.currentLayers?.spatialLayer === 1) ? true : undefined), 20_000, 250).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 2000));
-    const worker = slot.worker.pid;
+    const workers = gw.gateway.webrtc!.pool.pids();
     const s0 = await load.stats();
     const sent0 = await Promise.all(pairs.map(async (x) => (await x.video.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0));
-    const w0 = cpuSeconds(worker);
+    const w0 = workers.map(cpuSeconds);
     const g0 = process.cpuUsage();
     const l0 = cpuSeconds(load.child.pid!);
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, windowS * 1000));
     const secs = (Date.now() - t0) / 1000;
-    const w1 = cpuSeconds(worker);
+    const w1 = workers.map(cpuSeconds);
     const g1 = process.cpuUsage(g0);
     const l1 = cpuSeconds(load.child.pid!);
     const s1 = await load.stats();
@@ -136,23 +143,24 @@ async function runSize(gw: TestGateway, cookie: string, clips: string[], n: numb
       const a = x.audio.rtpParameters.encodings![0]!.ssrc!;
       arrivedBytes += (s1.ssrcs[a]?.bytes ?? 0) - (s0.ssrcs[a]?.bytes ?? 0);
     });
-    const workerCpu = (w1 - w0) / secs;
+    const perWorker = workers.map((_p, i) => (w1[i]! - w0[i]!) / secs);
+    const workerCpu = Math.max(...perWorker);
+    const placed = workers.map((_p, i) => pairs.filter((x) => x.slot.index === i).length);
     const sq = quantiles(sentRatio);
     const aq = quantiles(arrivedRatio);
     const pq = quantiles(s1.polls.ms.length ? s1.polls.ms : [0]);
     const why: string[] = [];
     if (atMid < pairs.length) why.push(`${pairs.length - atMid} consumers not on the 360p layer`);
     if (Math.min(...sentRatio) < 0.99) why.push(`a consumer sent on ${fixed(Math.min(...sentRatio) * 100, 1)}% of its layer's packets`);
-    if (workerCpu > 0.9) why.push(`the worker used ${fixed(workerCpu, 2)} of its one core`);
+    if (workerCpu > 0.9) why.push(`a worker used ${fixed(workerCpu, 2)} of its one core`);
     if (s1.polls.failed > 0) why.push(`${s1.polls.failed} state requests failed`);
-    const line = `${n} participants (${pairs.length} video + ${pairs.length} audio consumers, ${n * (n - 1)} transports): worker ${fixed(workerCpu, 3)} CPU-s/s, RSS ${fixed(memoryKb(worker).rss / 1024, 0)} MB; `
+    const line = `${n} participants (${pairs.length} video + ${pairs.length} audio consumers, ${n * (n - 1)} transports, viewers per worker ${placed.join(' + ')}): workers ${perWorker.map((c) => fixed(c, 3)).join(' + ')} CPU-s/s, RSS ${workers.map((w) => fixed(memoryKb(w).rss / 1024, 0)).join(' + ')} MB; `
       + `gateway process ${fixed((g1.user + g1.system) / 1e6 / secs, 3)} CPU-s/s; participants' process ${fixed((l1 - l0) / secs, 3)} CPU-s/s; `
       + `out ${fixed((arrivedBytes * 8) / secs / 1e6, 1)} Mbit/s; on 360p ${atMid}/${pairs.length}; layer packets sent on p50 ${fixed(sq.median * 100, 1)}% min ${fixed(Math.min(...sentRatio) * 100, 1)}%, `
       + `arrived p50 ${fixed(aq.median * 100, 1)}% (lost ${lostPackets}); state request p50 ${fixed(pq.median, 1)} ms p95 ${fixed(pq.p95, 1)} ms`;
     return { n, holds: why.length === 0, why, line };
   } finally {
     load.send({ type: 'stop' });
-    router.close();
     await gw.gateway.http.inject({ method: 'POST', url: `/api/rooms/${room}/end`, headers: { cookie } }).catch(() => undefined);
   }
 }
@@ -160,7 +168,7 @@ async function runSize(gw: TestGateway, cookie: string, clips: string[], n: numb
 /** runRoomCapacityBench grows the room until it no longer holds. */
 export async function runRoomCapacityBench(o: RoomCapacityOptions): Promise<void> {
   log(`room capacity benchmark on ${machineLine()}`);
-  const gw = await startGateway({ cameras: 50, media: { webrtc: { workers: 2, port: 0, maxViewers: 500 } } });
+  const gw = await startGateway({ cameras: 50, media: { webrtc: { workers: o.workers, port: 0, maxViewers: 500 } } });
   try {
     const clips = makeClips(gw.gateway.config.media.ffmpegPath ?? 'ffmpeg', join(gw.dir, 'clips'));
     const cookie = await login(gw, 'county-admin');
@@ -174,7 +182,7 @@ export async function runRoomCapacityBench(o: RoomCapacityOptions): Promise<void
       }
       best = n;
     }
-    log(`the most participants one room held, each sending 720p simulcast and receiving every other at 360p: ${best || 'none of the sizes'} (sizes ${o.sizes.join(', ')}, ${o.windowS} s each)`);
+    log(`the most participants one room held on ${o.workers} worker(s), each sending 720p simulcast and receiving every other at 360p: ${best || 'none of the sizes'} (sizes ${o.sizes.join(', ')}, ${o.windowS} s each)`);
   } finally {
     await gw.close();
   }

@@ -36,6 +36,7 @@ const { positionals, values } = parseArgs({
     steps: { type: 'string', default: '5' },
     receivers: { type: 'string', default: '10' },
     simulcast: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '2' },
   },
 });
 const command = positionals[0] ?? 'all';
@@ -66,7 +67,7 @@ if (command === 'wall') {
 if (command === 'rooms') {
   await runRoomsBench({ samples: Number(values.samples === '5' ? '10' : values.samples), receivers: Number(values.receivers), windowS: Number(values.window), simulcast: values.simulcast === true });
 }
-if (command === 'room-capacity') await runRoomCapacityBench({ sizes: sizes('5,10,15,20,25,30,40,50,64'), windowS: Number(values.window) });
+if (command === 'room-capacity') await runRoomCapacityBench({ sizes: sizes('5,10,15,20,25,30,40,50,64'), windowS: Number(values.window), workers: Number(values.workers) });
 if (command === 'import') await runImportBench();
 if (command === 'access') await runAccessBench();
 if (command === 'import-flood') await runImportFloodBench({ sizeMb: Number(values.mb), files: Number(values.files) });

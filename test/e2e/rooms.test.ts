@@ -8,7 +8,8 @@ import { CHROMIUM_ARGS, openConsole, startGateway, waitFor, type TestGateway } f
 let gw: TestGateway;
 let browser: Browser;
 beforeAll(async () => {
-  gw = await startGateway({ cameras: 200, withConsole: true });
+  // Two mediasoup workers, as on a 2-core node: a room's viewers are spread over both (its media piped between them).
+  gw = await startGateway({ cameras: 200, withConsole: true, media: { webrtc: { workers: 2, port: 0 } } });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
@@ -264,6 +265,9 @@ describe('a mediation room', () => {
     await playing(party, 2);
     await playing(guest, 2);
     expect(await host.textContent('[data-testid=room-view]')).toContain('受邀当事人');
+    // Six views of three senders: the room is on both workers, what the second one's viewers see piped to it.
+    const roomId = (await host.getAttribute('[data-testid=room-view]', 'data-room'))!;
+    expect(gw.gateway.roomMedia!.workersOf(roomId)).toEqual([0, 1]);
 
     // The mediasoup worker dies: the room moves to its replacement and every page reconnects by itself.
     const frames = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll<HTMLVideoElement>('[data-testid=room-remote] video')).map((v) => v.getVideoPlaybackQuality().totalVideoFrames));

@@ -1,6 +1,9 @@
-// The media of mediation and conference rooms: one mediasoup router per room on the least loaded worker; each
-// participant publishes her camera and microphone (a sending offer: producers) and receives each other participant
-// (a receiving offer: consumers of that participant's producers). rooms/ asks this; only media/ touches mediasoup.
+// The media of mediation and conference rooms: a room's publications go to its router on the least loaded worker;
+// each participant publishes her camera and microphone (a sending offer: producers) and receives each other
+// participant (a receiving offer: consumers of that participant's producers). A room grows over the machine's
+// workers: a viewer is placed on the least loaded one, and what she receives is piped there from the room's first
+// router once per worker (mediasoup's pipe transports), so one large room uses every core, not one. rooms/ asks
+// this; only media/ touches mediasoup.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type * as ms from 'mediasoup/node/lib/types.js';
@@ -46,12 +49,26 @@ interface Session {
   transport: ms.WebRtcTransport;
   producers: ms.Producer[];
   consumers: ms.Consumer[];
+  /** slot is the worker the session's transport is on (its consumers count on its load). */
+  slot: WorkerSlot;
 }
 
 interface Room {
+  /** slot and router are where the room's publications are; routers holds the room's router on each worker used. */
   slot: WorkerSlot;
   router: Promise<ms.Router>;
+  routers: Map<WorkerSlot, Promise<ms.Router>>;
+  /** piped are the producers piped to another worker's router, by "<producer>/<worker index>". */
+  piped: Map<string, Promise<void>>;
   sessions: Map<string, Session>;
+}
+
+/** Placement is where a viewer of a room receives: a router of the room on one worker, and how to bring a producer there. */
+export interface Placement {
+  slot: WorkerSlot;
+  router: ms.Router;
+  /** take makes a producer of the room consumable on this router (piped from the room's first router when elsewhere). */
+  take: (producerId: string) => Promise<void>;
 }
 
 /** RoomMediaEvents say what changed: a participant began or stopped sending, a session ended. */
@@ -85,22 +102,76 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
       } catch {
         throw new RoomMediaError('capacity', 'no mediasoup worker is running (one is being replaced): try again');
       }
-      r = { slot, router: slot.worker.createRouter({ mediaCodecs: ROOM_CODECS }), sessions: new Map() };
+      const router = slot.worker.createRouter({ mediaCodecs: ROOM_CODECS });
+      r = { slot, router, routers: new Map([[slot, router]]), piped: new Map(), sessions: new Map() };
       this.#rooms.set(room, r);
       const made = r;
       made.router.then((router) => router.observer.once('close', () => {
         // The worker died: every session of the room ends, and its participants join again (on another worker).
         for (const s of [...made.sessions.values()]) this.#end(s, 'worker-died');
         if (this.#rooms.get(room) === made) this.#rooms.delete(room);
+        for (const [other, x] of made.routers) if (other !== slot) void x.then((y) => y.close(), () => undefined);
       }), () => this.#rooms.delete(room));
     }
     return r;
   }
 
-  async #transport(r: Room): Promise<ms.WebRtcTransport> {
+  /**
+   * #routerOn returns the room's router on a worker, made when the room first places a viewer there; a worker that
+   * dies ends the sessions on it (they are made again elsewhere) and the room forgets its router.
+   */
+  #routerOn(r: Room, slot: WorkerSlot): Promise<ms.Router> {
+    let router = r.routers.get(slot);
+    if (router) return router;
+    router = slot.worker.createRouter({ mediaCodecs: ROOM_CODECS });
+    r.routers.set(slot, router);
+    const made = router;
+    made.then((x) => x.observer.once('close', () => {
+      if (r.routers.get(slot) === made) r.routers.delete(slot);
+      for (const k of [...r.piped.keys()]) if (k.endsWith(`/${slot.index}`)) r.piped.delete(k);
+      for (const s of [...r.sessions.values()]) if (s.slot === slot) this.#end(s, 'worker-died');
+    }), () => r.routers.delete(slot));
+    return made;
+  }
+
+  /** place picks where a new viewer of a room receives: the least loaded worker, the room's router on it. */
+  async place(room: string): Promise<Placement> {
+    const r = this.#rooms.get(room);
+    if (!r) throw new RoomMediaError('not-found', 'nothing is sent in this room now');
+    let slot: WorkerSlot;
+    try {
+      slot = this.#pool.pick();
+    } catch {
+      slot = r.slot;
+    }
+    // The room's own worker unless another is less loaded by more than a viewer's worth.
+    if (slot !== r.slot && this.#pool.slot(r.slot.index) === r.slot && r.slot.load <= slot.load + 2) slot = r.slot;
+    const router = await this.#routerOn(r, slot);
+    const first = await r.router;
+    return {
+      slot, router,
+      take: async (producerId: string) => {
+        if (router === first) return;
+        const key = `${producerId}/${slot.index}`;
+        let piped = r.piped.get(key);
+        if (!piped) {
+          piped = first.pipeToRouter({ producerId, router, enableRtx: true }).then(() => undefined);
+          r.piped.set(key, piped);
+          piped.catch(() => { if (r.piped.get(key) === piped) r.piped.delete(key); });
+        }
+        await piped;
+      },
+    };
+  }
+
+  /** sendRouter is the room's first router, where its publications are (made with the room). */
+  async sendRouter(room: string): Promise<ms.Router> {
+    return this.#room(room).router;
+  }
+
+  async #transport(slot: WorkerSlot, router: ms.Router): Promise<ms.WebRtcTransport> {
     if (this.#sessions.size >= this.#maxSessions) throw new RoomMediaError('capacity', `this node already holds ${this.#sessions.size} room sessions`);
-    const router = await r.router;
-    return router.createWebRtcTransport({ webRtcServer: r.slot.server, enableUdp: this.#pool.udp, enableTcp: true, preferUdp: this.#pool.udp, initialAvailableOutgoingBitrate: 1_500_000 });
+    return router.createWebRtcTransport({ webRtcServer: slot.server, enableUdp: this.#pool.udp, enableTcp: true, preferUdp: this.#pool.udp, initialAvailableOutgoingBitrate: 1_500_000 });
   }
 
   #track(s: Session, r: Room): void {
@@ -117,8 +188,8 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     const offer = parsePublish(offerText, router.rtpCapabilities);
     if (source === 'screen' && offer.sections.some((x) => x.kind !== 'video')) throw new RoomMediaError('bad-request', 'a shared screen is one video section');
     for (const old of [...r.sessions.values()]) if (old.participant === participant && old.direction === 'send' && old.source === source) this.#end(old, 'left');
-    const transport = await this.#transport(r);
-    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, direction: 'send', source, transport, producers: [], consumers: [] };
+    const transport = await this.#transport(r.slot, router);
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, direction: 'send', source, transport, producers: [], consumers: [], slot: r.slot };
     this.#track(s, r);
     try {
       await transport.connect({ dtlsParameters: offer.dtlsParameters });
@@ -145,9 +216,10 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     const offer = parseOffer(offerText);
     // A participant receiving the same source again (her network dropped and her page made a new connection) ends the old one.
     for (const old of [...r.sessions.values()]) if (old.direction === 'receive' && old.participant === participant && old.from === from && old.source === what) this.#end(old, 'left');
-    const router = await r.router;
-    const transport = await this.#transport(r);
-    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', source: what, transport, producers: [], consumers: [] };
+    const place = await this.place(room);
+    const router = place.router;
+    const transport = await this.#transport(place.slot, router);
+    const s: Session = { id: randomBytes(16).toString('base64url'), room, participant, from, direction: 'receive', source: what, transport, producers: [], consumers: [], slot: place.slot };
     this.#track(s, r);
     const answered: AnswerConsumer[] = [];
     try {
@@ -155,12 +227,15 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
       const free = offer.sections.filter((x) => x.receives);
       for (const p of source.producers) {
         const section = free.find((x) => x.kind === p.kind && !answered.some((a) => a.mid === x.mid));
-        if (!section || !router.canConsume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities })) continue;
+        if (!section) continue;
+        await place.take(p.id);
+        if (!router.canConsume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities })) continue;
         // A simulcast sender: the layer the viewer's tile needs (360p in a grid of many, 720p large), lower when her bandwidth falls.
         const layers = p.rtpParameters.encodings?.length ?? 1;
         const spatialLayer = Math.min(layers - 1, QUALITY_LAYER[quality]);
         const c = await transport.consume({ producerId: p.id, rtpCapabilities: offer.rtpCapabilities, mid: section.mid, ...(p.kind === 'video' && layers > 1 ? { preferredLayers: { spatialLayer } } : {}) });
         s.consumers.push(c);
+        place.slot.load++;
         c.observer.once('close', () => { if (s.consumers.every((x) => x.closed)) this.#end(s, 'left'); });
         answered.push({ mid: section.mid, kind: p.kind, rtpParameters: c.rtpParameters });
         if (p.kind === 'video') await c.requestKeyFrame().catch(() => undefined);
@@ -186,6 +261,12 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
   publishing(room: string, source: Source = 'camera'): Array<{ participant: string; kinds: Array<'audio' | 'video'> }> {
     const r = this.#rooms.get(room);
     return r ? [...r.sessions.values()].filter((s) => s.direction === 'send' && s.source === source).map((s) => ({ participant: s.participant, kinds: s.producers.map((p) => p.kind) })) : [];
+  }
+
+  /** workersOf lists the workers (their indices) a room's sessions are on now, each once, in order. */
+  workersOf(room: string): number[] {
+    const r = this.#rooms.get(room);
+    return [...new Set([...(r?.sessions.values() ?? [])].map((s) => s.slot.index))].sort((a, b) => a - b);
   }
 
   /** layersSent lists the simulcast layers (rids) a participant's camera sends now, with their bitrates (bits/s). */
@@ -279,11 +360,12 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     if (!r) return;
     this.#rooms.delete(room);
     for (const s of [...r.sessions.values()]) this.#end(s, 'closed');
-    void r.router.then((router) => router.close(), () => undefined);
+    for (const router of r.routers.values()) void router.then((x) => x.close(), () => undefined);
   }
 
   #end(s: Session, reason: 'left' | 'disconnected' | 'worker-died' | 'closed'): void {
     if (!this.#sessions.delete(s.id)) return;
+    s.slot.load = Math.max(0, s.slot.load - s.consumers.length);
     this.#rooms.get(s.room)?.sessions.delete(s.id);
     if (!s.transport.closed) s.transport.close();
     if (s.direction === 'send') void this.#recorders.get(s.room)?.end(s.id);
