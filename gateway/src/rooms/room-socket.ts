@@ -18,6 +18,8 @@ const LOOK_MS = 200;
 const HELLO_MS = 5000;
 /** MAX_SOCKETS bounds the sockets open at once (a room holds 64 participants, a node 200 rooms). */
 const MAX_SOCKETS = 2000;
+/** PER_PARTICIPANT bounds one participant's sockets (a page, its reload, a second tab): the oldest gives way. */
+const PER_PARTICIPANT = 4;
 /** MAX_BUFFERED is what may wait unsent to one page before it is dropped as too slow. */
 const MAX_BUFFERED = 1 << 20;
 const PATH = /^\/api\/rooms\/([A-Za-z0-9_-]{8,32})\/participants\/([A-Za-z0-9_-]{8,32})\/ws$/;
@@ -115,6 +117,8 @@ export function roomSockets(app: FastifyInstance, deps: HttpDeps, o: { registry:
           return;
         }
         entry = f;
+        const hers = [...followers].filter((x) => x.room === f.room && x.participant === f.participant);
+        for (const old of hers.slice(0, Math.max(0, hers.length - PER_PARTICIPANT + 1))) { followers.delete(old); old.ws.close(4409, 'opened again elsewhere'); }
         followers.add(f);
         ws.on('message', () => undefined);
       });

@@ -154,7 +154,8 @@ export class RoomClient {
     };
     ws.onclose = (e) => {
       if (this.#socket === ws) this.#socket = null;
-      if (!this.#closed && e.code !== 4401) window.setTimeout(() => this.#follow$(), 2000);
+      // Not again when she is out of the room (4401) or her page was opened again elsewhere (4409): she asks every second then.
+      if (!this.#closed && e.code !== 4401 && e.code !== 4409) window.setTimeout(() => this.#follow$(), 2000);
     };
   }
 
