@@ -35,6 +35,23 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
+const COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${COOKIE}=([^;]+)`);
+
+/**
+ * sessionCookieOf reads the session cookie from a Cookie header, as the routes outside fastify's cookie parser need
+ * it (WebSocket upgrades): undefined when there is none, or when its value is not well-formed percent-encoding (a
+ * forged header is no session, and does not throw out of an upgrade handler).
+ */
+export function sessionCookieOf(header: string | string[] | undefined): string | undefined {
+  const raw = COOKIE_PATTERN.exec(String(header ?? ''))?.[1];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * sameOrigin says whether an Origin header names this server. "null" (sandboxed or privacy-sensitive contexts), an
  * empty value and anything that is not a URL are not our origin.

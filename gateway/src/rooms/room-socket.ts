@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HttpDeps } from '../http/deps.js';
-import { sameOrigin } from '../http/auth-plugin.js';
+import { sameOrigin, sessionCookieOf } from '../http/auth-plugin.js';
+import { helloField, refuseHello, refuseUpgrade } from '../http/upgrade.js';
 import { GUEST_PREFIX, type Participant, type Room, type Rooms } from './rooms.js';
 
 /** LOOK_MS is how often the rooms followed are looked at for changes. */
@@ -83,13 +84,10 @@ export function roomSockets(app: FastifyInstance, deps: HttpDeps, o: { registry:
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const m = PATH.exec((req.url ?? '').split('?')[0]!);
     if (!m) return;
-    const refuse = (status: number, code: string, reason: string, message: string) => {
-      socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ code, message, details: { reason } })}`);
-    };
-    if (open >= MAX_SOCKETS) return refuse(503, 'capacity', 'room-sockets-full', 'too many pages follow rooms on this node: the page asks every second instead');
+    if (open >= MAX_SOCKETS) return refuseUpgrade(socket, 503, 'capacity', 'room-sockets-full', 'too many pages follow rooms on this node: the page asks every second instead');
     // A cookie travels with a page of any site: an account's socket must come from this origin's pages.
-    const cookie = /(?:^|;\s*)seg_session=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
-    if (cookie && (!req.headers.origin || !sameOrigin(req.headers.origin, req.headers.host))) return refuse(403, 'forbidden', 'cross-site', 'only this origin\'s pages may follow a room');
+    const cookie = sessionCookieOf(req.headers.cookie);
+    if (cookie && (!req.headers.origin || !sameOrigin(req.headers.origin, req.headers.host))) return refuseUpgrade(socket, 403, 'forbidden', 'cross-site', 'only this origin\'s pages may follow a room');
     open++;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const hello = setTimeout(() => ws.close(4401, 'say hello first'), HELLO_MS);
@@ -98,22 +96,12 @@ export function roomSockets(app: FastifyInstance, deps: HttpDeps, o: { registry:
       ws.on('error', () => ws.terminate());
       ws.once('message', (data) => {
         clearTimeout(hello);
-        let secret: unknown;
-        try {
-          secret = (JSON.parse(String(data)) as { secret?: unknown }).secret;
-        } catch {
-          secret = undefined;
-        }
+        const secret = helloField(data, 'secret');
         const f: Follower = { ws, room: m[1]!, participant: m[2]!, last: '' };
         if (typeof secret === 'string' && secret.startsWith(GUEST_PREFIX) && secret.length <= 200) f.guest = secret;
-        else if (cookie) f.cookie = decodeURIComponent(cookie);
+        else if (cookie) f.cookie = cookie;
         if (!whose(f)) {
-          deps.audit.refuse(`refused\u0000a${req.socket.remoteAddress ?? ''}\u0000room-ws`, {
-            userId: null, username: '', unit: null, action: 'refused', camera: null, remote: req.socket.remoteAddress ?? null,
-            detail: { route: '/api/rooms/:id/participants/:participant/ws', code: 'unauthenticated', reason: 'room-not-you', message: 'not a participant of this room' },
-          });
-          ws.send(JSON.stringify({ type: 'refused', code: 'unauthenticated', reason: 'room-not-you' }));
-          ws.close(4401, 'not a participant of this room');
+          refuseHello(deps.audit, ws, { remote: req.socket.remoteAddress, key: 'room-ws', route: '/api/rooms/:id/participants/:participant/ws', reason: 'room-not-you', message: 'not a participant of this room' });
           return;
         }
         entry = f;

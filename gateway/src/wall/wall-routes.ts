@@ -10,7 +10,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Profile } from '../../../adapters/core/types.js';
 import type { HttpDeps } from '../http/deps.js';
 import { AppError } from '../http/errors.js';
-import { bearerOf, requireAuth, sameOrigin, subjectOf } from '../http/auth-plugin.js';
+import { bearerOf, requireAuth, sameOrigin, sessionCookieOf, subjectOf } from '../http/auth-plugin.js';
+import { helloField, refuseHello, refuseUpgrade } from '../http/upgrade.js';
 import { playlistUrl } from '../http/routes/stream-routes.js';
 import { whepUrl } from '../http/routes/whep-routes.js';
 import { rtspPath } from '../media/rtsp-out.js';
@@ -367,27 +368,24 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
     for (const s of displaySockets) s.ws.terminate();
   });
 
-  const refuse = (socket: Duplex, status: number, code: string, reason: string, message: string) => {
-    socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Forbidden'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ code, message, details: { reason } })}`);
-  };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0]!;
     const op = /^\/api\/walls\/(\d{1,12})\/ws$/.exec(path);
     if (op) {
-      const secret = /(?:^|;\s*)seg_session=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
-      const session = secret ? deps.sessions.find(decodeURIComponent(secret)) : undefined;
+      const secret = sessionCookieOf(req.headers.cookie);
+      const session = secret ? deps.sessions.find(secret) : undefined;
       const user = session ? deps.catalog.user(session.userId) : undefined;
-      if (!session || !user || user.disabled) return refuse(socket, 401, 'unauthenticated', 'login-first', 'the wall\'s state is for logged-in consoles');
-      if (!req.headers.origin || !sameOrigin(req.headers.origin, req.headers.host)) return refuse(socket, 403, 'forbidden', 'cross-site', 'only this origin\'s pages may follow a wall');
+      if (!session || !user || user.disabled) return refuseUpgrade(socket, 401, 'unauthenticated', 'login-first', 'the wall\'s state is for logged-in consoles');
+      if (!req.headers.origin || !sameOrigin(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'forbidden', 'cross-site', 'only this origin\'s pages may follow a wall');
       const subject = subjectOf(user);
       let w: WallRecord;
       try {
         w = walls.wallFor(subject, Number(op[1]));
       } catch {
-        return refuse(socket, 404, 'not-found', 'wall-unknown', `no wall ${op[1]} among yours`);
+        return refuseUpgrade(socket, 404, 'not-found', 'wall-unknown', `no wall ${op[1]} among yours`);
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const entry = { ws, wall: w.id, secret: decodeURIComponent(secret!), subject };
+        const entry = { ws, wall: w.id, secret: secret!, subject };
         operatorSockets.add(entry);
         ws.on('close', () => operatorSockets.delete(entry));
         ws.on('error', () => operatorSockets.delete(entry));
@@ -397,7 +395,7 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
       return;
     }
     if (path !== '/api/display/ws') return;
-    if (unnamed >= MAX_UNNAMED) return refuse(socket, 403, 'busy', 'display-hello-busy', 'too many displays are saying hello at once: try again');
+    if (unnamed >= MAX_UNNAMED) return refuseUpgrade(socket, 403, 'busy', 'display-hello-busy', 'too many displays are saying hello at once: try again');
     unnamed++;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       // The display says who it is in its first message (a browser cannot set headers on a WebSocket, and a token in
@@ -408,20 +406,10 @@ export async function wallRoutes(app: FastifyInstance, deps: WallDeps): Promise<
       ws.once('message', (data) => {
         clearTimeout(hello);
         if (!named) { named = true; unnamed--; }
-        let token: unknown;
-        try {
-          token = (JSON.parse(String(data)) as { type?: string; token?: unknown }).token;
-        } catch {
-          token = undefined;
-        }
+        const token = helloField(data, 'token');
         const found = typeof token === 'string' && token.startsWith(DISPLAY_TOKEN_PREFIX) ? walls.display(token) : undefined;
         if (!found) {
-          deps.audit.refuse(`refused\u0000a${req.socket.remoteAddress ?? ''}\u0000display-ws`, {
-            userId: null, username: '', unit: null, action: 'refused', camera: null, remote: req.socket.remoteAddress ?? null,
-            detail: { route: '/api/display/ws', code: 'unauthenticated', reason: 'display-token', message: 'display token refused' },
-          });
-          ws.send(JSON.stringify({ type: 'refused', code: 'unauthenticated', reason: 'display-token' }));
-          ws.close(4401, 'display token refused');
+          refuseHello(deps.audit, ws, { remote: req.socket.remoteAddress, key: 'display-ws', route: '/api/display/ws', reason: 'display-token', message: 'display token refused' });
           return;
         }
         const entry = { ws, display: found.display.id, wall: found.wall.id, host: req.headers.host };

@@ -86,3 +86,26 @@ describe("a room's state pushed to its participants", () => {
     expect(await last.closed).toBe(4401);
   });
 });
+
+describe('a forged session cookie on a socket', () => {
+  it('is no session: the event stream, a wall and a room refuse it, and the gateway goes on serving', async () => {
+    const made = await req('POST', '/api/rooms', 'county-admin', { kind: 'mediation', title: '伪造', members: [{ username: 'township-operator', role: 'party' }] });
+    const room = made.json<{ id: string }>().id;
+    const party = (await req('POST', `/api/rooms/${room}/join`, 'township-operator')).json<{ participant: string }>().participant;
+    // Not well-formed percent-encoding: it once threw out of the upgrade handlers.
+    const forged = 'seg_session=%E0%A4%A';
+    const status = (path: string) => new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${gw.url.replace('http', 'ws')}${path}`, { headers: { cookie: forged, origin: gw.url } });
+      ws.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error(`${path} was opened`)));
+      ws.on('error', () => undefined);
+    });
+    expect(await status('/api/events/ws')).toBe(401);
+    expect(await status('/api/walls/1/ws')).toBe(401);
+    const r = follow(room, party, { cookie: forged });
+    expect(await r.closed).toBe(4401);
+    expect(r.got).toEqual([{ type: 'refused', code: 'unauthenticated', reason: 'room-not-you' }]);
+    const alive = await fetch(`${gw.url}/api/rooms/${room}`, { headers: { cookie: cookies['county-admin']! } });
+    expect(alive.status).toBe(200);
+  });
+});

@@ -7,7 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { auditBy, requireAdmin, requireAuth, sameOrigin, subjectOf } from '../auth-plugin.js';
+import { auditBy, requireAdmin, requireAuth, sameOrigin, sessionCookieOf, subjectOf } from '../auth-plugin.js';
+import { refuseUpgrade } from '../upgrade.js';
 import { EventBody, EventQueryBody, RowId, WebhookBody, WebhookCreate } from '../schemas.js';
 import { EVENT_KINDS, type EventKind, type GatewayEvent } from '../../events/event-center.js';
 import type { Subject } from '../../access/access-index.js';
@@ -111,17 +112,15 @@ export async function eventRoutes(app: FastifyInstance, deps: HttpDeps): Promise
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== '/api/events/ws') return;
-    const refuse = (status: number, code: string, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ code, message: 'the event stream is for logged-in consoles of this origin', details: { reason } })}`);
-    };
-    const secret = /(?:^|;\s*)seg_session=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
-    const session = secret ? deps.sessions.find(decodeURIComponent(secret)) : undefined;
+    const refuse = (status: number, code: string, reason: string) => refuseUpgrade(socket, status, code, reason, 'the event stream is for logged-in consoles of this origin');
+    const secret = sessionCookieOf(req.headers.cookie);
+    const session = secret ? deps.sessions.find(secret) : undefined;
     const user = session ? deps.catalog.user(session.userId) : undefined;
     if (!session || !user || user.disabled) return refuse(401, 'unauthenticated', 'login-first');
     // A page of another site could open a socket with the user's cookie: only this origin's pages may.
     if (!req.headers.origin || !sameOrigin(req.headers.origin, req.headers.host)) return refuse(403, 'forbidden', 'cross-site');
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const entry = { ws, subject: subjectOf(user), secret: decodeURIComponent(secret!) };
+      const entry = { ws, subject: subjectOf(user), secret: secret! };
       sockets.add(entry);
       ws.on('close', () => sockets.delete(entry));
       ws.on('error', () => sockets.delete(entry));

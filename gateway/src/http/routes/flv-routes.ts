@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Profile } from '../../../../adapters/core/types.js';
 import type { HttpDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { COOKIE } from '../auth-plugin.js';
+import { COOKIE, sessionCookieOf } from '../auth-plugin.js';
 import { authorizeMedia, liveView, refuseMedia, type MediaViewer } from '../media-guard.js';
 import { CameraId } from '../schemas.js';
 import { FlvSession } from '../../media/flv.js';
@@ -109,11 +109,11 @@ export async function flvRoutes(app: FastifyInstance, deps: HttpDeps): Promise<v
     const url = new URL(req.url!, 'http://gateway');
     const camera = m[1]!;
     const profile = m[2] as Profile;
-    const cookie = /(?:^|;\s*)seg_session=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
+    const cookie = sessionCookieOf(req.headers.cookie);
     const remote = req.socket.remoteAddress ?? '';
     let checked: MediaViewer;
     try {
-      checked = authorizeMedia(deps, url.searchParams.get('t') ?? undefined, camera, profile, cookie === undefined ? undefined : decodeURIComponent(cookie));
+      checked = authorizeMedia(deps, url.searchParams.get('t') ?? undefined, camera, profile, cookie);
     } catch (err) {
       const e = err as AppError;
       refuseMedia((key, ev) => deps.audit.refuse(key, ev), { route: 'ws-flv', method: 'GET', status: 403, remote, camera, message: e.message, ...(e instanceof AppError && typeof e.details?.reason === 'string' ? { reason: e.details.reason } : {}) });
