@@ -111,6 +111,7 @@ describe('rows', () => {
     [{ unit: '369002000000' }, /outside your part of the tree/],
     [{ main_url: 'http://cam/x' }, /main_url must start with rtsp:\/\//],
     [{ main_url: 'not a url' }, /main_url is not a URL/],
+    [{ main_url: 'rtsp://ad%E0min:p%ZZ@cam.example/ch1' }, /^main_url has a user name or password that is not well-formed percent-encoding$/],
     [{ main_url: '' }, /main_url and onvif_url are both empty/],
     [{ onvif_url: 'rtsp://x/onvif' }, /onvif_url must start with http/],
     [{ latitude: '91', longitude: '100' }, /latitude "91" is not a number between -90 and 90/],

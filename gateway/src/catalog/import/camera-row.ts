@@ -87,8 +87,15 @@ function streamUrl(column: string, value: string): { url: string; username?: str
     return problem('url-scheme', `${column} must start with ${column === 'onvif_url' ? 'http:// or https://' : 'rtsp:// or rtsps://'}, not ${u.protocol}//`, { field: column, want: column === 'onvif_url' ? 'http:// https://' : 'rtsp:// rtsps://', got: `${u.protocol}//` });
   }
   if (!u.hostname) return problem('url-no-host', `${column} has no host`, { field: column });
-  const username = u.username ? decodeURIComponent(u.username) : undefined;
-  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  let username: string | undefined;
+  let password: string | undefined;
+  try {
+    username = u.username ? decodeURIComponent(u.username) : undefined;
+    password = u.password ? decodeURIComponent(u.password) : undefined;
+  } catch {
+    // Neither is said back: the row names the column, never the credentials.
+    return problem('url-bad', `${column} has a user name or password that is not well-formed percent-encoding`, { field: column });
+  }
   u.username = '';
   u.password = '';
   return { url: u.toString(), username, password };
