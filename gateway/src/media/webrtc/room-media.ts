@@ -368,8 +368,11 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
     s.slot.load = Math.max(0, s.slot.load - s.consumers.length);
     this.#rooms.get(s.room)?.sessions.delete(s.id);
     if (!s.transport.closed) s.transport.close();
-    if (s.direction === 'send') void this.#recorders.get(s.room)?.end(s.id);
     if (s.direction === 'send') {
+      void this.#recorders.get(s.room)?.end(s.id);
+      // Her producers, piped to other workers, are piped no more (their pipe producers closed with them).
+      const piped = this.#rooms.get(s.room)?.piped;
+      for (const k of [...(piped?.keys() ?? [])]) if (s.producers.some((p) => k.startsWith(`${p.id}/`))) piped!.delete(k);
       // Those receiving her end with her publication.
       for (const other of [...(this.#rooms.get(s.room)?.sessions.values() ?? [])]) if (other.from === s.participant && other.source === s.source) this.#end(other, reason === 'worker-died' ? reason : 'closed');
       if (s.source === 'camera') this.emit('publishing', { room: s.room, participant: s.participant, kinds: [] });

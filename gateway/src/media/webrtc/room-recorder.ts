@@ -5,7 +5,7 @@
 // frame bus (its one pull, as everyone in the room sees it) into a fragmented MP4 of its own, no process and no copy of
 // the picture. rooms/ keeps the record of the files; only media/ touches mediasoup and ffmpeg.
 import { createSocket } from 'node:dgram';
-import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
@@ -80,10 +80,8 @@ interface Track {
 
 /** BusTrack is a camera's picture being written from its frame bus. */
 interface BusTrack {
-  file: TrackFile;
   consumer: BusConsumer;
-  out: WriteStream;
-  /** flush writes what is held back (the last sample, whose length the next one tells) and closes the file. */
+  /** finish writes what is held back (the last sample, whose length the next one tells) and closes the file. */
   finish: () => Promise<void>;
 }
 
@@ -236,7 +234,7 @@ export class RoomRecorder {
     consumer.onEnd = () => { if (this.#buses.get(key)?.consumer === consumer) void this.end(key); };
     const onParams = (track: number) => { if (track === video) void this.end(key); };
     bus.on('params', onParams);
-    this.#buses.set(key, { file, consumer, out, finish: () => { bus.off('params', onParams); return finish(); } });
+    this.#buses.set(key, { consumer, finish: () => { bus.off('params', onParams); return finish(); } });
     drain();
     return true;
   }
