@@ -287,7 +287,9 @@ export class HlsOutput {
     this.#current = undefined;
     this.#inits.clear();
     this.#bytes = 0;
-    if (this.#o.dir) rmSync(this.#o.dir, { recursive: true, force: true });
+    // A segment being written may create its file while the folder is emptied (ENOTEMPTY): the removal is tried again
+    // at once, and that write, finding the output closed, removes what it wrote.
+    if (this.#o.dir) rmSync(this.#o.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
   }
 
   /** #break ends the current segment: the upstream restarted (timeline), or a track's parameters changed. */
