@@ -78,7 +78,9 @@ describe('the video wall in Chromium', () => {
     await operator.click('[data-testid=mini-screen][data-screen="0"]');
     await operator.click('[data-testid=wall-layout-9]');
     await waitFor('nine pictures', async () => (await stats(0))!.pictures.filter((p) => p.key.startsWith('t')).length === 9);
-    // The camera stays on its tile, now a ninth of the screen on the sub stream, switched without a gap.
+    // The camera stays on its tile, now a ninth of the screen on the sub stream, switched without a gap: the main
+    // stream's player goes on until the sub stream's, started behind it, shows frames (on a busy machine, a while).
+    await waitFor('t0.3 on the sub stream', async () => (await stats(0))!.pictures.find((x) => x.key === 't0.3')?.profile === 'sub' || undefined, 20_000);
     const p = await playing(0, 't0.3', cams[0]!);
     expect(p.profile).toBe('sub');
     const sw = (await stats(0))!.switches.filter((s) => s.key === 't0.3').at(-1)!;
